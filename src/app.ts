@@ -1,0 +1,124 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppConfig } from './config/app-config.js';
+import { loadOrCreateJwtSecret } from './infra/jwt-secret-file.js';
+import { createLogger } from './infra/logging/create-logger.js';
+import { MemoryCallRegistry } from './infra/memory/memory-call-registry.js';
+import { MemoryConnectionCounter } from './infra/memory/memory-connection-counter.js';
+import { MemoryPresence } from './infra/memory/memory-presence.js';
+import { MemoryRateLimiter } from './infra/memory/memory-rate-limiter.js';
+import { Metrics } from './infra/metrics.js';
+import { selectStore } from './infra/select-store.js';
+import { Closer } from './lifecycle/closer.js';
+import type { Logger } from './ports/logger.js';
+import type { Store } from './ports/store.js';
+import { buildSchemas } from './protocol/schemas.js';
+import { NAMESPACES } from './protocol/index.js';
+import { ChatService } from './services/chat-service.js';
+import { IceService } from './services/ice-service.js';
+import { Readiness } from './services/readiness.js';
+import { RoomService } from './services/room-service.js';
+import { TokenService } from './services/token-service.js';
+import { createHttpApp } from './transport/http/create-http-app.js';
+import { createOriginPolicy } from './transport/origin-policy.js';
+import { registerChatNamespace } from './transport/socket/chat-namespace.js';
+import { createIo, type IoServer } from './transport/socket/create-io.js';
+import { handshake } from './transport/socket/handshake.js';
+import { registerRtcNamespace } from './transport/socket/rtc-namespace.js';
+import { SocketLiveDelivery } from './transport/socket/socket-live-delivery.js';
+import type { ChatNamespace, RtcNamespace } from './transport/socket/socket-types.js';
+
+export interface App {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly httpServer: HttpServer;
+  readonly io: IoServer;
+  readonly store: Store;
+  readonly tokens: TokenService;
+  /** Listens on config.host:config.port; resolves with the bound port (useful with port 0). */
+  start(): Promise<number>;
+  /** Idempotent, ordered shutdown under SHUTDOWN_TIMEOUT_MS. */
+  stop(): Promise<void>;
+}
+
+export interface AppOverrides {
+  logger?: Logger;
+  store?: Store;
+}
+
+/**
+ * The composition root: builds every piece from the configuration and wires them together.
+ * Nothing else in the code base creates infrastructure, so several apps (nodes) can live in
+ * one process.
+ */
+export async function createApp(config: AppConfig, overrides: AppOverrides = {}): Promise<App> {
+  const logger =
+    overrides.logger ??
+    createLogger({ level: config.logLevel, json: config.production, dir: config.logDir, defaultMeta: { nodeId: config.nodeId } });
+  const closer = new Closer();
+  const metrics = new Metrics(config.nodeId);
+  const schemas = buildSchemas({ maxMessageLength: config.maxMessageLength, maxCallParticipants: config.maxCallParticipants });
+  const originPolicy = createOriginPolicy(config.corsOrigins, config.production);
+
+  const store = overrides.store ?? (await selectStore(config, logger));
+  const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
+  const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds);
+
+  const presence = new MemoryPresence();
+  const calls = new MemoryCallRegistry();
+  const connections = new MemoryConnectionCounter(config.rateLimits.connectionsPerUser, config.rateLimits.connectionsPerIp);
+  const eventLimiter = new MemoryRateLimiter(config.rateLimits.eventsPerSecond, 1000);
+  const messageLimiter = new MemoryRateLimiter(config.rateLimits.messagesPer10s, 10_000);
+  const httpLimiter = new MemoryRateLimiter(config.rateLimits.httpPerMinute, 60_000);
+
+  const live = new SocketLiveDelivery(metrics);
+  const rooms = new RoomService(store, presence, config.maxCallParticipants);
+  const chat = new ChatService(store, live);
+  const ice = new IceService(config);
+  const readiness = new Readiness([{ name: 'store', durable: true, check: () => store.ping() }]);
+
+  const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness });
+  const httpServer = createServer(httpApp);
+  const io = createIo(httpServer, config, originPolicy);
+  const auth = handshake({ tokens, connections, logger });
+  const chatNsp = io.of(NAMESPACES.chat) as unknown as ChatNamespace;
+  const rtcNsp = io.of(NAMESPACES.rtc) as unknown as RtcNamespace;
+  chatNsp.use(auth);
+  rtcNsp.use(auth);
+  const common = { logger, metrics, schemas, rooms, eventLimiter, nodeId: config.nodeId, recoveryWindowMs: config.recoveryWindowMs };
+  registerChatNamespace(chatNsp, { ...common, chat, presence, messageLimiter });
+  registerRtcNamespace(rtcNsp, { ...common, calls, ice });
+  live.attach(chatNsp);
+
+  closer.add('mark not ready', () => readiness.markShuttingDown());
+  // io.close() tells every client "server shutting down" (a recoverable reason: the session
+  // is kept for connection-state recovery) and closes the HTTP server.
+  closer.add('close socket.io and http', () => new Promise<void>((resolve) => void io.close(() => resolve())));
+  closer.add('close store', () => store.close());
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    httpServer,
+    io,
+    store,
+    tokens,
+    start: () =>
+      new Promise<number>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          const port = (httpServer.address() as AddressInfo).port;
+          logger.info('server listening', { host: config.host, port, socketPath: config.socketPath, store: store.kind });
+          resolve(port);
+        });
+      }),
+    stop: () =>
+      (stopping ??= (async () => {
+        logger.info('shutting down');
+        await closer.closeAll(config.shutdownTimeoutMs, logger);
+        logger.info('stopped');
+      })()),
+  };
+}

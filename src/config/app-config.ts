@@ -1,0 +1,43 @@
+/** The parsed configuration every module receives; built only by `loadConfig`. */
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  production: boolean;
+  /** Identifies this process in logs, metrics and (cluster mode) Redis keys. */
+  nodeId: string;
+  port: number;
+  host: string;
+  socketPath: string;
+  /** Allowed browser origins; null means same-origin plus localhost outside production. */
+  corsOrigins: string[] | null;
+  trustProxy: boolean | number | string;
+  dataDir: string;
+  mongodbUri: string | null;
+  redisUrl: string | null;
+  socketAdapter: 'streams' | 'pubsub';
+  jwtSecret: string | null;
+  tokenTtlSeconds: number;
+  allowGuests: boolean;
+  adminToken: string | null;
+  stunUrls: string[];
+  turnUrls: string[];
+  turnSecret: string | null;
+  turnTtlSeconds: number;
+  queueMaxAttempts: number;
+  recoveryWindowMs: number;
+  maxPayloadBytes: number;
+  maxMessageLength: number;
+  maxCallParticipants: number;
+  rateLimits: {
+    messagesPer10s: number;
+    eventsPerSecond: number;
+    httpPerMinute: number;
+    connectionsPerUser: number;
+    connectionsPerIp: number;
+  };
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silent';
+  /** Directory for the log file; null writes to the console only. */
+  logDir: string | null;
+}

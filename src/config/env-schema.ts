@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/**
+ * The one schema for the environment. It is the only home of defaults; everything else
+ * receives the parsed `AppConfig`.
+ */
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `expected at least ${min}`).max(max, `expected at most ${max}`));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1–64 letters, digits, _ . -').optional(),
+  PORT: int(0, 65535).default(3001),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  SOCKET_PATH: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'expected a path such as /ws').default('/ws'),
+  CORS_ORIGINS: list.optional(),
+  TRUST_PROXY: z.string().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_HOST: z.string().min(1).optional(),
+  REDIS_PORT: int(1, 65535).default(6379),
+  REDIS_PASSWORD: z.string().optional(),
+  SOCKET_ADAPTER: z.enum(['streams', 'pubsub']).default('streams'),
+  JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  TOKEN_TTL_SECONDS: int(60, 30 * 24 * 3600).default(24 * 3600),
+  ALLOW_GUESTS: bool.optional(),
+  ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  STUN_URLS: list.default(['stun:stun.l.google.com:19302']),
+  TURN_URLS: list.default([]),
+  TURN_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
+  TURN_TTL_SECONDS: int(60, 7 * 24 * 3600).default(14400),
+  QUEUE_MAX_ATTEMPTS: int(1, 100).default(5),
+  RECOVERY_WINDOW_MS: int(0, 24 * 3600 * 1000).default(120000),
+  MAX_PAYLOAD_BYTES: int(1024, 16 * 1024 * 1024).default(65536),
+  MAX_MESSAGE_LENGTH: int(1, 100000).default(4000),
+  MAX_CALL_PARTICIPANTS: int(2, 64).default(8),
+  RATE_LIMIT_MESSAGES: int(1, 100000).default(30),
+  RATE_LIMIT_EVENTS: int(1, 100000).default(50),
+  RATE_LIMIT_HTTP: int(1, 1000000).default(300),
+  MAX_CONNECTIONS_PER_USER: int(1, 100000).default(20),
+  MAX_CONNECTIONS_PER_IP: int(1, 1000000).default(500),
+  PING_INTERVAL_MS: int(1000, 600000).default(25000),
+  PING_TIMEOUT_MS: int(1000, 600000).default(20000),
+  SHUTDOWN_TIMEOUT_MS: int(100, 120000).default(10000),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silent']).optional(),
+  LOG_DIR: z.string().default('./logs'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { EnvSchema } from './env-schema.js';
+import type { AppConfig } from './app-config.js';
+
+/** A start-up error that names the variable and what was expected. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads `.env` into process.env when the file exists; it is never required. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** Parses an environment (process.env by default) into the typed configuration. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  // An empty value (`MONGODB_URI=` copied from .env.example) means "not set".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '(environment)');
+        const value = present[name];
+        const shown = name.includes('SECRET') || name.includes('TOKEN') || name.includes('PASSWORD') ? '(hidden)' : JSON.stringify(value);
+        return `${name}=${shown}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const problems: string[] = [];
+  if (production && !e.JWT_SECRET) problems.push('JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
+  if (e.TURN_URLS.length > 0 && !e.TURN_SECRET) problems.push('TURN_SECRET: required when TURN_URLS is set');
+  if (problems.length) throw new ConfigError(problems);
+
+  let redisUrl = e.REDIS_URL;
+  if (!redisUrl && e.REDIS_HOST) {
+    const auth = e.REDIS_PASSWORD ? `:${encodeURIComponent(e.REDIS_PASSWORD)}@` : '';
+    redisUrl = `redis://${auth}${e.REDIS_HOST}:${e.REDIS_PORT}`;
+  }
+
+  return {
+    env: e.NODE_ENV,
+    production,
+    nodeId: e.NODE_ID ?? `${hostname().slice(0, 32)}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    port: e.PORT,
+    host: e.HOST,
+    socketPath: e.SOCKET_PATH,
+    corsOrigins: e.CORS_ORIGINS ?? null,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    dataDir: e.DATA_DIR,
+    mongodbUri: e.MONGODB_URI ?? null,
+    redisUrl: redisUrl ?? null,
+    socketAdapter: e.SOCKET_ADAPTER,
+    jwtSecret: e.JWT_SECRET ?? null,
+    tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    allowGuests: e.ALLOW_GUESTS ?? !production,
+    adminToken: e.ADMIN_TOKEN ?? null,
+    stunUrls: e.STUN_URLS,
+    turnUrls: e.TURN_URLS,
+    turnSecret: e.TURN_SECRET ?? null,
+    turnTtlSeconds: e.TURN_TTL_SECONDS,
+    queueMaxAttempts: e.QUEUE_MAX_ATTEMPTS,
+    recoveryWindowMs: e.RECOVERY_WINDOW_MS,
+    maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    maxMessageLength: e.MAX_MESSAGE_LENGTH,
+    maxCallParticipants: e.MAX_CALL_PARTICIPANTS,
+    rateLimits: {
+      messagesPer10s: e.RATE_LIMIT_MESSAGES,
+      eventsPerSecond: e.RATE_LIMIT_EVENTS,
+      httpPerMinute: e.RATE_LIMIT_HTTP,
+      connectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+      connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    },
+    pingIntervalMs: e.PING_INTERVAL_MS,
+    pingTimeoutMs: e.PING_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL ?? (production ? 'info' : e.NODE_ENV === 'test' ? 'warn' : 'debug'),
+    logDir: e.LOG_DIR === 'none' ? null : e.LOG_DIR,
+  };
+}
+
+/** `TRUST_PROXY` follows Express: a hop count, `true`, or a list of addresses/subnets. */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

@@ -1,0 +1,52 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema of the embedded database. `user_version` tracks migrations so that a data
+ * directory from an older build upgrades in place.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE rooms (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     is_private INTEGER NOT NULL,
+     max_participants INTEGER NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     last_seq INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE room_members (
+     room_id TEXT NOT NULL REFERENCES rooms(id),
+     user_id TEXT NOT NULL,
+     added_at TEXT NOT NULL,
+     PRIMARY KEY (room_id, user_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE messages (
+     room_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     id TEXT NOT NULL UNIQUE,
+     sender_id TEXT NOT NULL,
+     sender_name TEXT NOT NULL,
+     text TEXT NOT NULL,
+     client_msg_id TEXT,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (room_id, seq)
+   );
+   CREATE UNIQUE INDEX messages_client_msg_id ON messages (room_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+   CREATE TABLE member_cursors (
+     room_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     PRIMARY KEY (room_id, user_id)
+   ) WITHOUT ROWID;`,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current >= MIGRATIONS.length) return;
+  // IMMEDIATE: two processes starting together must not both run the same migration.
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}

@@ -1,0 +1,200 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError, roomNotFound } from '../../domain/app-error.js';
+import type { Message, Room } from '../../protocol/models.js';
+import type { AppendResult, HistoryPage, HistoryQuery, NewMessage, NewRoom, Store } from '../../ports/store.js';
+import { GroupCommit, type Outcome } from './group-commit.js';
+import { migrate } from './sqlite-schema.js';
+import { MESSAGE_COLUMNS, toMessage, toRoom, type MessageRow, type RoomRow } from './sqlite-rows.js';
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  /** File name inside dataDir; ':memory:' for a private in-memory database. */
+  fileName?: string;
+  /**
+   * How long a write waits for another process's lock. better-sqlite3 waits synchronously,
+   * so this is kept short: past it the caller gets UNAVAILABLE and retries.
+   */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode, safe for several server processes on
+ * one host. Appends made in the same event-loop turn commit together (group commit).
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly appends: GroupCommit<NewMessage, AppendResult>;
+  private readonly stmt;
+
+  constructor(options: SqliteStoreOptions) {
+    const file = options.fileName ?? 'chat.db';
+    if (file !== ':memory:') mkdirSync(options.dataDir, { recursive: true });
+    this.db = new Database(file === ':memory:' ? file : join(options.dataDir, file), {
+      timeout: options.busyTimeoutMs ?? 500,
+    });
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a crash of this process (the OS holds it);
+    // only a power loss can take the last commits. FULL would fsync every batch.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    const db = this.db;
+    this.stmt = {
+      insertRoom: db.prepare(
+        `INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq)
+         VALUES (@id, @name, @isPrivate, @maxParticipants, @createdBy, @createdAt, 0)`,
+      ),
+      getRoom: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE id = ?'),
+      bumpSeq: db.prepare<[string], { last_seq: number }>(
+        'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq',
+      ),
+      raiseSeq: db.prepare('UPDATE rooms SET last_seq = MAX(last_seq, ?) WHERE id = ?'),
+      addMember: db.prepare('INSERT OR IGNORE INTO room_members (room_id, user_id, added_at) VALUES (?, ?, ?)'),
+      isMember: db.prepare<[string, string], { one: number }>(
+        'SELECT 1 AS one FROM room_members WHERE room_id = ? AND user_id = ?',
+      ),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (${MESSAGE_COLUMNS})
+         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)`,
+      ),
+      insertAssigned: db.prepare(
+        `INSERT OR IGNORE INTO messages (${MESSAGE_COLUMNS})
+         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)`,
+      ),
+      byClientMsgId: db.prepare<[string, string], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`,
+      ),
+      setCursor: db.prepare(
+        `INSERT INTO member_cursors (room_id, user_id, seq) VALUES (?, ?, ?)
+         ON CONFLICT (room_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
+      ),
+      getCursor: db.prepare<[string, string], { seq: number }>(
+        'SELECT seq FROM member_cursors WHERE room_id = ? AND user_id = ?',
+      ),
+    };
+    this.appends = new GroupCommit((items) => this.appendBatch(items));
+  }
+
+  async createRoom(room: NewRoom): Promise<Room> {
+    this.guard(() => this.stmt.insertRoom.run({ ...room, isPrivate: room.isPrivate ? 1 : 0 }));
+    return { ...room, lastSeq: 0 };
+  }
+
+  async getRoom(roomId: string): Promise<Room | null> {
+    const row = this.guard(() => this.stmt.getRoom.get(roomId));
+    return row ? toRoom(row) : null;
+  }
+
+  async addMember(roomId: string, userId: string): Promise<void> {
+    this.guard(() => this.stmt.addMember.run(roomId, userId, new Date().toISOString()));
+  }
+
+  async isMember(roomId: string, userId: string): Promise<boolean> {
+    return this.guard(() => this.stmt.isMember.get(roomId, userId)) !== undefined;
+  }
+
+  append(message: NewMessage): Promise<AppendResult> {
+    return this.appends.submit(message);
+  }
+
+  /** One IMMEDIATE transaction for the whole batch; each item in its own savepoint. */
+  private appendBatch(items: NewMessage[]): Outcome<AppendResult>[] {
+    const appendOne = this.db.transaction((m: NewMessage): AppendResult => {
+      if (m.clientMsgId !== null) {
+        const existing = this.stmt.byClientMsgId.get(m.roomId, m.clientMsgId);
+        if (existing) return { message: toMessage(existing), created: false };
+      }
+      const bumped = this.stmt.bumpSeq.get(m.roomId);
+      if (!bumped) throw roomNotFound(m.roomId);
+      const message: Message = {
+        id: m.id,
+        roomId: m.roomId,
+        seq: bumped.last_seq,
+        senderId: m.senderId,
+        senderName: m.senderName,
+        text: m.text,
+        clientMsgId: m.clientMsgId,
+        createdAt: m.createdAt,
+      };
+      this.stmt.insertMessage.run(message);
+      return { message, created: true };
+    });
+    const all = this.db.transaction(() =>
+      items.map((m): Outcome<AppendResult> => {
+        try {
+          return { ok: true, value: appendOne(m) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+    return this.guard(() => all.immediate());
+  }
+
+  async insertAssigned(messages: Message[]): Promise<void> {
+    const run = this.db.transaction((list: Message[]) => {
+      for (const m of list) {
+        this.stmt.insertAssigned.run(m);
+        this.stmt.raiseSeq.run(m.seq, m.roomId);
+      }
+    });
+    this.guard(() => run.immediate(messages));
+  }
+
+  async findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null> {
+    const row = this.guard(() => this.stmt.byClientMsgId.get(roomId, clientMsgId));
+    return row ? toMessage(row) : null;
+  }
+
+  async listMessages(roomId: string, q: HistoryQuery): Promise<HistoryPage> {
+    const ascending = q.after !== undefined;
+    const where = ['room_id = ?'];
+    const params: (string | number)[] = [roomId];
+    if (q.after !== undefined) {
+      where.push('seq > ?');
+      params.push(q.after);
+    }
+    if (q.before !== undefined) {
+      where.push('seq < ?');
+      params.push(q.before);
+    }
+    const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')}
+                 ORDER BY seq ${ascending ? 'ASC' : 'DESC'} LIMIT ?`;
+    const rows = this.guard(() => this.db.prepare<unknown[], MessageRow>(sql).all(...params, q.limit + 1));
+    const hasMore = rows.length > q.limit;
+    const page = rows.slice(0, q.limit).map(toMessage);
+    return { messages: ascending ? page : page.reverse(), hasMore };
+  }
+
+  async setCursor(roomId: string, userId: string, seq: number): Promise<void> {
+    this.guard(() => this.stmt.setCursor.run(roomId, userId, seq));
+  }
+
+  async getCursor(roomId: string, userId: string): Promise<number> {
+    return this.guard(() => this.stmt.getCursor.get(roomId, userId))?.seq ?? 0;
+  }
+
+  async ping(): Promise<void> {
+    this.guard(() => this.db.prepare('SELECT 1').get());
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** A lock held by another process is a passing outage (UNAVAILABLE), not a bug. */
+  private guard<R>(fn: () => R): R {
+    try {
+      return fn();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_IOERR' || code === 'SQLITE_FULL') {
+        throw new AppError('UNAVAILABLE', 'the message store is busy; try again');
+      }
+      throw error;
+    }
+  }
+}

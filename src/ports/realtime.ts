@@ -1,0 +1,39 @@
+import type { CallPeer, MediaState, Message, Participant } from '../protocol/models.js';
+
+/** Who is in which room right now (one entry per socket; listed once per user). */
+export interface Presence {
+  /** True when this is the user's first socket in the room (others should hear of it). */
+  join(roomId: string, socketId: string, participant: Participant): Promise<boolean>;
+  /** The participant when this was the user's last socket in the room, else null. */
+  leave(roomId: string, socketId: string): Promise<Participant | null>;
+  list(roomId: string): Promise<Participant[]>;
+}
+
+export type CallJoinOutcome = { joined: true; peers: CallPeer[] } | { joined: false; reason: 'ROOM_FULL' };
+
+/** Who is in which call; the capacity check and the join are one atomic step. */
+export interface CallRegistry {
+  join(roomId: string, peer: CallPeer, capacity: number): Promise<CallJoinOutcome>;
+  leave(roomId: string, peerId: string): Promise<boolean>;
+  /** The room whose call the peer is in, or null. */
+  roomOf(peerId: string): Promise<string | null>;
+  setMedia(roomId: string, peerId: string, media: MediaState): Promise<void>;
+}
+
+/** Live fan-out of stored messages to connected members (wired to Socket.IO). */
+export interface LiveDelivery {
+  deliverMessage(message: Message, exceptSocketId?: string): void;
+}
+
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+/** A named budget: `points` per `durationMs`, counted per key. */
+export interface RateLimiter {
+  consume(key: string, points?: number): Promise<RateDecision>;
+}
+
+/** Open sockets per user and per IP, across namespaces (and nodes in cluster mode). */
+export interface ConnectionCounter {
+  acquire(userId: string, ip: string): Promise<'ok' | 'user' | 'ip'>;
+  release(userId: string, ip: string): Promise<void>;
+}

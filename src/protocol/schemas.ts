@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { textProblem } from './text-rules.js';
+
+/**
+ * zod schemas for every inbound payload, REST and Socket.IO alike. Objects are strict:
+ * unknown keys are refused, never silently applied.
+ */
+
+export interface SchemaLimits {
+  maxMessageLength: number;
+  maxCallParticipants: number;
+}
+
+export const DEFAULT_LIMITS: SchemaLimits = { maxMessageLength: 4000, maxCallParticipants: 8 };
+
+/** Largest SDP we relay; real offers with many m-lines stay well under it. */
+export const MAX_SDP_BYTES = 32 * 1024;
+/** Largest ICE candidate string; real candidates are ~100–300 bytes. */
+export const MAX_CANDIDATE_BYTES = 2048;
+
+export const IdSchema = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+export const SeqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const HistoryLimitSchema = z.number().int().min(1).max(100);
+
+const nameText = (max: number) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = textProblem(value, max);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    else if (/[\r\n\t]/.test(value)) ctx.addIssue({ code: 'custom', message: 'must be a single line' });
+  });
+
+export const NameSchema = nameText(64);
+
+export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
+  const messageText = z.string().superRefine((value, ctx) => {
+    const problem = textProblem(value, limits.maxMessageLength);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+  const guestAuth = z.strictObject({ name: NameSchema });
+  const createRoom = z.strictObject({
+    name: nameText(100),
+    isPrivate: z.boolean().optional(),
+    maxParticipants: z.number().int().min(2).max(limits.maxCallParticipants).optional(),
+  });
+  const addMember = z.strictObject({ userId: IdSchema });
+  const postMessage = z.strictObject({ roomId: IdSchema, text: messageText, clientMsgId: IdSchema.optional() });
+
+  const roomJoin = z.strictObject({ roomId: IdSchema, lastSeq: SeqSchema.optional() });
+  const roomLeave = z.strictObject({ roomId: IdSchema });
+  const chatSend = z.strictObject({ roomId: IdSchema, clientMsgId: IdSchema, text: messageText });
+  const chatHistory = z.strictObject({
+    roomId: IdSchema,
+    before: SeqSchema.optional(),
+    after: SeqSchema.optional(),
+    limit: HistoryLimitSchema.optional(),
+  });
+  const chatTyping = z.strictObject({ roomId: IdSchema, typing: z.boolean() });
+  const chatAck = z.strictObject({ roomId: IdSchema, seq: SeqSchema });
+
+  const callJoin = z.strictObject({ roomId: IdSchema });
+  const callLeave = z.strictObject({ roomId: IdSchema });
+  const sdp = z.strictObject({
+    type: z.enum(['offer', 'answer', 'pranswer', 'rollback']),
+    sdp: z.string().max(MAX_SDP_BYTES, `sdp must be at most ${MAX_SDP_BYTES} bytes`).optional(),
+  });
+  const candidate = z.strictObject({
+    candidate: z.string().max(MAX_CANDIDATE_BYTES, `candidate must be at most ${MAX_CANDIDATE_BYTES} bytes`),
+    sdpMid: z.string().max(64).nullable().optional(),
+    sdpMLineIndex: z.number().int().min(0).max(1024).nullable().optional(),
+    usernameFragment: z.string().max(256).nullable().optional(),
+  });
+  const rtcSignal = z.discriminatedUnion('kind', [
+    z.strictObject({ to: IdSchema, kind: z.literal('offer'), data: sdp }),
+    z.strictObject({ to: IdSchema, kind: z.literal('answer'), data: sdp }),
+    z.strictObject({ to: IdSchema, kind: z.literal('ice-candidate'), data: candidate.nullable() }),
+    z.strictObject({ to: IdSchema, kind: z.literal('ice-restart'), data: z.strictObject({}).optional() }),
+  ]);
+  const rtcMedia = z.strictObject({ audio: z.boolean(), video: z.boolean(), screen: z.boolean() });
+
+  return {
+    guestAuth,
+    createRoom,
+    addMember,
+    postMessage,
+    roomJoin,
+    roomLeave,
+    chatSend,
+    chatHistory,
+    chatTyping,
+    chatAck,
+    callJoin,
+    callLeave,
+    rtcSignal,
+    rtcMedia,
+  };
+}
+
+export type Schemas = ReturnType<typeof buildSchemas>;
+export type Payload<K extends keyof Schemas> = z.infer<Schemas[K]>;

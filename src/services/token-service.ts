@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { AppError } from '../domain/app-error.js';
+
+export interface AuthUser {
+  id: string;
+  name: string;
+  guest: boolean;
+}
+
+export interface VerifiedToken {
+  user: AuthUser;
+  /** Unix milliseconds. */
+  expiresAt: number;
+}
+
+const ALGORITHM = 'HS256';
+
+/**
+ * Issues and verifies HS256 JWTs. The algorithm is pinned (no `none`, no key confusion)
+ * and `exp` is required: a token that never expires is refused.
+ */
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    private readonly ttlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async issueGuest(name: string): Promise<{ token: string; user: AuthUser }> {
+    const user: AuthUser = { id: `guest_${randomUUID()}`, name, guest: true };
+    return { token: await this.issue(user), user };
+  }
+
+  async issue(user: AuthUser, ttlSeconds = this.ttlSeconds): Promise<string> {
+    return new SignJWT({ name: user.name, guest: user.guest })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(user.id)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+      .sign(this.key);
+  }
+
+  async verify(token: unknown): Promise<VerifiedToken> {
+    if (typeof token !== 'string' || token.length === 0) throw new AppError('UNAUTHORIZED', 'a bearer token is required');
+    if (token.length > 8192) throw new AppError('UNAUTHORIZED', 'token is too long');
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], requiredClaims: ['exp', 'sub'] });
+      const sub = payload.sub!;
+      if (sub.length === 0 || sub.length > 128) throw new AppError('UNAUTHORIZED', 'token subject is invalid');
+      const name = typeof payload.name === 'string' && payload.name.length > 0 ? payload.name.slice(0, 64) : sub;
+      return {
+        user: { id: sub, name, guest: payload.guest === true },
+        expiresAt: payload.exp! * 1000,
+      };
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHORIZED', 'token has expired');
+      if (error instanceof joseErrors.JOSEError) throw new AppError('UNAUTHORIZED', 'token is invalid');
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Which browser origins may call the API and open sockets. With CORS_ORIGINS set, exactly
+ * those (or any, with `*`). Without it: the server's own origin, plus any localhost origin
+ * outside production so that a dev client on another port works out of the box.
+ * A request without Origin (native apps, servers, curl) is not a browser and is allowed;
+ * its token authenticates it.
+ */
+export type OriginPolicy = (origin: string | undefined, host: string | undefined) => boolean;
+
+const LOCALHOST = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function createOriginPolicy(corsOrigins: string[] | null, production: boolean): OriginPolicy {
+  const allowed = new Set((corsOrigins ?? []).map((o) => o.replace(/\/+$/, '').toLowerCase()));
+  const any = allowed.has('*');
+  return (origin, host) => {
+    if (origin === undefined) return true;
+    const normalized = origin.toLowerCase();
+    if (any || allowed.has(normalized)) return true;
+    if (corsOrigins !== null) return false;
+    let url: URL;
+    try {
+      url = new URL(normalized);
+    } catch {
+      return false;
+    }
+    if (host !== undefined && url.host === host.toLowerCase()) return true;
+    return !production && LOCALHOST.has(url.hostname);
+  };
+}

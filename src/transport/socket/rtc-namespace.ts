@@ -1,0 +1,98 @@
+import { AppError } from '../../domain/app-error.js';
+import type { Metrics } from '../../infra/metrics.js';
+import type { Logger } from '../../ports/logger.js';
+import type { CallRegistry, RateLimiter } from '../../ports/realtime.js';
+import type { Schemas } from '../../protocol/schemas.js';
+import type { IceService } from '../../services/ice-service.js';
+import type { RoomService } from '../../services/room-service.js';
+import { defineHandler } from './define-handler.js';
+import { guardEvents } from './guard-events.js';
+import { callRoomKey, type RtcNamespace, type RtcSocket } from './socket-types.js';
+
+export interface RtcNamespaceDeps {
+  logger: Logger;
+  metrics: Metrics;
+  schemas: Schemas;
+  rooms: RoomService;
+  calls: CallRegistry;
+  ice: IceService;
+  eventLimiter: RateLimiter;
+  nodeId: string;
+  recoveryWindowMs: number;
+}
+
+const EVENTS = new Set(['call:join', 'call:leave', 'rtc:signal', 'rtc:media']);
+const NO_MEDIA = { audio: false, video: false, screen: false };
+
+/**
+ * `/rtc`: calls and WebRTC signaling. A peer is its /rtc socket (peerId = socket id), so a
+ * signal is relayed to exactly one socket, anywhere in the cluster, with `from` stamped here.
+ */
+export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps): void {
+  nsp.on('connection', (socket) => onConnection(socket, deps));
+}
+
+function onConnection(socket: RtcSocket, deps: RtcNamespaceDeps): void {
+  const { calls, rooms, logger } = deps;
+  const user = socket.data.user;
+  deps.metrics.socketConnections.inc({ namespace: '/rtc' });
+  // Call membership does not survive a disconnect (peers were told the peer left), so a
+  // recovered session starts outside any call and joins again.
+  if (socket.recovered && socket.data.callRoomId) void socket.leave(callRoomKey(socket.data.callRoomId));
+  socket.data.callRoomId = null;
+  socket.data.media = { ...NO_MEDIA };
+  guardEvents(socket, EVENTS, deps.eventLimiter);
+  const ctx = { logger, metrics: deps.metrics };
+
+  const leaveCall = async () => {
+    const roomId = socket.data.callRoomId;
+    if (!roomId) return;
+    socket.data.callRoomId = null;
+    await socket.leave(callRoomKey(roomId));
+    if (await calls.leave(roomId, socket.id)) {
+      socket.to(callRoomKey(roomId)).emit('call:peer-left', { roomId, peerId: socket.id });
+    }
+  };
+
+  defineHandler(ctx, socket, 'call:join', deps.schemas.callJoin, async ({ roomId }) => {
+    const room = await rooms.requireAccess(user, roomId);
+    if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall();
+    const peer = { peerId: socket.id, userId: user.id, name: user.name, media: socket.data.media };
+    const outcome = await calls.join(roomId, peer, room.maxParticipants);
+    if (!outcome.joined) throw new AppError('ROOM_FULL', `the call is full (${room.maxParticipants} participants)`);
+    const rejoin = socket.data.callRoomId === roomId;
+    socket.data.callRoomId = roomId;
+    await socket.join(callRoomKey(roomId));
+    if (!rejoin) socket.to(callRoomKey(roomId)).emit('call:peer-joined', { ...peer, roomId });
+    return { peerId: socket.id, peers: outcome.peers, iceServers: deps.ice.forUser(user.id).iceServers };
+  });
+
+  defineHandler(ctx, socket, 'call:leave', deps.schemas.callLeave, async ({ roomId }) => {
+    if (socket.data.callRoomId !== roomId) throw new AppError('NOT_IN_ROOM', 'you are not in this call');
+    await leaveCall();
+  });
+
+  defineHandler(ctx, socket, 'rtc:signal', deps.schemas.rtcSignal, async ({ to, kind, data }) => {
+    const roomId = socket.data.callRoomId;
+    if (!roomId) throw new AppError('NOT_IN_ROOM', 'join a call first (call:join)');
+    if (to === socket.id || (await calls.roomOf(to)) !== roomId) {
+      throw new AppError('PEER_NOT_FOUND', 'no such peer in your call');
+    }
+    socket.nsp.to(to).emit('rtc:signal', { from: socket.id, kind, data: data ?? null });
+  });
+
+  defineHandler(ctx, socket, 'rtc:media', deps.schemas.rtcMedia, async (media) => {
+    socket.data.media = media;
+    const roomId = socket.data.callRoomId;
+    if (!roomId) return;
+    await calls.setMedia(roomId, socket.id, media);
+    socket.to(callRoomKey(roomId)).emit('rtc:media', { peerId: socket.id, ...media });
+  });
+
+  socket.on('disconnect', () => {
+    deps.metrics.socketConnections.dec({ namespace: '/rtc' });
+    void leaveCall().catch((err: unknown) => logger.warn('call leave on disconnect failed', { err }));
+  });
+
+  socket.emit('hello', { userId: user.id, name: user.name, nodeId: deps.nodeId, recoveryWindowMs: deps.recoveryWindowMs });
+}

@@ -1,0 +1,23 @@
+import type { Message } from '../../protocol/models.js';
+import type { LiveDelivery } from '../../ports/realtime.js';
+import type { Metrics } from '../../infra/metrics.js';
+import { chatRoomKey, type ChatNamespace } from './socket-types.js';
+
+/** Fans a stored message out to the room's /chat sockets, on every node through the adapter. */
+export class SocketLiveDelivery implements LiveDelivery {
+  private nsp: ChatNamespace | null = null;
+
+  constructor(private readonly metrics: Metrics) {}
+
+  /** Bound once the Socket.IO server exists (it is built after the services). */
+  attach(nsp: ChatNamespace): void {
+    this.nsp = nsp;
+  }
+
+  deliverMessage(message: Message, exceptSocketId?: string): void {
+    if (!this.nsp) return;
+    const target = this.nsp.to(chatRoomKey(message.roomId));
+    (exceptSocketId ? target.except(exceptSocketId) : target).emit('chat:message', message);
+    this.metrics.messagesDelivered.inc();
+  }
+}

@@ -1,0 +1,43 @@
+/** A small REST client over real HTTP (global fetch). */
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function request<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(baseUrl + path, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T };
+}
+
+export async function guest(baseUrl: string, name = 'tester'): Promise<{ token: string; user: { id: string; name: string } }> {
+  const res = await request(baseUrl, 'POST', '/api/auth/guest', { body: { name } });
+  if (res.status !== 201) throw new Error(`guest login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+export async function createRoom(baseUrl: string, token: string, body: Record<string, unknown> = { name: 'room' }) {
+  const res = await request(baseUrl, 'POST', '/api/rooms', { token, body });
+  if (res.status !== 201) throw new Error(`room creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string; name: string; isPrivate: boolean; maxParticipants: number; lastSeq: number; createdBy: string };
+}
