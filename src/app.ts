@@ -60,6 +60,9 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const schemas = buildSchemas({ maxMessageLength: config.maxMessageLength, maxCallParticipants: config.maxCallParticipants });
   const originPolicy = createOriginPolicy(config.corsOrigins, config.production);
 
+  if (config.redisUrl) {
+    logger.warn('REDIS_URL is set, but cluster mode is not in this build yet: running as a single node without Redis');
+  }
   const store = overrides.store ?? (await selectStore(config, logger));
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
   const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds);

@@ -27,7 +27,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? '(environment)');
         const value = present[name];
-        const shown = name.includes('SECRET') || name.includes('TOKEN') || name.includes('PASSWORD') ? '(hidden)' : JSON.stringify(value);
+        // Connection URLs may carry credentials (mongodb://user:password@…): hidden too.
+        const secret = /SECRET|TOKEN|PASSWORD|_URI$|_URL$/.test(name);
+        const shown = secret ? '(hidden)' : JSON.stringify(value);
         return `${name}=${shown}: ${issue.message}`;
       }),
     );

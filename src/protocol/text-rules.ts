@@ -3,11 +3,11 @@
  * clients can run the same checks before sending.
  */
 
-/** Control characters other than tab, newline and carriage return are refused. */
+/** Control characters (C0, DEL, C1) other than tab, newline and carriage return are refused. */
 export function hasForbiddenControlChars(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return true;
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || (c >= 0x7f && c <= 0x9f)) return true;
   }
   return false;
 }
