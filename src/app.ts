@@ -3,11 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { AppConfig } from './config/app-config.js';
 import { loadOrCreateJwtSecret } from './infra/jwt-secret-file.js';
 import { createLogger } from './infra/logging/create-logger.js';
-import { MemoryCallRegistry } from './infra/memory/memory-call-registry.js';
-import { MemoryConnectionCounter } from './infra/memory/memory-connection-counter.js';
-import { MemoryPresence } from './infra/memory/memory-presence.js';
-import { MemoryRateLimiter } from './infra/memory/memory-rate-limiter.js';
 import { Metrics } from './infra/metrics.js';
+import { selectInfra } from './infra/select-infra.js';
 import { selectStore } from './infra/select-store.js';
 import { Closer } from './lifecycle/closer.js';
 import type { Logger } from './ports/logger.js';
@@ -26,7 +23,8 @@ import { createIo, type IoServer } from './transport/socket/create-io.js';
 import { handshake } from './transport/socket/handshake.js';
 import { registerRtcNamespace } from './transport/socket/rtc-namespace.js';
 import { SocketLiveDelivery } from './transport/socket/socket-live-delivery.js';
-import type { ChatNamespace, RtcNamespace } from './transport/socket/socket-types.js';
+import { callRoomKey, chatRoomKey, type ChatNamespace, type RtcNamespace } from './transport/socket/socket-types.js';
+import type { DeadNodeCleanup } from './infra/redis/node-registry.js';
 
 export interface App {
   readonly config: AppConfig;
@@ -60,29 +58,23 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const schemas = buildSchemas({ maxMessageLength: config.maxMessageLength, maxCallParticipants: config.maxCallParticipants });
   const originPolicy = createOriginPolicy(config.corsOrigins, config.production);
 
-  if (config.redisUrl) {
-    logger.warn('REDIS_URL is set, but cluster mode is not in this build yet: running as a single node without Redis');
-  }
   const store = overrides.store ?? (await selectStore(config, logger));
+  const infra = await selectInfra(config, store, logger);
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
   const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds);
 
-  const presence = new MemoryPresence();
-  const calls = new MemoryCallRegistry();
-  const connections = new MemoryConnectionCounter(config.rateLimits.connectionsPerUser, config.rateLimits.connectionsPerIp);
-  const eventLimiter = new MemoryRateLimiter(config.rateLimits.eventsPerSecond, 1000);
-  const messageLimiter = new MemoryRateLimiter(config.rateLimits.messagesPer10s, 10_000);
-  const httpLimiter = new MemoryRateLimiter(config.rateLimits.httpPerMinute, 60_000);
+  const { presence, calls, connections } = infra;
+  const { events: eventLimiter, messages: messageLimiter, http: httpLimiter } = infra.limiters;
 
   const live = new SocketLiveDelivery(metrics);
-  const rooms = new RoomService(store, presence, config.maxCallParticipants);
-  const chat = new ChatService(store, live);
+  const rooms = new RoomService(store, presence, config.maxCallParticipants, infra.liveSeq);
+  const chat = new ChatService(infra.messages, live);
   const ice = new IceService(config);
-  const readiness = new Readiness([{ name: 'store', durable: true, check: () => store.ping() }]);
+  const readiness = new Readiness(infra.probes);
 
   const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness });
   const httpServer = createServer(httpApp);
-  const io = createIo(httpServer, config, originPolicy);
+  const io = createIo(httpServer, config, originPolicy, infra.adapter);
   const auth = handshake({ tokens, connections, logger });
   const chatNsp = io.of(NAMESPACES.chat) as unknown as ChatNamespace;
   const rtcNsp = io.of(NAMESPACES.rtc) as unknown as RtcNamespace;
@@ -92,11 +84,16 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   registerChatNamespace(chatNsp, { ...common, chat, presence, messageLimiter });
   registerRtcNamespace(rtcNsp, { ...common, calls, ice });
   live.attach(chatNsp);
+  const announceDeadNode = (cleanup: DeadNodeCleanup) => {
+    for (const { roomId, participant } of cleanup.left) chatNsp.to(chatRoomKey(roomId)).emit('room:presence', { roomId, left: participant });
+    for (const { roomId, peerId } of cleanup.peersLeft) rtcNsp.to(callRoomKey(roomId)).emit('call:peer-left', { roomId, peerId });
+  };
 
   closer.add('mark not ready', () => readiness.markShuttingDown());
   // io.close() tells every client "server shutting down" (a recoverable reason: the session
   // is kept for connection-state recovery) and closes the HTTP server.
   closer.add('close socket.io and http', () => new Promise<void>((resolve) => void io.close(() => resolve())));
+  closer.add('stop shared state', () => infra.stop());
   closer.add('close store', () => store.close());
 
   let stopping: Promise<void> | undefined;
@@ -107,16 +104,18 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     io,
     store,
     tokens,
-    start: () =>
-      new Promise<number>((resolve, reject) => {
+    start: async () => {
+      await infra.start(announceDeadNode);
+      return new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {
           httpServer.off('error', reject);
           const port = (httpServer.address() as AddressInfo).port;
-          logger.info('server listening', { host: config.host, port, socketPath: config.socketPath, store: store.kind });
+          logger.info('server listening', { host: config.host, port, socketPath: config.socketPath, store: store.kind, mode: infra.mode });
           resolve(port);
         });
-      }),
+      });
+    },
     stop: () =>
       (stopping ??= (async () => {
         logger.info('shutting down');

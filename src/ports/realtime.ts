@@ -34,6 +34,7 @@ export interface RateLimiter {
 
 /** Open sockets per user and per IP, across namespaces (and nodes in cluster mode). */
 export interface ConnectionCounter {
-  acquire(userId: string, ip: string): Promise<'ok' | 'user' | 'ip'>;
-  release(userId: string, ip: string): Promise<void>;
+  /** `connId` names the socket holding the slot, so a dead node's slots can be purged. */
+  acquire(userId: string, ip: string, connId: string): Promise<'ok' | 'user' | 'ip'>;
+  release(userId: string, ip: string, connId: string): Promise<void>;
 }

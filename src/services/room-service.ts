@@ -17,6 +17,8 @@ export class RoomService {
     private readonly rooms: RoomStore,
     private readonly presence: Presence,
     private readonly maxCallParticipants: number,
+    /** The room's newest seq where it leads the store (cluster mode: Redis's counter). */
+    private readonly liveSeq: (roomId: string) => Promise<number | null> = async () => null,
   ) {}
 
   async create(user: AuthUser, input: CreateRoomInput): Promise<Room> {
@@ -44,8 +46,14 @@ export class RoomService {
   }
 
   async details(user: AuthUser, roomId: string): Promise<Room & { participants: Participant[] }> {
-    const room = await this.requireAccess(user, roomId);
+    const room = await this.withLiveSeq(await this.requireAccess(user, roomId));
     return { ...room, participants: await this.presence.list(roomId) };
+  }
+
+  /** The room with `lastSeq` from the sequence source that leads (never behind the store). */
+  async withLiveSeq(room: Room): Promise<Room> {
+    const live = await this.liveSeq(room.id).catch(() => null);
+    return live !== null && live > room.lastSeq ? { ...room, lastSeq: live } : room;
   }
 
   async addMember(user: AuthUser, roomId: string, userId: string): Promise<void> {

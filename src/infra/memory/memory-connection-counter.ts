@@ -10,7 +10,7 @@ export class MemoryConnectionCounter implements ConnectionCounter {
     private readonly maxPerIp: number,
   ) {}
 
-  async acquire(userId: string, ip: string): Promise<'ok' | 'user' | 'ip'> {
+  async acquire(userId: string, ip: string, _connId: string): Promise<'ok' | 'user' | 'ip'> {
     if ((this.byUser.get(userId) ?? 0) >= this.maxPerUser) return 'user';
     if ((this.byIp.get(ip) ?? 0) >= this.maxPerIp) return 'ip';
     bump(this.byUser, userId, 1);
@@ -18,7 +18,7 @@ export class MemoryConnectionCounter implements ConnectionCounter {
     return 'ok';
   }
 
-  async release(userId: string, ip: string): Promise<void> {
+  async release(userId: string, ip: string, _connId: string): Promise<void> {
     bump(this.byUser, userId, -1);
     bump(this.byIp, ip, -1);
   }

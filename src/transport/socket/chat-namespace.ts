@@ -63,7 +63,7 @@ async function onConnection(socket: ChatSocket, deps: ChatNamespaceDeps): Promis
   };
 
   defineHandler(ctx, socket, 'room:join', deps.schemas.roomJoin, async ({ roomId, lastSeq }) => {
-    const room = await rooms.requireAccess(user, roomId);
+    const room = await rooms.withLiveSeq(await rooms.requireAccess(user, roomId));
     if (!socket.data.allowedRooms.includes(roomId)) socket.data.allowedRooms.push(roomId);
     // Join the broadcast room before reading history: a message stored meanwhile arrives
     // live (maybe also in the page; clients dedupe by seq) and never falls in between.

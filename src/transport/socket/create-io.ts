@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { AppConfig } from '../../config/app-config.js';
 import type { InterServerEvents, SocketData } from '../../protocol/events.js';
 import { NAMESPACES } from '../../protocol/index.js';
@@ -12,7 +12,12 @@ export type IoServer = Server<Record<string, never>, Record<string, never>, Inte
  * handshake itself (`allowRequest`), for polling and WebSocket alike: browsers do not apply
  * CORS to WebSocket upgrades, so CORS alone would not stop cross-site WebSocket hijacking.
  */
-export function createIo(httpServer: HttpServer, config: AppConfig, originPolicy: OriginPolicy): IoServer {
+export function createIo(
+  httpServer: HttpServer,
+  config: AppConfig,
+  originPolicy: OriginPolicy,
+  adapter: ServerOptions['adapter'] | null,
+): IoServer {
   const io: IoServer = new Server(httpServer, {
     path: config.socketPath,
     serveClient: false,
@@ -21,6 +26,7 @@ export function createIo(httpServer: HttpServer, config: AppConfig, originPolicy
     pingTimeout: config.pingTimeoutMs,
     connectTimeout: 10_000,
     perMessageDeflate: false,
+    ...(adapter ? { adapter } : {}),
     httpCompression: false,
     allowRequest: (req, callback) => {
       const allowed = originPolicy(req.headers.origin, req.headers.host);

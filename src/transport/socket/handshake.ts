@@ -33,7 +33,12 @@ export function handshake(deps: { tokens: TokenService; connections: ConnectionC
       return next(refusal(e.code, e.message));
     }
     const ip = socket.handshake.address;
-    const slot = await deps.connections.acquire(verified.user.id, ip);
+    // If the shared counter is unreachable (Redis down), the node keeps serving: it admits
+    // the connection rather than lock every user out.
+    const slot = await deps.connections.acquire(verified.user.id, ip, socket.id).catch((err: unknown) => {
+      deps.logger.warn('connection cap unavailable; admitting', { err: (err as Error).message });
+      return 'ok' as const;
+    });
     if (slot !== 'ok') {
       deps.logger.warn('connection refused: cap reached', { userId: verified.user.id, cap: slot, nsp: socket.nsp.name });
       return next(refusal('TOO_MANY_CONNECTIONS', `too many open connections for this ${slot === 'user' ? 'user' : 'address'}`));
@@ -46,10 +51,21 @@ export function handshake(deps: { tokens: TokenService; connections: ConnectionC
       // be restored without a token check, so the whole transport goes.
       socket.disconnect(true);
     }, Math.min(Math.max(0, verified.expiresAt - Date.now()), MAX_TIMER_MS));
-    socket.once('disconnect', () => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       clearTimeout(expiry);
-      void deps.connections.release(verified.user.id, ip);
-    });
+      socket.conn.off('close', release);
+      deps.connections
+        .release(verified.user.id, ip, socket.id)
+        .catch((err: unknown) => deps.logger.warn('connection slot release failed', { err: (err as Error).message }));
+    };
+    socket.once('disconnect', release);
+    // A client that drops while this middleware runs never gets 'disconnect' (Socket.IO
+    // discards the half-made socket), so the transport closing must free the slot too.
+    if (socket.conn.readyState === 'closed') release();
+    else socket.conn.once('close', release);
     next();
   };
 }

@@ -1,0 +1,39 @@
+import { createClient } from 'redis';
+import type { Logger } from '../../ports/logger.js';
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+/**
+ * A node-redis client with the settings every Redis connection of ours needs: reconnect
+ * with capped, jittered backoff; no offline queue (a command while disconnected fails at
+ * once, so nothing waits unboundedly and nothing is acked that Redis did not take); every
+ * error logged, never unhandled.
+ */
+export async function connectRedis(url: string, logger: Logger, name: string): Promise<RedisClient> {
+  const client: RedisClient = createClient({
+    url,
+    name: `vcs-${name}`,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 3000,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100),
+    },
+  });
+  let down = false;
+  client.on('error', (err: Error) => {
+    if (!down) logger.warn('redis connection error', { client: name, err: err.message });
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) logger.info('redis connection restored', { client: name });
+    down = false;
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    const where = new URL(url).host;
+    await client.destroy();
+    throw new Error(`Redis refused at ${where} — is redis-server running? (${(err as Error).message})`, { cause: err });
+  }
+  return client;
+}

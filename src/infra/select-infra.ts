@@ -1,0 +1,126 @@
+import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
+import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
+import type { AppConfig } from '../config/app-config.js';
+import type { Logger } from '../ports/logger.js';
+import type { CallRegistry, ConnectionCounter, Presence, RateLimiter } from '../ports/realtime.js';
+import type { MessageStore, Store } from '../ports/store.js';
+import type { DependencyProbe } from '../services/readiness.js';
+import { MemoryCallRegistry } from './memory/memory-call-registry.js';
+import { MemoryConnectionCounter } from './memory/memory-connection-counter.js';
+import { MemoryPresence } from './memory/memory-presence.js';
+import { MemoryRateLimiter } from './memory/memory-rate-limiter.js';
+import { ClusterMessageStore } from './redis/cluster-message-store.js';
+import { NodeRegistry, type DeadNodeCleanup } from './redis/node-registry.js';
+import { PersistConsumer } from './redis/persist-consumer.js';
+import { RedisCallRegistry } from './redis/redis-call-registry.js';
+import { connectRedis, type RedisClient } from './redis/redis-client.js';
+import { RedisConnectionCounter } from './redis/redis-connection-counter.js';
+import { RedisMessageLog } from './redis/redis-message-log.js';
+import { RedisPresence } from './redis/redis-presence.js';
+import { RedisRateLimiter } from './redis/redis-rate-limiter.js';
+
+type AdapterFactory = ReturnType<typeof createStreamsAdapter>;
+
+/** The shared-state half of a node: in process (embedded) or in Redis (cluster). */
+export interface RealtimeInfra {
+  mode: 'embedded' | 'cluster';
+  messages: MessageStore;
+  presence: Presence;
+  calls: CallRegistry;
+  connections: ConnectionCounter;
+  limiters: { events: RateLimiter; messages: RateLimiter; http: RateLimiter };
+  /** The room's newest seq where it leads the store (cluster: the Redis counter). */
+  liveSeq: (roomId: string) => Promise<number | null>;
+  adapter: AdapterFactory | null;
+  probes: DependencyProbe[];
+  /** Starts background work; `onCleanup` hears of a dead node's removed participants. */
+  start(onCleanup: (c: DeadNodeCleanup) => void): Promise<void>;
+  /** Stops background work and closes connections (after Socket.IO has closed). */
+  stop(): Promise<void>;
+}
+
+/** How many adapter stream entries Redis keeps for connection-state recovery. */
+export const ADAPTER_STREAM_MAXLEN = 100_000;
+/** Recent messages kept per room in Redis for fast catch-up. */
+export const ROOM_LOG_MAXLEN = 1000;
+
+export async function selectInfra(config: AppConfig, store: Store, logger: Logger): Promise<RealtimeInfra> {
+  return config.redisUrl ? clusterInfra(config, config.redisUrl, store, logger) : embeddedInfra(config, store);
+}
+
+function embeddedInfra(config: AppConfig, store: Store): RealtimeInfra {
+  const limits = config.rateLimits;
+  return {
+    mode: 'embedded',
+    messages: store,
+    presence: new MemoryPresence(),
+    calls: new MemoryCallRegistry(),
+    connections: new MemoryConnectionCounter(limits.connectionsPerUser, limits.connectionsPerIp),
+    limiters: {
+      events: new MemoryRateLimiter(limits.eventsPerSecond, 1000),
+      messages: new MemoryRateLimiter(limits.messagesPer10s, 10_000),
+      http: new MemoryRateLimiter(limits.httpPerMinute, 60_000),
+    },
+    liveSeq: async () => null,
+    adapter: null,
+    probes: [{ name: 'store', durable: true, check: () => store.ping() }],
+    start: async () => {},
+    stop: async () => {},
+  };
+}
+
+async function clusterInfra(config: AppConfig, url: string, store: Store, logger: Logger): Promise<RealtimeInfra> {
+  const { nodeId, rateLimits: limits } = config;
+  const main = await connectRedis(url, logger, 'main');
+  const adapterClient = await connectRedis(url, logger, 'adapter');
+  const consumerClient = await connectRedis(url, logger, 'consumer');
+  const clients: RedisClient[] = [main, adapterClient, consumerClient];
+
+  let adapter: AdapterFactory;
+  if (config.socketAdapter === 'pubsub') {
+    const sub = await connectRedis(url, logger, 'adapter-sub');
+    clients.push(sub);
+    adapter = createPubSubAdapter(adapterClient, sub, { key: 'sio-pubsub' }) as unknown as AdapterFactory;
+    logger.warn('SOCKET_ADAPTER=pubsub: connection-state recovery does not work across nodes with this adapter; clients rejoin with lastSeq instead');
+  } else {
+    adapter = createStreamsAdapter(adapterClient, { streamName: 'sio:stream', maxLen: ADAPTER_STREAM_MAXLEN, sessionKeyPrefix: 'sio:session:' });
+  }
+
+  const log = new RedisMessageLog(main, ROOM_LOG_MAXLEN);
+  const messages = new ClusterMessageStore(log, store, logger);
+  const presence = new RedisPresence(main, nodeId);
+  const calls = new RedisCallRegistry(main, nodeId);
+  const consumer = new PersistConsumer(consumerClient, store, logger, { nodeId, maxAttempts: config.queueMaxAttempts });
+  let registry: NodeRegistry | null = null;
+  logger.info('cluster mode: shared state in Redis', { redis: new URL(url).host, adapter: config.socketAdapter });
+
+  return {
+    mode: 'cluster',
+    messages,
+    presence,
+    calls,
+    connections: new RedisConnectionCounter(main, nodeId, limits.connectionsPerUser, limits.connectionsPerIp, 5000),
+    limiters: {
+      events: new RedisRateLimiter(main, 'events', limits.eventsPerSecond, 1000),
+      messages: new RedisRateLimiter(main, 'messages', limits.messagesPer10s, 10_000),
+      http: new RedisRateLimiter(main, 'http', limits.httpPerMinute, 60_000),
+    },
+    liveSeq: (roomId) => messages.currentSeq(roomId),
+    adapter,
+    probes: [
+      { name: 'store', durable: true, check: () => store.ping() },
+      { name: 'redis', durable: true, check: async () => void (await main.ping()) },
+    ],
+    start: async (onCleanup) => {
+      registry = new NodeRegistry(main, presence, calls, logger, { nodeId, onCleanup });
+      await registry.start();
+      consumer.start();
+    },
+    stop: async () => {
+      await registry?.stop().catch((err: unknown) => logger.warn('node registry stop failed', { err: (err as Error).message }));
+      await consumer.stop();
+      // close() lets queued writes (e.g. the adapter's session records) finish first.
+      await Promise.all(clients.map((c) => c.close().catch(() => c.destroy())));
+    },
+  };
+}

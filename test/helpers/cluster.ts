@@ -1,0 +1,49 @@
+import { rmSync } from 'node:fs';
+import { hasRedisServer, TestRedis } from './redis-server.js';
+import { startServer, tempDir, type TestServer } from './test-server.js';
+
+/**
+ * Declares a suite that needs a real redis-server. Without one it prints why it is skipped
+ * and how to get it (CI installs it, so there the suite always runs).
+ */
+export function describeWithRedis(title: string, body: () => void): void {
+  if (hasRedisServer()) describe(title, body);
+  else
+    describe(title, () => {
+      it('is skipped: redis-server is not installed (apt-get install redis-server; .ci/run does this)');
+    });
+}
+
+export interface TestCluster {
+  redis: TestRedis;
+  nodes: TestServer[];
+  dataDir: string;
+  /** Starts one more node on the same Redis and data directory. */
+  addNode(env?: Record<string, string>): Promise<TestServer>;
+  stop(): Promise<void>;
+}
+
+/** N nodes in this process, one Redis, one shared SQLite data directory. */
+export async function startCluster(n: number, env: Record<string, string> = {}, redisOptions: { aof?: boolean } = {}): Promise<TestCluster> {
+  const redis = new TestRedis(redisOptions);
+  await redis.start();
+  const dataDir = tempDir('vcs-cluster-');
+  const nodes: TestServer[] = [];
+  const addNode = async (extra: Record<string, string> = {}) => {
+    const node = await startServer({ REDIS_URL: redis.url, NODE_ID: `node-${nodes.length + 1}`, ...env, ...extra }, { dataDir });
+    nodes.push(node);
+    return node;
+  };
+  for (let i = 0; i < n; i++) await addNode();
+  return {
+    redis,
+    nodes,
+    dataDir,
+    addNode,
+    stop: async () => {
+      await Promise.all(nodes.map((node) => node.stop().catch(() => undefined)));
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tempDir } from './test-server.js';
+
+/** A free loopback port (bind to 0, read, close; the caller retries on a rare clash). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when `redis-server` is installed (Debian package `redis-server`). */
+export function hasRedisServer(): boolean {
+  const path = process.env.PATH ?? '';
+  return path.split(':').some((dir) => existsSync(`${dir}/redis-server`));
+}
+
+/**
+ * A real redis-server for tests: its own port and temporary directory, AOF when asked, and
+ * process control to inject faults (kill -9, restart on the same data, SIGSTOP/SIGCONT).
+ */
+export class TestRedis {
+  readonly dir = tempDir('vcs-redis-');
+  private proc: ChildProcess | null = null;
+  port = 0;
+
+  constructor(private readonly options: { aof?: boolean } = {}) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  async start(): Promise<void> {
+    if (!this.port) this.port = await freePort();
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--maxmemory-policy', 'noeviction'];
+    if (this.options.aof) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
+    this.proc = spawn('redis-server', args, { stdio: 'ignore' });
+    await this.waitForPing();
+  }
+
+  /** SIGKILL: a crash. Data survives only through AOF. */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await exited;
+    this.proc = null;
+  }
+
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    this.resume();
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async waitForPing(deadlineMs = 5000): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    while (Date.now() < deadline) {
+      if (await this.ping()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server did not answer PING on port ${this.port}`);
+  }
+
+  private ping(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const sock = createConnection({ host: '127.0.0.1', port: this.port });
+      sock.once('error', () => resolve(false));
+      sock.once('connect', () => sock.write('PING\r\n'));
+      sock.once('data', (d) => {
+        sock.destroy();
+        resolve(d.toString().startsWith('+PONG'));
+      });
+    });
+  }
+}
