@@ -6,6 +6,7 @@ import { createLogger } from './infra/logging/create-logger.js';
 import { Metrics } from './infra/metrics.js';
 import { selectInfra } from './infra/select-infra.js';
 import { selectStore } from './infra/select-store.js';
+import { Breaker, guardMethods } from './infra/breaker.js';
 import { Closer } from './lifecycle/closer.js';
 import type { Logger } from './ports/logger.js';
 import type { Store } from './ports/store.js';
@@ -58,8 +59,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const schemas = buildSchemas({ maxMessageLength: config.maxMessageLength, maxCallParticipants: config.maxCallParticipants });
   const originPolicy = createOriginPolicy(config.corsOrigins, config.production);
 
-  const store = overrides.store ?? (await selectStore(config, logger));
-  const infra = await selectInfra(config, store, logger);
+  const rawStore = overrides.store ?? (await selectStore(config, logger));
+  const storeBreaker = new Breaker({ name: 'store', timeoutMs: 3000 }, logger);
+  const store = guardMethods(rawStore, storeBreaker, ['ping', 'close']);
+  const infra = await selectInfra(config, store, logger, metrics);
+  metrics.observeBreaker(storeBreaker);
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
   const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds);
 
@@ -72,7 +76,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const ice = new IceService(config);
   const readiness = new Readiness(infra.probes);
 
-  const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness });
+  const { deadLetters } = infra;
+  const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness, deadLetters });
   const httpServer = createServer(httpApp);
   const io = createIo(httpServer, config, originPolicy, infra.adapter);
   const auth = handshake({ tokens, connections, logger });
@@ -94,7 +99,10 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   // is kept for connection-state recovery) and closes the HTTP server.
   closer.add('close socket.io and http', () => new Promise<void>((resolve) => void io.close(() => resolve())));
   closer.add('stop shared state', () => infra.stop());
-  closer.add('close store', () => store.close());
+  closer.add('close store', () => {
+    storeBreaker.shutdown();
+    return store.close();
+  });
 
   let stopping: Promise<void> | undefined;
   return {

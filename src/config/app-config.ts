@@ -23,6 +23,10 @@ export interface AppConfig {
   turnSecret: string | null;
   turnTtlSeconds: number;
   queueMaxAttempts: number;
+  /** Queue length past which new sends get UNAVAILABLE (back-pressure). */
+  queueHighWater: number;
+  /** Queue entries held this long by a silent consumer (a dead node) are claimed by another. */
+  queueClaimIdleMs: number;
   recoveryWindowMs: number;
   maxPayloadBytes: number;
   maxMessageLength: number;

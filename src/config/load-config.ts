@@ -69,6 +69,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnSecret: e.TURN_SECRET ?? null,
     turnTtlSeconds: e.TURN_TTL_SECONDS,
     queueMaxAttempts: e.QUEUE_MAX_ATTEMPTS,
+    queueHighWater: e.QUEUE_HIGH_WATER,
+    queueClaimIdleMs: e.QUEUE_CLAIM_IDLE_MS,
     recoveryWindowMs: e.RECOVERY_WINDOW_MS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,

@@ -1,5 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+export interface QueueMetrics {
+  persisted: Counter;
+  retries: Counter<'reason'>;
+  deadLettered: Counter;
+}
+
 /**
  * Prometheus metrics of one server instance. Each instance has its own registry, so several
  * nodes can run in one test process without sharing counters.
@@ -41,8 +47,57 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly queue: QueueMetrics = {
+    persisted: new Counter({ name: 'queue_persisted_total', help: 'Queued messages written to the store', registers: [this.registry] }),
+    retries: new Counter({
+      name: 'queue_retries_total',
+      help: 'Queue persistence retries by reason',
+      labelNames: ['reason'] as const,
+      registers: [this.registry],
+    }),
+    deadLettered: new Counter({ name: 'queue_dead_lettered_total', help: 'Entries moved to the dead-letter stream', registers: [this.registry] }),
+  };
+
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
   }
+
+  /** Queue gauges, read from the queue whenever /metrics is scraped. */
+  observeQueue(read: () => Promise<{ depth: number; pending: number; deadLetters: number }>): void {
+    const figures = () => read().catch(() => null);
+    const gauge = (name: string, help: string, pick: (f: { depth: number; pending: number; deadLetters: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          const f = await figures();
+          if (f) this.set(pick(f));
+        },
+      });
+    gauge('queue_depth', 'Entries in the persistence queue', (f) => f.depth);
+    gauge('queue_pending', 'Queue entries read by a consumer and not yet acknowledged', (f) => f.pending);
+    gauge('queue_dead_letters', 'Entries in the dead-letter stream', (f) => f.deadLetters);
+  }
+
+  /** 0 closed, 1 half-open, 2 open, per dependency. */
+  observeBreaker(breaker: { name: string; state: 'closed' | 'open' | 'half-open' }): void {
+    this.breakerGauge.labels(breaker.name).set(0);
+    this.breakers.push(breaker);
+  }
+
+  private readonly breakers: { name: string; state: 'closed' | 'open' | 'half-open' }[] = [];
+  private readonly breakerGauge: Gauge<'dependency'> = (() => {
+    const breakers = () => this.breakers;
+    return new Gauge({
+      name: 'circuit_breaker_state',
+      help: 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open',
+      labelNames: ['dependency'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const b of breakers()) this.labels(b.name).set(b.state === 'open' ? 2 : b.state === 'half-open' ? 1 : 0);
+      },
+    });
+  })();
 }

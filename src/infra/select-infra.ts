@@ -1,20 +1,26 @@
 import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
 import type { AppConfig } from '../config/app-config.js';
+import { noDeadLetters, type DeadLetterQueue } from '../ports/dead-letters.js';
 import type { Logger } from '../ports/logger.js';
 import type { CallRegistry, ConnectionCounter, Presence, RateLimiter } from '../ports/realtime.js';
 import type { MessageStore, Store } from '../ports/store.js';
+import type { Metrics } from './metrics.js';
+import { keys } from './redis/redis-keys.js';
 import type { DependencyProbe } from '../services/readiness.js';
 import { MemoryCallRegistry } from './memory/memory-call-registry.js';
 import { MemoryConnectionCounter } from './memory/memory-connection-counter.js';
 import { MemoryPresence } from './memory/memory-presence.js';
 import { MemoryRateLimiter } from './memory/memory-rate-limiter.js';
+import { anyErrorButAppErrors, Breaker, guardMethods } from './breaker.js';
+import { withPublishDeadline } from './redis/resilient-adapter.js';
 import { ClusterMessageStore } from './redis/cluster-message-store.js';
 import { NodeRegistry, type DeadNodeCleanup } from './redis/node-registry.js';
 import { PersistConsumer } from './redis/persist-consumer.js';
 import { RedisCallRegistry } from './redis/redis-call-registry.js';
 import { connectRedis, type RedisClient } from './redis/redis-client.js';
 import { RedisConnectionCounter } from './redis/redis-connection-counter.js';
+import { RedisDeadLetters } from './redis/redis-dead-letters.js';
 import { RedisMessageLog } from './redis/redis-message-log.js';
 import { RedisPresence } from './redis/redis-presence.js';
 import { RedisRateLimiter } from './redis/redis-rate-limiter.js';
@@ -32,6 +38,7 @@ export interface RealtimeInfra {
   /** The room's newest seq where it leads the store (cluster: the Redis counter). */
   liveSeq: (roomId: string) => Promise<number | null>;
   adapter: AdapterFactory | null;
+  deadLetters: DeadLetterQueue;
   probes: DependencyProbe[];
   /** Starts background work; `onCleanup` hears of a dead node's removed participants. */
   start(onCleanup: (c: DeadNodeCleanup) => void): Promise<void>;
@@ -39,13 +46,15 @@ export interface RealtimeInfra {
   stop(): Promise<void>;
 }
 
+/** Deadline of any Redis call on a request path; past it the caller gets UNAVAILABLE. */
+export const REDIS_DEADLINE_MS = 1500;
 /** How many adapter stream entries Redis keeps for connection-state recovery. */
 export const ADAPTER_STREAM_MAXLEN = 100_000;
 /** Recent messages kept per room in Redis for fast catch-up. */
 export const ROOM_LOG_MAXLEN = 1000;
 
-export async function selectInfra(config: AppConfig, store: Store, logger: Logger): Promise<RealtimeInfra> {
-  return config.redisUrl ? clusterInfra(config, config.redisUrl, store, logger) : embeddedInfra(config, store);
+export async function selectInfra(config: AppConfig, store: Store, logger: Logger, metrics: Metrics): Promise<RealtimeInfra> {
+  return config.redisUrl ? clusterInfra(config, config.redisUrl, store, logger, metrics) : embeddedInfra(config, store);
 }
 
 function embeddedInfra(config: AppConfig, store: Store): RealtimeInfra {
@@ -63,34 +72,51 @@ function embeddedInfra(config: AppConfig, store: Store): RealtimeInfra {
     },
     liveSeq: async () => null,
     adapter: null,
+    deadLetters: noDeadLetters,
     probes: [{ name: 'store', durable: true, check: () => store.ping() }],
     start: async () => {},
     stop: async () => {},
   };
 }
 
-async function clusterInfra(config: AppConfig, url: string, store: Store, logger: Logger): Promise<RealtimeInfra> {
+async function clusterInfra(config: AppConfig, url: string, store: Store, logger: Logger, metrics: Metrics): Promise<RealtimeInfra> {
   const { nodeId, rateLimits: limits } = config;
   const main = await connectRedis(url, logger, 'main');
-  const adapterClient = await connectRedis(url, logger, 'adapter');
+  const adapterClient = await connectRedis(url, logger, 'adapter', { offlineQueue: true });
   const consumerClient = await connectRedis(url, logger, 'consumer');
   const clients: RedisClient[] = [main, adapterClient, consumerClient];
 
   let adapter: AdapterFactory;
   if (config.socketAdapter === 'pubsub') {
-    const sub = await connectRedis(url, logger, 'adapter-sub');
+    const sub = await connectRedis(url, logger, 'adapter-sub', { offlineQueue: true });
     clients.push(sub);
     adapter = createPubSubAdapter(adapterClient, sub, { key: 'sio-pubsub' }) as unknown as AdapterFactory;
     logger.warn('SOCKET_ADAPTER=pubsub: connection-state recovery does not work across nodes with this adapter; clients rejoin with lastSeq instead');
   } else {
-    adapter = createStreamsAdapter(adapterClient, { streamName: 'sio:stream', maxLen: ADAPTER_STREAM_MAXLEN, sessionKeyPrefix: 'sio:session:' });
+    adapter = withPublishDeadline(
+      createStreamsAdapter(adapterClient, { streamName: 'sio:stream', maxLen: ADAPTER_STREAM_MAXLEN, sessionKeyPrefix: 'sio:session:' }),
+      REDIS_DEADLINE_MS,
+    );
   }
+  const redisBreaker = new Breaker({ name: 'redis', timeoutMs: REDIS_DEADLINE_MS, isOutage: anyErrorButAppErrors }, logger);
+  // Rate limits fall back to per-node budgets quickly: they must never hold up a request.
+  const limiterBreaker = new Breaker({ name: 'redis-rate-limits', timeoutMs: 250, isOutage: anyErrorButAppErrors }, logger);
 
-  const log = new RedisMessageLog(main, ROOM_LOG_MAXLEN);
+  const log = guardMethods(new RedisMessageLog(main, ROOM_LOG_MAXLEN, config.queueHighWater), redisBreaker);
   const messages = new ClusterMessageStore(log, store, logger);
-  const presence = new RedisPresence(main, nodeId);
-  const calls = new RedisCallRegistry(main, nodeId);
-  const consumer = new PersistConsumer(consumerClient, store, logger, { nodeId, maxAttempts: config.queueMaxAttempts });
+  const presence = guardMethods(new RedisPresence(main, nodeId), redisBreaker);
+  const calls = guardMethods(new RedisCallRegistry(main, nodeId), redisBreaker);
+  const consumer = new PersistConsumer(consumerClient, store, logger, metrics.queue, {
+    nodeId,
+    maxAttempts: config.queueMaxAttempts,
+    claimIdleMs: config.queueClaimIdleMs,
+    onSeqConflict: async (roomId) => {
+      const room = await store.getRoom(roomId);
+      if (room) await log.raiseTo(roomId, room.lastSeq);
+    },
+  });
+  metrics.observeQueue(() => queueDepth(main));
+  metrics.observeBreaker(redisBreaker);
   let registry: NodeRegistry | null = null;
   logger.info('cluster mode: shared state in Redis', { redis: new URL(url).host, adapter: config.socketAdapter });
 
@@ -99,14 +125,16 @@ async function clusterInfra(config: AppConfig, url: string, store: Store, logger
     messages,
     presence,
     calls,
-    connections: new RedisConnectionCounter(main, nodeId, limits.connectionsPerUser, limits.connectionsPerIp, 5000),
+    connections: guardMethods(new RedisConnectionCounter(main, nodeId, limits.connectionsPerUser, limits.connectionsPerIp, 5000), redisBreaker),
     limiters: {
-      events: new RedisRateLimiter(main, 'events', limits.eventsPerSecond, 1000),
-      messages: new RedisRateLimiter(main, 'messages', limits.messagesPer10s, 10_000),
-      http: new RedisRateLimiter(main, 'http', limits.httpPerMinute, 60_000),
+      // A connection lives on one node, so its event budget needs no Redis round trip.
+      events: new MemoryRateLimiter(limits.eventsPerSecond, 1000),
+      messages: new RedisRateLimiter(main, limiterBreaker, 'messages', limits.messagesPer10s, 10_000),
+      http: new RedisRateLimiter(main, limiterBreaker, 'http', limits.httpPerMinute, 60_000),
     },
     liveSeq: (roomId) => messages.currentSeq(roomId),
     adapter,
+    deadLetters: guardMethods(new RedisDeadLetters(main), redisBreaker),
     probes: [
       { name: 'store', durable: true, check: () => store.ping() },
       { name: 'redis', durable: true, check: async () => void (await main.ping()) },
@@ -123,4 +151,14 @@ async function clusterInfra(config: AppConfig, url: string, store: Store, logger
       await Promise.all(clients.map((c) => c.close().catch(() => c.destroy())));
     },
   };
+}
+
+/** Queue figures for /metrics: entries waiting, entries held by consumers, dead letters. */
+async function queueDepth(redis: RedisClient): Promise<{ depth: number; pending: number; deadLetters: number }> {
+  const [depth, pending, deadLetters] = await Promise.all([
+    redis.xLen(keys.queue),
+    redis.xPending(keys.queue, keys.queueGroup).then((p) => Number(p.pending)).catch(() => 0),
+    redis.xLen(keys.deadLetters),
+  ]);
+  return { depth, pending, deadLetters };
 }

@@ -161,6 +161,24 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.getRoom(room.id))!.lastSeq).to.equal(3);
     });
 
+    it('insertAssigned refuses a message whose seq is taken by another one (CONFLICT) and does not store it', async () => {
+      const room = await newRoom();
+      const first = { ...msg(room.id, 'first'), seq: 1 };
+      await store.insertAssigned([first]);
+      const clash = { ...msg(room.id, 'clash'), seq: 1 };
+      const fine = { ...msg(room.id, 'fine'), seq: 2 };
+      let code: string | undefined;
+      try {
+        await store.insertAssigned([fine, clash]);
+      } catch (err) {
+        code = (err as { code?: string }).code;
+      }
+      expect(code).to.equal('CONFLICT');
+      const page = await store.listMessages(room.id, { limit: 10 });
+      expect(page.messages.map((m) => m.text)).to.include('first');
+      expect(page.messages.map((m) => m.text)).to.not.include('clash');
+    });
+
     it('answers ping while open', async () => {
       await store.ping();
     });

@@ -6,7 +6,7 @@ import { startServer, tempDir, type TestServer } from './test-server.js';
  * Declares a suite that needs a real redis-server. Without one it prints why it is skipped
  * and how to get it (CI installs it, so there the suite always runs).
  */
-export function describeWithRedis(title: string, body: () => void): void {
+export function describeWithRedis(title: string, body: (this: Mocha.Suite) => void): void {
   if (hasRedisServer()) describe(title, body);
   else
     describe(title, () => {

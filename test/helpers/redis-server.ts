@@ -43,7 +43,9 @@ export class TestRedis {
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--maxmemory-policy', 'noeviction'];
-    if (this.options.aof) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
+    // appendfsync always: with everysec Redis may reply before writing the AOF while a
+    // background fsync runs (seen here under load: acked writes lost on SIGKILL).
+    if (this.options.aof) args.push('--appendonly', 'yes', '--appendfsync', 'always');
     this.proc = spawn('redis-server', args, { stdio: 'ignore' });
     await this.waitForPing();
   }

@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import { AppError, roomNotFound } from '../../domain/app-error.js';
+import { AppError, roomNotFound, seqConflict } from '../../domain/app-error.js';
 import type { Message, Room } from '../../protocol/models.js';
 import type { Logger } from '../../ports/logger.js';
 import type { AppendResult, HistoryPage, HistoryQuery, NewMessage, NewRoom, Store } from '../../ports/store.js';
@@ -60,14 +60,42 @@ export class MongoStore implements Store {
     this.m = bindModels(this.conn);
   }
 
+  /**
+   * Connects and builds the indexes. When MongoDB is unreachable the server still starts
+   * (chat is queued in cluster mode, readiness says "degraded") and this keeps retrying in
+   * the background, so an outage at start-up heals by itself.
+   */
   async connect(): Promise<void> {
     try {
       await this.conn.asPromise();
-      await Promise.all([this.m.Room.init(), this.m.Message.init(), this.m.Cursor.init()]);
+      await this.initIndexes();
     } catch (err) {
-      const where = new URL(this.options.uri).host;
-      throw new Error(`MongoDB refused or unreachable at ${where}: is mongod running, and is MONGODB_URI right? (${String((err as Error).message)})`, { cause: err });
+      this.options.logger.error(
+        `MongoDB refused or unreachable at ${new URL(this.options.uri).host} — is mongod running (as a replica set), and is MONGODB_URI right? Retrying in the background.`,
+        { err: (err as Error).message },
+      );
+      this.scheduleReconnect();
     }
+  }
+
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.conn
+        .openUri(this.options.uri)
+        .then(() => this.initIndexes())
+        .then(() => this.options.logger.info('mongodb connected'))
+        .catch(() => this.scheduleReconnect());
+    }, 3000);
+    this.reconnectTimer.unref();
+  }
+
+  private async initIndexes(): Promise<void> {
+    await Promise.all([this.m.Room.init(), this.m.Message.init(), this.m.Cursor.init()]);
   }
 
   async createRoom(room: NewRoom): Promise<Room> {
@@ -118,10 +146,15 @@ export class MongoStore implements Store {
     try {
       await this.guard(() => this.m.Message.insertMany(messages.map((m) => ({ _id: m.id, ...m })), { ordered: false }));
     } catch (err) {
-      // Already stored (redelivery) counts as done; any other write error is real.
       const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
-      const onlyDuplicates = writeErrors?.every((e) => (e.code ?? e.err?.code) === DUPLICATE_KEY);
-      if (!onlyDuplicates && (err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+      const onlyDuplicates = writeErrors?.every((e) => (e.code ?? e.err?.code) === DUPLICATE_KEY) ?? (err as { code?: number }).code === DUPLICATE_KEY;
+      if (!onlyDuplicates) throw err;
+      // A duplicate is fine when it is this very message (redelivery); another message in
+      // its slot means the sequence was reused.
+      const ids = messages.map((m) => m.id);
+      const present = new Set((await this.m.Message.find({ _id: { $in: ids } }, { _id: 1 }).setOptions(SAFE).lean<{ _id: string }[]>()).map((d) => d._id));
+      const missing = messages.find((m) => !present.has(m.id));
+      if (missing) throw seqConflict(missing);
     }
     const top = new Map<string, number>();
     for (const m of messages) top.set(m.roomId, Math.max(top.get(m.roomId) ?? 0, m.seq));
@@ -167,6 +200,8 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.conn.close();
   }
 
@@ -175,8 +210,10 @@ export class MongoStore implements Store {
     try {
       return await fn();
     } catch (err) {
+      if (err instanceof AppError) throw err;
       const name = (err as Error).name ?? '';
-      if (/MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTimeout|PoolCleared/.test(name)) {
+      // Not connected (yet), or the connection failed mid-call: an outage, not a bug.
+      if (this.conn.readyState !== 1 || /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTimeout|PoolCleared/.test(name)) {
         throw new AppError('UNAVAILABLE', 'the message store is unreachable; try again');
       }
       throw err;

@@ -3,17 +3,27 @@ import type { Logger } from '../../ports/logger.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
+export interface RedisClientOptions {
+  /**
+   * Keep commands issued while disconnected (bounded) instead of failing them at once.
+   * Only for the Socket.IO adapter: its read loop retries immediately on failure, which
+   * without an offline queue would spin while Redis is down.
+   */
+  offlineQueue?: boolean;
+}
+
 /**
  * A node-redis client with the settings every Redis connection of ours needs: reconnect
- * with capped, jittered backoff; no offline queue (a command while disconnected fails at
- * once, so nothing waits unboundedly and nothing is acked that Redis did not take); every
- * error logged, never unhandled.
+ * with capped, jittered backoff; by default no offline queue (a command while disconnected
+ * fails at once, so nothing waits unboundedly and nothing is acked that Redis did not
+ * take); every error logged, never unhandled.
  */
-export async function connectRedis(url: string, logger: Logger, name: string): Promise<RedisClient> {
+export async function connectRedis(url: string, logger: Logger, name: string, options: RedisClientOptions = {}): Promise<RedisClient> {
   const client: RedisClient = createClient({
     url,
     name: `vcs-${name}`,
-    disableOfflineQueue: true,
+    disableOfflineQueue: !options.offlineQueue,
+    commandsQueueMaxLength: 10_000,
     socket: {
       connectTimeout: 3000,
       reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100),

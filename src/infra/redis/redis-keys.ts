@@ -14,6 +14,8 @@ export const keys = {
   /** The persistence queue (outbox): accepted messages not yet written to the store. */
   queue: 'chat:queue',
   queueGroup: 'persist',
+  /** entry id → failed attempts on a working store. */
+  queueAttempts: 'chat:queue:attempts',
   deadLetters: 'chat:dead-letters',
   nodes: 'nodes:heartbeat',
   nodePresence: (nodeId: string) => `node:${nodeId}:presence`,

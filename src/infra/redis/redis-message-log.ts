@@ -10,13 +10,15 @@ import { keys } from './redis-keys.js';
  * persistence queue entry. The ack goes out after this returns, so an acked message is in
  * Redis (AOF) and on its way to the store. Returns {1, json} when stored, {0, json} for a
  * known clientMsgId, {-1} when the room's counter is not initialised (first use, or Redis
- * lost its data) — the caller seeds it from the store and tries again.
+ * lost its data) — the caller seeds it from the store and tries again — and {-2} when the
+ * queue is past its high-water mark (back-pressure: the sender gets UNAVAILABLE).
  */
 const APPEND = new LuaScript(`
 if ARGV[1] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {0, existing} end
 end
+if redis.call('XLEN', KEYS[4]) >= tonumber(ARGV[6]) then return {-2, ''} end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
 local seq = redis.call('INCR', KEYS[1])
 local json = ARGV[2] .. ',"seq":' .. seq .. '}'
@@ -26,21 +28,31 @@ if ARGV[1] ~= '' then redis.call('SET', KEYS[2], json, 'EX', ARGV[4]) end
 return {1, json}
 `);
 
+const RAISE = new LuaScript(`
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+`);
+
 /** How long a clientMsgId is remembered in Redis (the store's unique index backs it up). */
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 
-/** Parses a stored message JSON into the wire shape (fixed key order). */
+/** Parses a stored message JSON into the wire shape (fixed key order); throws on a bad shape. */
 export function parseMessage(json: string): Message {
-  const m = JSON.parse(json) as Message;
+  const m = JSON.parse(json) as Partial<Message>;
+  const strings = ['id', 'roomId', 'senderId', 'senderName', 'text', 'createdAt'] as const;
+  for (const key of strings) if (typeof m[key] !== 'string') throw new Error(`field ${key} is missing or not a string`);
+  if (!Number.isSafeInteger(m.seq) || m.seq! < 1) throw new Error('field seq is not a positive integer');
+  if (m.clientMsgId !== undefined && m.clientMsgId !== null && typeof m.clientMsgId !== 'string') throw new Error('field clientMsgId is not a string');
   return {
-    id: m.id,
-    roomId: m.roomId,
-    seq: m.seq,
-    senderId: m.senderId,
-    senderName: m.senderName,
-    text: m.text,
+    id: m.id!,
+    roomId: m.roomId!,
+    seq: m.seq!,
+    senderId: m.senderId!,
+    senderName: m.senderName!,
+    text: m.text!,
     clientMsgId: m.clientMsgId ?? null,
-    createdAt: m.createdAt,
+    createdAt: m.createdAt!,
   };
 }
 
@@ -49,6 +61,7 @@ export class RedisMessageLog {
   constructor(
     private readonly redis: RedisClient,
     private readonly logMaxLen: number,
+    private readonly queueHighWater: number,
   ) {}
 
   /** `null` when the room's counter needs seeding first (see `seed`). */
@@ -58,16 +71,25 @@ export class RedisMessageLog {
     const reply = await APPEND.run(
       this.redis,
       [keys.roomSeq(m.roomId), keys.idempotency(m.roomId, m.clientMsgId ?? '-'), keys.roomLog(m.roomId), keys.queue],
-      [m.clientMsgId ?? '', prefix, this.logMaxLen, IDEMPOTENCY_TTL_SECONDS, m.roomId],
+      [m.clientMsgId ?? '', prefix, this.logMaxLen, IDEMPOTENCY_TTL_SECONDS, m.roomId, this.queueHighWater],
     );
     const [status, json] = reply as [number, string];
     if (status === -1) return null;
+    if (status === -2) throw new AppError('UNAVAILABLE', 'the server is catching up on stored messages; try again shortly');
     return { message: parseMessage(json), created: status === 1 };
   }
 
   /** Starts the room's counter at the store's last seq, unless another node already did. */
   async seed(roomId: string, lastSeq: number): Promise<void> {
     await this.redis.set(keys.roomSeq(roomId), String(lastSeq), { condition: 'NX' });
+  }
+
+  /**
+   * Moves the room's counter up to at least `floor`. Used when the store shows the counter
+   * went back (Redis restarted without the latest writes), so no further seq is reused.
+   */
+  async raiseTo(roomId: string, floor: number): Promise<void> {
+    await RAISE.run(this.redis, [keys.roomSeq(roomId)], [floor]);
   }
 
   async currentSeq(roomId: string): Promise<number | null> {
@@ -96,6 +118,3 @@ export class RedisMessageLog {
   }
 }
 
-export function redisUnavailable(): AppError {
-  return new AppError('UNAVAILABLE', 'cannot reach Redis to make the message durable; try again');
-}

@@ -1,34 +1,41 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { RateDecision, RateLimiter } from '../../ports/realtime.js';
+import type { Breaker } from '../breaker.js';
+import { consumeFrom, MemoryRateLimiter } from '../memory/memory-rate-limiter.js';
 import type { RedisClient } from './redis-client.js';
 
 /**
- * A cluster-wide budget (RateLimiterRedis) with an in-memory insurance limiter of the same
- * size, so that limiting goes on per node while Redis is unreachable.
+ * A cluster-wide budget (RateLimiterRedis) behind the Redis circuit breaker, with an
+ * in-memory insurance budget of the same size: while Redis is down, paused or slow, each
+ * node keeps limiting on its own instead of waiting on Redis or letting everything through.
  */
 export class RedisRateLimiter implements RateLimiter {
   private readonly limiter: RateLimiterRedis;
+  private readonly insurance: MemoryRateLimiter;
 
-  constructor(redis: RedisClient, name: string, points: number, durationMs: number) {
-    const duration = durationMs / 1000;
+  constructor(
+    redis: RedisClient,
+    private readonly breaker: Breaker,
+    name: string,
+    points: number,
+    durationMs: number,
+  ) {
     this.limiter = new RateLimiterRedis({
       storeClient: redis,
       useRedisPackage: true,
       rejectIfRedisNotReady: true,
       keyPrefix: `rl:${name}`,
       points,
-      duration,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: `rl:${name}`, points, duration }),
+      duration: durationMs / 1000,
     });
+    this.insurance = new MemoryRateLimiter(points, durationMs);
   }
 
   async consume(key: string, points = 1): Promise<RateDecision> {
     try {
-      await this.limiter.consume(key, points);
-      return { allowed: true };
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return { allowed: false, retryAfterMs: Math.max(1, rejection.msBeforeNext) };
-      throw rejection;
+      return await this.breaker.run(() => consumeFrom(this.limiter, key, points));
+    } catch {
+      return this.insurance.consume(key, points);
     }
   }
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError, roomNotFound } from '../../domain/app-error.js';
+import { AppError, roomNotFound, seqConflict } from '../../domain/app-error.js';
 import type { Message, Room } from '../../protocol/models.js';
 import type { AppendResult, HistoryPage, HistoryQuery, NewMessage, NewRoom, Store } from '../../ports/store.js';
 import { GroupCommit, type Outcome } from './group-commit.js';
@@ -52,7 +52,7 @@ export class SqliteStore implements Store {
         'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq',
       ),
       raiseSeq: db.prepare('UPDATE rooms SET last_seq = MAX(last_seq, ?) WHERE id = ?'),
-      addMember: db.prepare('INSERT OR IGNORE INTO room_members (room_id, user_id, added_at) VALUES (?, ?, ?)'),
+      addMember: db.prepare('INSERT INTO room_members (room_id, user_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       isMember: db.prepare<[string, string], { one: number }>(
         'SELECT 1 AS one FROM room_members WHERE room_id = ? AND user_id = ?',
       ),
@@ -61,9 +61,13 @@ export class SqliteStore implements Store {
          VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)`,
       ),
       insertAssigned: db.prepare(
-        `INSERT OR IGNORE INTO messages (${MESSAGE_COLUMNS})
-         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)`,
+        // ON CONFLICT (not OR IGNORE): only "already stored" is skipped; a row that breaks
+        // NOT NULL or a type rule still fails, so a bad queue entry cannot vanish silently.
+        `INSERT INTO messages (${MESSAGE_COLUMNS})
+         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)
+         ON CONFLICT DO NOTHING`,
       ),
+      existsId: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM messages WHERE id = ?'),
       byClientMsgId: db.prepare<[string, string], MessageRow>(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`,
       ),
@@ -137,7 +141,10 @@ export class SqliteStore implements Store {
   async insertAssigned(messages: Message[]): Promise<void> {
     const run = this.db.transaction((list: Message[]) => {
       for (const m of list) {
-        this.stmt.insertAssigned.run(m);
+        if (this.stmt.insertAssigned.run(m).changes === 0 && !this.stmt.existsId.get(m.id)) {
+          // The slot is taken by another message: the sequence was reused (Redis lost data).
+          throw seqConflict(m);
+        }
         this.stmt.raiseSeq.run(m.seq, m.roomId);
       }
     });

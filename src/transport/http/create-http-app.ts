@@ -4,6 +4,7 @@ import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../../config/app-config.js';
 import type { Metrics } from '../../infra/metrics.js';
+import type { DeadLetterQueue } from '../../ports/dead-letters.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RateLimiter } from '../../ports/realtime.js';
 import type { Schemas } from '../../protocol/schemas.js';
@@ -15,6 +16,7 @@ import type { TokenService } from '../../services/token-service.js';
 import type { OriginPolicy } from '../origin-policy.js';
 import { requireUser } from './auth-middleware.js';
 import { errorHandler, notFoundHandler, sendError } from './error-handler.js';
+import { adminRoutes } from './routes/admin-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { iceRoutes } from './routes/ice-routes.js';
@@ -33,6 +35,7 @@ export interface HttpDeps {
   chat: ChatService;
   ice: IceService;
   readiness: Readiness;
+  deadLetters: DeadLetterQueue;
 }
 
 /** The Express app: security headers, CORS, limits, the REST API and health endpoints. */
@@ -57,6 +60,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   app.use('/api', rateLimit(deps.httpLimiter));
   app.use('/api', requireJsonBody, express.json({ limit: config.maxPayloadBytes, strict: true }));
+  app.use('/api/admin', adminRoutes({ deadLetters: deps.deadLetters, adminToken: config.adminToken }));
   app.use('/api', authRoutes({ tokens: deps.tokens, schemas: deps.schemas, allowGuests: config.allowGuests }));
   app.use('/api', requireUser(deps.tokens));
   app.use('/api', roomRoutes(deps));

@@ -75,10 +75,17 @@ function onConnection(socket: RtcSocket, deps: RtcNamespaceDeps): void {
   defineHandler(ctx, socket, 'rtc:signal', deps.schemas.rtcSignal, async ({ to, kind, data }) => {
     const roomId = socket.data.callRoomId;
     if (!roomId) throw new AppError('NOT_IN_ROOM', 'join a call first (call:join)');
-    if (to === socket.id || (await calls.roomOf(to)) !== roomId) {
+    // A peer on this node is checked locally: signaling between a node's own clients then
+    // keeps working while Redis is unreachable.
+    const local = socket.nsp.sockets.get(to);
+    const targetRoom = local ? local.data.callRoomId : await calls.roomOf(to);
+    if (to === socket.id || targetRoom !== roomId) {
       throw new AppError('PEER_NOT_FOUND', 'no such peer in your call');
     }
-    socket.nsp.to(to).emit('rtc:signal', { from: socket.id, kind, data: data ?? null });
+    const signal = { from: socket.id, kind, data: data ?? null };
+    // Local peers skip the adapter: no Redis round trip on the hottest signaling path.
+    if (local) socket.nsp.local.to(to).emit('rtc:signal', signal);
+    else socket.nsp.to(to).emit('rtc:signal', signal);
   });
 
   defineHandler(ctx, socket, 'rtc:media', deps.schemas.rtcMedia, async (media) => {

@@ -1,0 +1,74 @@
+import type { Socket } from 'socket.io-client';
+
+/**
+ * A sender as a well-behaved client is written: every message has a clientMsgId, and a
+ * send that fails (UNAVAILABLE, no ack in time) is retried with the same id until acked or
+ * the deadline passes. Records what was attempted and what was acked, for the checker.
+ */
+export class ChatSender {
+  readonly attempted = new Set<string>();
+  readonly acked = new Map<string, number>();
+  readonly errors = new Map<string, number>();
+  private counter = 0;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly roomId: string,
+    private readonly prefix: string,
+  ) {}
+
+  /** Sends one new message, retrying until acked or `deadlineMs` from now. */
+  async sendOne(deadlineMs = 15_000): Promise<boolean> {
+    const clientMsgId = `${this.prefix}-${++this.counter}`;
+    this.attempted.add(clientMsgId);
+    const deadline = Date.now() + deadlineMs;
+    while (Date.now() < deadline) {
+      try {
+        const res = await this.socket.timeout(3000).emitWithAck('chat:send', { roomId: this.roomId, clientMsgId, text: `msg ${clientMsgId}` });
+        if (res.ok) {
+          this.acked.set(clientMsgId, res.message.seq);
+          return true;
+        }
+        this.errors.set(res.error.code, (this.errors.get(res.error.code) ?? 0) + 1);
+        if (res.error.code !== 'UNAVAILABLE' && res.error.code !== 'RATE_LIMITED') return false;
+      } catch {
+        this.errors.set('TIMEOUT', (this.errors.get('TIMEOUT') ?? 0) + 1);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
+  /** Sends messages one after another until `stop()` returns true. */
+  async run(stop: () => boolean, gapMs = 20): Promise<void> {
+    while (!stop()) {
+      await this.sendOne();
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  }
+}
+
+export interface StoredMessage {
+  seq: number;
+  clientMsgId: string | null;
+}
+
+/**
+ * The Jepsen-style check: every acked message stored exactly once, nothing stored that was
+ * never attempted, and seqs 1..N without gaps.
+ */
+export function checkHistory(stored: StoredMessage[], senders: ChatSender[]) {
+  const attempted = new Set(senders.flatMap((s) => [...s.attempted]));
+  const acked = new Map(senders.flatMap((s) => [...s.acked]));
+  const count = new Map<string, number>();
+  for (const m of stored) if (m.clientMsgId) count.set(m.clientMsgId, (count.get(m.clientMsgId) ?? 0) + 1);
+  const seqs = stored.map((m) => m.seq).sort((a, b) => a - b);
+  return {
+    acked: acked.size,
+    lost: [...acked.keys()].filter((id) => !count.has(id)),
+    duplicated: [...count].filter(([, n]) => n > 1).map(([id]) => id),
+    unexpected: [...count.keys()].filter((id) => !attempted.has(id)),
+    gaps: seqs.filter((s, i) => s !== i + 1).length,
+    seqMismatch: [...acked].filter(([id, seq]) => stored.find((m) => m.clientMsgId === id)?.seq !== seq).map(([id]) => id),
+  };
+}
