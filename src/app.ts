@@ -1,4 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
+import proxyaddr from 'proxy-addr';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from './config/app-config.js';
 import { loadOrCreateJwtSecret } from './infra/jwt-secret-file.js';
@@ -80,7 +81,9 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness, deadLetters });
   const httpServer = createServer(httpApp);
   const io = createIo(httpServer, config, originPolicy, infra.adapter);
-  const auth = handshake({ tokens, connections, logger });
+  // Same trust rule as Express's req.ip, so a socket behind nginx counts against its client.
+  const trust = httpApp.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+  const auth = handshake({ tokens, connections, logger, clientAddress: (req) => proxyaddr(req, trust) });
   const chatNsp = io.of(NAMESPACES.chat) as unknown as ChatNamespace;
   const rtcNsp = io.of(NAMESPACES.rtc) as unknown as RtcNamespace;
   chatNsp.use(auth);

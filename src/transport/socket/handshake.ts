@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { AppError } from '../../domain/app-error.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ConnectionCounter } from '../../ports/realtime.js';
@@ -20,7 +21,13 @@ function refusal(code: string, message: string): Error {
  * `auth:expired` when its token expires. Runs again on a recovered session
  * (`skipMiddlewares: false`), so recovery never bypasses authentication.
  */
-export function handshake(deps: { tokens: TokenService; connections: ConnectionCounter; logger: Logger }) {
+export function handshake(deps: {
+  tokens: TokenService;
+  connections: ConnectionCounter;
+  logger: Logger;
+  /** The client's address, honouring TRUST_PROXY exactly as the REST API does. */
+  clientAddress: (req: IncomingMessage) => string;
+}) {
   return async (anySocket: AnySocket, next: Next) => {
     // Both namespaces share the handshake and the `auth:expired` event.
     const socket = anySocket as ChatSocket;
@@ -32,7 +39,7 @@ export function handshake(deps: { tokens: TokenService; connections: ConnectionC
       const e = err instanceof AppError ? err : new AppError('UNAUTHORIZED', 'token is invalid');
       return next(refusal(e.code, e.message));
     }
-    const ip = socket.handshake.address;
+    const ip = deps.clientAddress(socket.request);
     // If the shared counter is unreachable (Redis down), the node keeps serving: it admits
     // the connection rather than lock every user out.
     const slot = await deps.connections.acquire(verified.user.id, ip, socket.id).catch((err: unknown) => {
