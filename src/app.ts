@@ -13,7 +13,8 @@ import type { Logger } from './ports/logger.js';
 import type { Store } from './ports/store.js';
 import { buildSchemas } from './protocol/schemas.js';
 import { NAMESPACES } from './protocol/index.js';
-import { ChatService } from './services/chat-service.js';
+import { ChatService, JOIN_PAGE_SIZE } from './services/chat-service.js';
+import { Redelivery } from './services/redelivery.js';
 import { IceService } from './services/ice-service.js';
 import { Readiness } from './services/readiness.js';
 import { RoomService } from './services/room-service.js';
@@ -89,7 +90,14 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   chatNsp.use(auth);
   rtcNsp.use(auth);
   const common = { logger, metrics, schemas, rooms, eventLimiter, nodeId: config.nodeId, recoveryWindowMs: config.recoveryWindowMs };
-  registerChatNamespace(chatNsp, { ...common, chat, presence, messageLimiter });
+  const redelivery = new Redelivery({
+    ackTimeoutMs: config.deliveryAckTimeoutMs,
+    maxAttempts: config.deliveryMaxAttempts,
+    currentSeq: async (roomId) => (await infra.liveSeq(roomId)) ?? (await store.getRoom(roomId))?.lastSeq ?? 0,
+    messagesAfter: async (roomId, after) => (await chat.history(roomId, { after, limit: JOIN_PAGE_SIZE })).messages,
+    logger,
+  });
+  registerChatNamespace(chatNsp, { ...common, chat, presence, messageLimiter, redelivery });
   registerRtcNamespace(rtcNsp, { ...common, calls, ice });
   live.attach(chatNsp);
   const announceDeadNode = (cleanup: DeadNodeCleanup) => {
@@ -97,7 +105,10 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     for (const { roomId, peerId } of cleanup.peersLeft) rtcNsp.to(callRoomKey(roomId)).emit('call:peer-left', { roomId, peerId });
   };
 
-  closer.add('mark not ready', () => readiness.markShuttingDown());
+  closer.add('mark not ready', () => {
+    readiness.markShuttingDown();
+    redelivery.stop();
+  });
   // io.close() tells every client "server shutting down" (a recoverable reason: the session
   // is kept for connection-state recovery) and closes the HTTP server.
   closer.add('close socket.io and http', () => new Promise<void>((resolve) => void io.close(() => resolve())));
@@ -117,6 +128,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     tokens,
     start: async () => {
       await infra.start(announceDeadNode);
+      redelivery.start();
       return new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {

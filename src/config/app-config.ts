@@ -25,6 +25,10 @@ export interface AppConfig {
   queueMaxAttempts: number;
   /** Queue length past which new sends get UNAVAILABLE (back-pressure). */
   queueHighWater: number;
+  /** A member that acks (chat:ack) and falls behind this long gets the messages again. */
+  deliveryAckTimeoutMs: number;
+  /** Resends before such a member is told to resync from history (chat:resync). */
+  deliveryMaxAttempts: number;
   /** Queue entries held this long by a silent consumer (a dead node) are claimed by another. */
   queueClaimIdleMs: number;
   recoveryWindowMs: number;

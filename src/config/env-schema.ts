@@ -56,6 +56,8 @@ export const EnvSchema = z.object({
   TURN_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
   TURN_TTL_SECONDS: int(60, 7 * 24 * 3600).default(14400),
   QUEUE_MAX_ATTEMPTS: int(1, 100).default(5),
+  DELIVERY_ACK_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  DELIVERY_MAX_ATTEMPTS: int(1, 100).default(3),
   QUEUE_CLAIM_IDLE_MS: int(100, 3_600_000).default(10_000),
   QUEUE_HIGH_WATER: int(100, 100_000_000).default(100_000),
   RECOVERY_WINDOW_MS: int(0, 24 * 3600 * 1000).default(120000),

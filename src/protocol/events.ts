@@ -54,6 +54,8 @@ export interface ChatServerToClientEvents {
   'room:presence': (event: PresenceEvent) => void;
   'chat:typing': (event: { roomId: string; userId: string; typing: boolean }) => void;
   'auth:expired': (event: { message: string }) => void;
+  /** Redelivery gave up: fetch history after `fromSeq` (chat:history {after}) to catch up. */
+  'chat:resync': (event: { roomId: string; fromSeq: number }) => void;
 }
 
 export type SignalKind = 'offer' | 'answer' | 'ice-candidate' | 'ice-restart';

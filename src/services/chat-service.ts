@@ -55,9 +55,15 @@ export class ChatService {
     return this.messages.listMessages(roomId, query);
   }
 
-  /** Messages a (re)joining member missed: after `lastSeq`, or the latest page. */
-  async catchUp(roomId: string, lastSeq: number | undefined): Promise<{ messages: Message[]; complete: boolean }> {
+  /**
+   * Messages a (re)joining member missed: after `lastSeq`; without it, after the member's
+   * delivery cursor (what it acked last time, on any node); without either, the latest page.
+   */
+  async catchUp(user: AuthUser, roomId: string, lastSeq: number | undefined): Promise<{ messages: Message[]; complete: boolean }> {
     if (lastSeq === undefined) {
+      // A cursor that cannot be read (store down) falls back to the latest page.
+      const cursor = await this.messages.getCursor(roomId, user.id).catch(() => 0);
+      if (cursor > 0) return this.catchUp(user, roomId, cursor);
       const page = await this.history(roomId, { limit: DEFAULT_HISTORY_LIMIT });
       return { messages: page.messages, complete: true };
     }

@@ -3,6 +3,8 @@ import type { Logger } from '../../ports/logger.js';
 import type { Presence, RateLimiter } from '../../ports/realtime.js';
 import type { Schemas } from '../../protocol/schemas.js';
 import type { ChatService } from '../../services/chat-service.js';
+import type { Redelivery } from '../../services/redelivery.js';
+import type { Message } from '../../protocol/models.js';
 import type { RoomService } from '../../services/room-service.js';
 import type { Metrics } from '../../infra/metrics.js';
 import { defineHandler } from './define-handler.js';
@@ -20,6 +22,7 @@ export interface ChatNamespaceDeps {
   messageLimiter: RateLimiter;
   nodeId: string;
   recoveryWindowMs: number;
+  redelivery: Redelivery;
 }
 
 const EVENTS = new Set(['room:join', 'room:leave', 'chat:send', 'chat:history', 'chat:typing', 'chat:ack']);
@@ -70,7 +73,7 @@ async function onConnection(socket: ChatSocket, deps: ChatNamespaceDeps): Promis
     await socket.join(chatRoomKey(roomId));
     if (!socket.data.chatRooms.includes(roomId)) socket.data.chatRooms.push(roomId);
     await announceJoin(roomId);
-    const { messages, complete } = await chat.catchUp(roomId, lastSeq);
+    const { messages, complete } = await chat.catchUp(user, roomId, lastSeq);
     const lastStored = messages.at(-1)?.seq ?? 0;
     return {
       room: { ...room, lastSeq: Math.max(room.lastSeq, lastStored) },
@@ -80,8 +83,15 @@ async function onConnection(socket: ChatSocket, deps: ChatNamespaceDeps): Promis
     };
   });
 
+  const redeliveryTarget = {
+    id: socket.id,
+    resend: (message: Message) => socket.emit('chat:message', message),
+    resync: (roomId: string, fromSeq: number) => socket.emit('chat:resync', { roomId, fromSeq }),
+  };
+
   defineHandler(ctx, socket, 'room:leave', deps.schemas.roomLeave, async ({ roomId }) => {
     requireJoined(roomId);
+    deps.redelivery.forget(socket.id, roomId);
     socket.data.chatRooms = socket.data.chatRooms.filter((r) => r !== roomId);
     await socket.leave(chatRoomKey(roomId));
     await announceLeave(roomId);
@@ -113,10 +123,12 @@ async function onConnection(socket: ChatSocket, deps: ChatNamespaceDeps): Promis
   defineHandler(ctx, socket, 'chat:ack', deps.schemas.chatAck, async ({ roomId, seq }) => {
     await requireAccess(roomId);
     await chat.recordDelivered(user, roomId, seq);
+    if (socket.data.chatRooms.includes(roomId)) deps.redelivery.acked(redeliveryTarget, roomId, seq);
   });
 
   socket.on('disconnect', () => {
     deps.metrics.socketConnections.dec({ namespace: '/chat' });
+    deps.redelivery.forget(socket.id);
     for (const roomId of socket.data.chatRooms) {
       void announceLeave(roomId).catch((err: unknown) => deps.logger.warn('presence leave failed', { err, roomId }));
     }
