@@ -74,7 +74,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
 
   const live = new SocketLiveDelivery(metrics);
   const rooms = new RoomService(store, presence, config.maxCallParticipants, infra.liveSeq);
-  const chat = new ChatService(infra.messages, live);
+  const chat = new ChatService(infra.messages, live, () => metrics.messagesAccepted.inc());
   const ice = new IceService(config);
   const readiness = new Readiness(infra.probes);
 

@@ -23,6 +23,8 @@ export class ChatService {
   constructor(
     private readonly messages: MessageStore,
     private readonly live: LiveDelivery,
+    /** Told of every newly stored message (metrics). */
+    private readonly onAccepted: () => void = () => {},
   ) {}
 
   /**
@@ -44,7 +46,10 @@ export class ChatService {
       // Another user's clientMsgId: never hand their message to someone else.
       throw new AppError('CONFLICT', 'clientMsgId is already used by another sender in this room');
     }
-    if (result.created) this.live.deliverMessage(result.message, originSocketId);
+    if (result.created) {
+      this.onAccepted();
+      this.live.deliverMessage(result.message, originSocketId);
+    }
     return result;
   }
 
