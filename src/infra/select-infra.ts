@@ -34,7 +34,7 @@ export interface RealtimeInfra {
   presence: Presence;
   calls: CallRegistry;
   connections: ConnectionCounter;
-  limiters: { events: RateLimiter; messages: RateLimiter; http: RateLimiter };
+  limiters: { events: RateLimiter; messages: RateLimiter; http: RateLimiter; handshakes: RateLimiter };
   /** The room's newest seq where it leads the store (cluster: the Redis counter). */
   liveSeq: (roomId: string) => Promise<number | null>;
   adapter: AdapterFactory | null;
@@ -69,6 +69,7 @@ function embeddedInfra(config: AppConfig, store: Store): RealtimeInfra {
       events: new MemoryRateLimiter(limits.eventsPerSecond, 1000),
       messages: new MemoryRateLimiter(limits.messagesPer10s, 10_000),
       http: new MemoryRateLimiter(limits.httpPerMinute, 60_000),
+      handshakes: new MemoryRateLimiter(limits.handshakesPer10s, 10_000),
     },
     liveSeq: async () => null,
     adapter: null,
@@ -102,7 +103,7 @@ async function clusterInfra(config: AppConfig, url: string, store: Store, logger
   // Rate limits fall back to per-node budgets quickly: they must never hold up a request.
   const limiterBreaker = new Breaker({ name: 'redis-rate-limits', timeoutMs: 250, isOutage: anyErrorButAppErrors }, logger);
 
-  const log = guardMethods(new RedisMessageLog(main, ROOM_LOG_MAXLEN, config.queueHighWater), redisBreaker);
+  const log = guardMethods(new RedisMessageLog(main, ROOM_LOG_MAXLEN, config.queueHighWater, nodeId), redisBreaker);
   const messages = new ClusterMessageStore(log, store, logger);
   const presence = guardMethods(new RedisPresence(main, nodeId), redisBreaker);
   const calls = guardMethods(new RedisCallRegistry(main, nodeId), redisBreaker);
@@ -131,6 +132,7 @@ async function clusterInfra(config: AppConfig, url: string, store: Store, logger
       events: new MemoryRateLimiter(limits.eventsPerSecond, 1000),
       messages: new RedisRateLimiter(main, limiterBreaker, 'messages', limits.messagesPer10s, 10_000),
       http: new RedisRateLimiter(main, limiterBreaker, 'http', limits.httpPerMinute, 60_000),
+      handshakes: new RedisRateLimiter(main, limiterBreaker, 'handshakes', limits.handshakesPer10s, 10_000),
     },
     liveSeq: (roomId) => messages.currentSeq(roomId),
     adapter,

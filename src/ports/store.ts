@@ -10,6 +10,11 @@ export interface AppendResult {
   message: Message;
   /** False when `clientMsgId` was seen before and the original message is returned. */
   created: boolean;
+  /**
+   * For a known clientMsgId: its first live fan-out may have been lost (the node that
+   * stored it is not this one and may have died in between), so deliver it again.
+   */
+  deliverAgain?: boolean;
 }
 
 export interface HistoryQuery {

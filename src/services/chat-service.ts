@@ -46,10 +46,8 @@ export class ChatService {
       // Another user's clientMsgId: never hand their message to someone else.
       throw new AppError('CONFLICT', 'clientMsgId is already used by another sender in this room');
     }
-    if (result.created) {
-      this.onAccepted();
-      this.live.deliverMessage(result.message, originSocketId);
-    }
+    if (result.created) this.onAccepted();
+    if (result.created || result.deliverAgain) this.live.deliverMessage(result.message, originSocketId);
     return result;
   }
 

@@ -21,6 +21,10 @@ export function hasRedisServer(): boolean {
   return path.split(':').some((dir) => existsSync(`${dir}/redis-server`));
 }
 
+/** Every redis-server this process started: killed on exit, so none outlives a test run. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((p) => p.kill('SIGKILL')));
+
 /**
  * A real redis-server for tests: its own port and temporary directory, AOF when asked, and
  * process control to inject faults (kill -9, restart on the same data, SIGSTOP/SIGCONT).
@@ -46,7 +50,10 @@ export class TestRedis {
     // appendfsync always: with everysec Redis may reply before writing the AOF while a
     // background fsync runs (seen here under load: acked writes lost on SIGKILL).
     if (this.options.aof) args.push('--appendonly', 'yes', '--appendfsync', 'always');
-    this.proc = spawn('redis-server', args, { stdio: 'ignore' });
+    const proc = spawn('redis-server', args, { stdio: 'ignore' });
+    running.add(proc);
+    proc.once('exit', () => running.delete(proc));
+    this.proc = proc;
     await this.waitForPing();
   }
 

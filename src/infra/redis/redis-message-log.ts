@@ -16,7 +16,7 @@ import { keys } from './redis-keys.js';
 const APPEND = new LuaScript(`
 if ARGV[1] ~= '' then
   local existing = redis.call('GET', KEYS[2])
-  if existing then return {0, existing} end
+  if existing then return {0, existing, redis.call('GET', KEYS[2] .. ':node') or ''} end
 end
 if redis.call('XLEN', KEYS[4]) >= tonumber(ARGV[6]) then return {-2, ''} end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
@@ -24,7 +24,10 @@ local seq = redis.call('INCR', KEYS[1])
 local json = ARGV[2] .. ',"seq":' .. seq .. '}'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'm', json)
 redis.call('XADD', KEYS[4], '*', 'room', ARGV[5], 'seq', seq, 'm', json)
-if ARGV[1] ~= '' then redis.call('SET', KEYS[2], json, 'EX', ARGV[4]) end
+if ARGV[1] ~= '' then
+  redis.call('SET', KEYS[2], json, 'EX', ARGV[4])
+  redis.call('SET', KEYS[2] .. ':node', ARGV[7], 'EX', ARGV[4])
+end
 return {1, json}
 `);
 
@@ -62,6 +65,7 @@ export class RedisMessageLog {
     private readonly redis: RedisClient,
     private readonly logMaxLen: number,
     private readonly queueHighWater: number,
+    private readonly nodeId: string,
   ) {}
 
   /** `null` when the room's counter needs seeding first (see `seed`). */
@@ -71,12 +75,16 @@ export class RedisMessageLog {
     const reply = await APPEND.run(
       this.redis,
       [keys.roomSeq(m.roomId), keys.idempotency(m.roomId, m.clientMsgId ?? '-'), keys.roomLog(m.roomId), keys.queue],
-      [m.clientMsgId ?? '', prefix, this.logMaxLen, IDEMPOTENCY_TTL_SECONDS, m.roomId, this.queueHighWater],
+      [m.clientMsgId ?? '', prefix, this.logMaxLen, IDEMPOTENCY_TTL_SECONDS, m.roomId, this.queueHighWater, this.nodeId],
     );
-    const [status, json] = reply as [number, string];
+    const [status, json, originNode] = reply as [number, string, string?];
     if (status === -1) return null;
     if (status === -2) throw new AppError('UNAVAILABLE', 'the server is catching up on stored messages; try again shortly');
-    return { message: parseMessage(json), created: status === 1 };
+    const created = Number(status) === 1;
+    // A retry that lands on another node than the one that stored the message: that node may
+    // have died between storing and fanning out, so the fan-out is repeated (clients drop
+    // the duplicate by seq). A retry on the same node never delivers twice.
+    return { message: parseMessage(json), created, deliverAgain: !created && originNode !== this.nodeId };
   }
 
   /** Starts the room's counter at the store's last seq, unless another node already did. */
