@@ -73,7 +73,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const { events: eventLimiter, messages: messageLimiter, http: httpLimiter } = infra.limiters;
 
   const live = new SocketLiveDelivery(metrics);
-  const rooms = new RoomService(store, presence, config.maxCallParticipants, infra.liveSeq);
+  const rooms = new RoomService(infra.rooms, presence, config.maxCallParticipants, infra.liveSeq);
   const chat = new ChatService(infra.messages, live, () => metrics.messagesAccepted.inc());
   const ice = new IceService(config);
   const readiness = new Readiness(infra.probes);

@@ -4,7 +4,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { noDeadLetters, type DeadLetterQueue } from '../ports/dead-letters.js';
 import type { Logger } from '../ports/logger.js';
 import type { CallRegistry, ConnectionCounter, Presence, RateLimiter } from '../ports/realtime.js';
-import type { MessageStore, Store } from '../ports/store.js';
+import type { MessageStore, RoomStore, Store } from '../ports/store.js';
 import type { Metrics } from './metrics.js';
 import { keys } from './redis/redis-keys.js';
 import type { DependencyProbe } from '../services/readiness.js';
@@ -14,6 +14,7 @@ import { MemoryPresence } from './memory/memory-presence.js';
 import { MemoryRateLimiter } from './memory/memory-rate-limiter.js';
 import { anyErrorButAppErrors, Breaker, guardMethods } from './breaker.js';
 import { withPublishDeadline } from './redis/resilient-adapter.js';
+import { CachedRoomStore } from './redis/cached-room-store.js';
 import { ClusterMessageStore } from './redis/cluster-message-store.js';
 import { NodeRegistry, type DeadNodeCleanup } from './redis/node-registry.js';
 import { PersistConsumer } from './redis/persist-consumer.js';
@@ -30,6 +31,8 @@ type AdapterFactory = ReturnType<typeof createStreamsAdapter>;
 /** The shared-state half of a node: in process (embedded) or in Redis (cluster). */
 export interface RealtimeInfra {
   mode: 'embedded' | 'cluster';
+  /** Rooms and members (cluster: cached in Redis, so they outlive a store outage). */
+  rooms: RoomStore;
   messages: MessageStore;
   presence: Presence;
   calls: CallRegistry;
@@ -61,6 +64,7 @@ function embeddedInfra(config: AppConfig, store: Store): RealtimeInfra {
   const limits = config.rateLimits;
   return {
     mode: 'embedded',
+    rooms: store,
     messages: store,
     presence: new MemoryPresence(),
     calls: new MemoryCallRegistry(),
@@ -123,6 +127,7 @@ async function clusterInfra(config: AppConfig, url: string, store: Store, logger
 
   return {
     mode: 'cluster',
+    rooms: new CachedRoomStore(store, main),
     messages,
     presence,
     calls,

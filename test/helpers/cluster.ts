@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { hasRedisServer, TestRedis } from './redis-server.js';
+import type { AppOverrides } from '../../src/app.js';
 import { startServer, tempDir, type TestServer } from './test-server.js';
 
 /**
@@ -19,7 +20,7 @@ export interface TestCluster {
   nodes: TestServer[];
   dataDir: string;
   /** Starts one more node on the same Redis and data directory. */
-  addNode(env?: Record<string, string>): Promise<TestServer>;
+  addNode(env?: Record<string, string>, overrides?: AppOverrides): Promise<TestServer>;
   stop(): Promise<void>;
 }
 
@@ -29,8 +30,8 @@ export async function startCluster(n: number, env: Record<string, string> = {}, 
   await redis.start();
   const dataDir = tempDir('vcs-cluster-');
   const nodes: TestServer[] = [];
-  const addNode = async (extra: Record<string, string> = {}) => {
-    const node = await startServer({ REDIS_URL: redis.url, NODE_ID: `node-${nodes.length + 1}`, ...env, ...extra }, { dataDir });
+  const addNode = async (extra: Record<string, string> = {}, overrides?: AppOverrides) => {
+    const node = await startServer({ REDIS_URL: redis.url, NODE_ID: `node-${nodes.length + 1}`, ...env, ...extra }, { dataDir, overrides });
     nodes.push(node);
     return node;
   };

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppOverrides } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 
 export interface TestServer {
@@ -20,7 +20,10 @@ export function tempDir(prefix = 'vcs-test-'): string {
  * A real server on a free loopback port with its own temporary data directory.
  * `env` overrides the environment the server would read.
  */
-export async function startServer(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<TestServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  options: { dataDir?: string; overrides?: AppOverrides } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -31,7 +34,7 @@ export async function startServer(env: Record<string, string> = {}, options: { d
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, options.overrides);
   const port = await app.start();
   return {
     app,
