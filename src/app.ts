@@ -23,7 +23,7 @@ import { createHttpApp } from './transport/http/create-http-app.js';
 import { createOriginPolicy } from './transport/origin-policy.js';
 import { registerChatNamespace } from './transport/socket/chat-namespace.js';
 import { createIo, type IoServer } from './transport/socket/create-io.js';
-import { handshake } from './transport/socket/handshake.js';
+import { handshake, holdMissedPacketsUntilAuthenticated } from './transport/socket/handshake.js';
 import { registerRtcNamespace } from './transport/socket/rtc-namespace.js';
 import { SocketLiveDelivery } from './transport/socket/socket-live-delivery.js';
 import { callRoomKey, chatRoomKey, type ChatNamespace, type RtcNamespace } from './transport/socket/socket-types.js';
@@ -84,11 +84,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const io = createIo(httpServer, config, originPolicy, infra.adapter);
   // Same trust rule as Express's req.ip, so a socket behind nginx counts against its client.
   const trust = httpApp.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
-  const auth = handshake({ tokens, connections, logger, clientAddress: (req) => proxyaddr(req, trust) });
+  const auth = handshake({ tokens, connections, limiter: infra.limiters.handshakes, logger, clientAddress: (req) => proxyaddr(req, trust) });
   const chatNsp = io.of(NAMESPACES.chat) as unknown as ChatNamespace;
   const rtcNsp = io.of(NAMESPACES.rtc) as unknown as RtcNamespace;
-  chatNsp.use(auth);
-  rtcNsp.use(auth);
+  for (const nsp of [chatNsp, rtcNsp]) {
+    holdMissedPacketsUntilAuthenticated(nsp);
+    nsp.use(auth);
+  }
   const common = { logger, metrics, schemas, rooms, eventLimiter, nodeId: config.nodeId, recoveryWindowMs: config.recoveryWindowMs };
   const redelivery = new Redelivery({
     ackTimeoutMs: config.deliveryAckTimeoutMs,

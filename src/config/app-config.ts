@@ -39,6 +39,8 @@ export interface AppConfig {
     messagesPer10s: number;
     eventsPerSecond: number;
     httpPerMinute: number;
+    /** Socket.IO namespace handshakes per client address per 10 s (handshake storms). */
+    handshakesPer10s: number;
     connectionsPerUser: number;
     connectionsPerIp: number;
   };

@@ -67,6 +67,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_MESSAGES: int(1, 100000).default(30),
   RATE_LIMIT_EVENTS: int(1, 100000).default(50),
   RATE_LIMIT_HTTP: int(1, 1000000).default(300),
+  RATE_LIMIT_HANDSHAKES: int(1, 1000000).default(60),
   MAX_CONNECTIONS_PER_USER: int(1, 100000).default(20),
   MAX_CONNECTIONS_PER_IP: int(1, 1000000).default(500),
   PING_INTERVAL_MS: int(1000, 600000).default(25000),

@@ -81,6 +81,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       messagesPer10s: e.RATE_LIMIT_MESSAGES,
       eventsPerSecond: e.RATE_LIMIT_EVENTS,
       httpPerMinute: e.RATE_LIMIT_HTTP,
+      handshakesPer10s: e.RATE_LIMIT_HANDSHAKES,
       connectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     },

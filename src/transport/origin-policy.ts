@@ -10,7 +10,7 @@ export type OriginPolicy = (origin: string | undefined, host: string | undefined
 const LOCALHOST = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export function createOriginPolicy(corsOrigins: string[] | null, production: boolean): OriginPolicy {
-  const allowed = new Set((corsOrigins ?? []).map((o) => o.replace(/\/+$/, '').toLowerCase()));
+  const allowed = new Set((corsOrigins ?? []).map((o) => withoutTrailingSlashes(o).toLowerCase()));
   const any = allowed.has('*');
   return (origin, host) => {
     if (origin === undefined) return true;
@@ -26,4 +26,11 @@ export function createOriginPolicy(corsOrigins: string[] | null, production: boo
     if (host !== undefined && url.host === host.toLowerCase()) return true;
     return !production && LOCALHOST.has(url.hostname);
   };
+}
+
+/** `/\/+$/` would be quadratic on a long run of slashes; a loop is linear. */
+function withoutTrailingSlashes(value: string): string {
+  let end = value.length;
+  while (end > 0 && value[end - 1] === '/') end--;
+  return value.slice(0, end);
 }

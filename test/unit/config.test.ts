@@ -27,6 +27,7 @@ describe('loadConfig', () => {
     expect(config.rateLimits.eventsPerSecond).to.equal(50);
     expect(config.rateLimits.httpPerMinute).to.equal(300);
     expect(config.rateLimits.connectionsPerUser).to.equal(20);
+    expect(config.rateLimits.handshakesPer10s).to.equal(60);
     expect(config.recoveryWindowMs).to.equal(120000);
     expect(config.turnTtlSeconds).to.equal(14400);
     expect(config.maxCallParticipants).to.equal(8);

@@ -95,7 +95,9 @@ function requestMetrics(metrics: Metrics, devLogger: Logger | null): RequestHand
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path;
-      const label = route ? `${req.baseUrl}${route}` : res.statusCode === 404 ? 'unmatched' : req.baseUrl || req.path;
+      // Only route patterns and mount points become labels: a path the client chose would make
+      // every random URL a new time series, kept forever (unbounded memory, a scrape DoS).
+      const label = route ? `${req.baseUrl}${route}` : res.statusCode === 404 ? 'unmatched' : req.baseUrl || 'unmatched';
       metrics.httpRequests.inc({ method: req.method, route: label, status: String(res.statusCode) });
       devLogger?.http('request', {
         method: req.method,

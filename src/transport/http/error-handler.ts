@@ -28,6 +28,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (typeof type === 'string' && type.startsWith('encoding.') || type === 'charset.unsupported') {
       return sendError(res, { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'unsupported body encoding' });
     }
+    // Any other body that could not be read (a corrupt gzip stream, a length mismatch) is
+    // the client's fault: a 4xx from the body parser, never an INTERNAL.
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return sendError(res, { code: 'VALIDATION_FAILED', message: 'request body could not be read' });
+    }
     sendError(res, toErrorBody(err, logger, { method: req.method, path: req.path }));
   };
 }

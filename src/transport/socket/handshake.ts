@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '../../domain/app-error.js';
 import type { Logger } from '../../ports/logger.js';
-import type { ConnectionCounter } from '../../ports/realtime.js';
+import type { ConnectionCounter, RateLimiter } from '../../ports/realtime.js';
 import type { TokenService } from '../../services/token-service.js';
 import type { AnySocket, ChatSocket } from './socket-types.js';
 
@@ -10,20 +10,52 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Next = (err?: Error) => void;
 
-/** A refusal the client sees as `connect_error` with `err.message` = the code. */
-function refusal(code: string, message: string): Error {
-  return Object.assign(new Error(code), { data: { code, message } });
+/** Where a recovered session's missed packets wait (in `socket.data`) until the handshake passes. */
+const HELD = Symbol('missed packets held until the handshake succeeds');
+type HeldData = { [HELD]?: unknown[][] };
+
+/** The part of a Socket.IO adapter that restores sessions (in-memory, Redis Streams, …). */
+interface SessionRestorer {
+  restoreSession(pid: string, offset: string): Promise<{ sid: string; data?: unknown; missedPackets: unknown[][] } | null | undefined>;
 }
 
 /**
- * Namespace middleware: verifies the JWT from `auth.token` (never from the query string),
- * enforces the per-user and per-IP connection caps, and disconnects the socket with
+ * Socket.IO (4.8) writes a recovered session's missed packets to the connection as soon as it
+ * restores the session, before any namespace middleware has run: a client holding a session
+ * id but no valid token would read them (verified by test/security). This makes the adapter
+ * hand them over empty and keeps them in the socket's data; `handshake` sends them once the
+ * token is checked, in the same place in the stream (before the CONNECT answer).
+ * A session whose socket is connected here right now is not restored a second time: the
+ * duplicate would take over the live socket's id and, when refused, remove its rooms.
+ */
+export function holdMissedPacketsUntilAuthenticated(nsp: { adapter: SessionRestorer; sockets: ReadonlyMap<string, unknown> }): void {
+  const adapter = nsp.adapter;
+  const restore = adapter.restoreSession.bind(adapter);
+  adapter.restoreSession = async (pid, offset) => {
+    const session = await restore(pid, offset);
+    if (!session || nsp.sockets.has(session.sid)) return null;
+    const data: HeldData = { ...(session.data as object), [HELD]: session.missedPackets };
+    return { ...session, data, missedPackets: [] };
+  };
+}
+
+/** A refusal the client sees as `connect_error` with `err.message` = the code. */
+function refusal(code: string, message: string, retryAfterMs?: number): Error {
+  return Object.assign(new Error(code), { data: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs } });
+}
+
+/**
+ * Namespace middleware: limits handshakes per client address (handshake storms), verifies the
+ * JWT from `auth.token` (never from the query string), enforces the per-user and per-IP
+ * connection caps, and disconnects the socket with
  * `auth:expired` when its token expires. Runs again on a recovered session
  * (`skipMiddlewares: false`), so recovery never bypasses authentication.
  */
 export function handshake(deps: {
   tokens: TokenService;
   connections: ConnectionCounter;
+  /** Handshakes per client address (RATE_LIMIT_HANDSHAKES per 10 s). */
+  limiter: RateLimiter;
   logger: Logger;
   /** The client's address, honouring TRUST_PROXY exactly as the REST API does. */
   clientAddress: (req: IncomingMessage) => string;
@@ -31,7 +63,21 @@ export function handshake(deps: {
   return async (anySocket: AnySocket, next: Next) => {
     // Both namespaces share the handshake and the `auth:expired` event.
     const socket = anySocket as ChatSocket;
+    const heldData = socket.data as HeldData;
+    const missed = heldData[HELD] ?? [];
+    delete heldData[HELD];
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
+    const ip = deps.clientAddress(socket.request);
+    // Counted before the token is checked: a storm of bad tokens costs its sender too. With
+    // Redis down the cluster limiter falls back to a per-node budget; should a limiter fail
+    // outright, the handshake is admitted (the connection caps below still apply).
+    const budget = await deps.limiter.consume(ip).catch((err: unknown) => {
+      deps.logger.warn('handshake limiter unavailable; admitting', { err: (err as Error).message });
+      return { allowed: true } as const;
+    });
+    if (!budget.allowed) {
+      return next(refusal('RATE_LIMITED', 'too many connection attempts from this address; retry later', budget.retryAfterMs));
+    }
     let verified;
     try {
       verified = await deps.tokens.verify(auth?.token);
@@ -39,7 +85,12 @@ export function handshake(deps: {
       const e = err instanceof AppError ? err : new AppError('UNAUTHORIZED', 'token is invalid');
       return next(refusal(e.code, e.message));
     }
-    const ip = deps.clientAddress(socket.request);
+    // A recovered session keeps its rooms and data (private rooms included): it goes back to
+    // the user it belonged to, never to whoever presents its session id.
+    if (socket.recovered && socket.data.user?.id !== verified.user.id) {
+      deps.logger.warn('recovery refused: the session belongs to another user', { userId: verified.user.id, nsp: socket.nsp.name });
+      return next(refusal('FORBIDDEN', 'this session belongs to another user'));
+    }
     // If the shared counter is unreachable (Redis down), the node keeps serving: it admits
     // the connection rather than lock every user out.
     const slot = await deps.connections.acquire(verified.user.id, ip, socket.id).catch((err: unknown) => {
@@ -73,6 +124,9 @@ export function handshake(deps: {
     // discards the half-made socket), so the transport closing must free the slot too.
     if (socket.conn.readyState === 'closed') release();
     else socket.conn.once('close', release);
+    // Type 2 is an EVENT packet: exactly how Socket.IO itself replays missed packets.
+    const writer = socket as unknown as { packet(packet: { type: number; data: unknown[] }): void };
+    for (const data of missed) writer.packet({ type: 2, data });
     next();
   };
 }
