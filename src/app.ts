@@ -9,6 +9,7 @@ import { selectInfra } from './infra/select-infra.js';
 import { selectStore } from './infra/select-store.js';
 import { Breaker, guardMethods } from './infra/breaker.js';
 import { Closer } from './lifecycle/closer.js';
+import { trackHttpConnections } from './lifecycle/http-connections.js';
 import type { Logger } from './ports/logger.js';
 import type { Store } from './ports/store.js';
 import { buildSchemas } from './protocol/schemas.js';
@@ -82,6 +83,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness, deadLetters });
   const httpServer = createServer(httpApp);
   const io = createIo(httpServer, config, originPolicy, infra.adapter);
+  const httpConnections = trackHttpConnections(httpServer);
   // Same trust rule as Express's req.ip, so a socket behind nginx counts against its client.
   const trust = httpApp.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
   const auth = handshake({ tokens, connections, limiter: infra.limiters.handshakes, logger, clientAddress: (req) => proxyaddr(req, trust) });
@@ -113,7 +115,13 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   });
   // io.close() tells every client "server shutting down" (a recoverable reason: the session
   // is kept for connection-state recovery) and closes the HTTP server.
-  closer.add('close socket.io and http', () => new Promise<void>((resolve) => void io.close(() => resolve())));
+  // Idle HTTP connections (a browser's spare or keep-alive ones) are closed, or they would
+  // hold the stop until its deadline.
+  closer.add('close socket.io and http', () => {
+    const closed = new Promise<void>((resolve) => void io.close(() => resolve()));
+    httpConnections.closeIdle();
+    return closed;
+  });
   closer.add('stop shared state', () => infra.stop());
   closer.add('close store', () => {
     storeBreaker.shutdown();

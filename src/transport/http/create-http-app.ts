@@ -15,6 +15,7 @@ import type { RoomService } from '../../services/room-service.js';
 import type { TokenService } from '../../services/token-service.js';
 import type { OriginPolicy } from '../origin-policy.js';
 import { requireUser } from './auth-middleware.js';
+import { DEMO_PUBLIC_DIR, demoClient } from './demo-client.js';
 import { errorHandler, notFoundHandler, sendError } from './error-handler.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -35,10 +36,12 @@ export interface HttpDeps {
   chat: ChatService;
   ice: IceService;
   readiness: Readiness;
+  /** The bundled demo client; defaults to the package's dist/public. */
+  publicDir?: string;
   deadLetters: DeadLetterQueue;
 }
 
-/** The Express app: security headers, CORS, limits, the REST API and health endpoints. */
+/** The Express app: security headers, CORS, limits, the REST API, health endpoints and the demo page. */
 export function createHttpApp(deps: HttpDeps): express.Express {
   const { config, logger } = deps;
   const app = express();
@@ -66,6 +69,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use('/api', roomRoutes(deps));
   app.use('/api', messageRoutes(deps));
   app.use('/api', iceRoutes(deps));
+  // The demo client at `/`, after the API routes so that their requests never pass through it.
+  app.use(demoClient(deps.publicDir ?? DEMO_PUBLIC_DIR, logger));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

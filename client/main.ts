@@ -1,0 +1,240 @@
+/**
+ * The page: a lobby (name and room), then the call and the chat side by side. All the
+ * protocol work is in chat.ts and call.ts; this file only draws. Text from the network is
+ * always set with textContent, never parsed as HTML.
+ */
+import type { Message, Room } from 'fault-tolerant-video-chat-server/protocol';
+import { Call, type Remote } from './call.js';
+import { Chat } from './chat.js';
+import { ApiError, Session, readJson, writeJson } from './session.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const NAME_KEY = 'vc:name';
+/** Rooms this browser created, by name: another tab that types the same name joins the same room. */
+const ROOMS_KEY = 'vc:rooms';
+
+let invitedRoomId = new URLSearchParams(location.hash.slice(1)).get('room');
+$<HTMLInputElement>('name').value = localStorage.getItem(NAME_KEY) ?? '';
+const showInvite = (invited: boolean) => {
+  $('room-field').hidden = invited;
+  $<HTMLInputElement>('room').required = !invited;
+  $('invite').hidden = !invited;
+};
+showInvite(!!invitedRoomId);
+
+$('lobby').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const button = $<HTMLButtonElement>('join');
+  button.disabled = true;
+  $('lobby-error').textContent = '';
+  try {
+    const name = $<HTMLInputElement>('name').value.trim();
+    localStorage.setItem(NAME_KEY, name);
+    const session = new Session(name);
+    const room = await findRoom(session, invitedRoomId, $<HTMLInputElement>('room').value.trim());
+    history.replaceState(null, '', `#room=${encodeURIComponent(room.id)}`);
+    await enter(session, room);
+  } catch (err) {
+    $('lobby-error').textContent = describe(err);
+    button.disabled = false;
+    if (err instanceof ApiError && err.status === 404 && invitedRoomId) {
+      invitedRoomId = null; // a stale invite: pick a room by name instead
+      showInvite(false);
+    }
+  }
+});
+
+async function findRoom(session: Session, invited: string | null, name: string): Promise<Room> {
+  if (invited) return session.room(invited);
+  const known = readJson<Record<string, string>>(localStorage, ROOMS_KEY) ?? {};
+  const id = known[name.toLowerCase()];
+  if (id) {
+    try {
+      return await session.room(id);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+    }
+  }
+  const room = await session.createRoom(name);
+  writeJson(localStorage, ROOMS_KEY, { ...known, [name.toLowerCase()]: room.id });
+  return room;
+}
+
+async function enter(session: Session, room: Room): Promise<void> {
+  const local = await localMedia();
+  $('lobby').hidden = true;
+  $('call').hidden = $('chat').hidden = $('copy-link').hidden = false;
+  $('room-title').textContent = room.name;
+  document.title = `${room.name} · Video chat`;
+
+  const chat = new Chat(session, room.id, {
+    message: showMessage,
+    pending: (outbox) => {
+      const items = outbox.map((p) => messageItem(session.name, p.text, 'sending…'));
+      for (const item of items) item.classList.add('mine', 'pending');
+      $('pending').replaceChildren(...items);
+      scrollDown(true);
+    },
+    people: (names) => ($('people').textContent = `· ${names.length} here: ${names.join(', ')}`),
+    typing: (names) => ($('typing').textContent = typingLine(names)),
+    notice: (text) => flash('chat-notice', text),
+    changed: () => showStatus(),
+  });
+  const call = new Call(session, room.id, local, {
+    update: showTile,
+    remove: (remote) => {
+      tiles.get(remote)?.remove();
+      tiles.delete(remote);
+    },
+    notice: (text) => flash('call-notice', text),
+    changed: () => showStatus(),
+  });
+  Object.assign(window, { demo: { chat, call } }); // to poke at from the devtools console
+
+  const localTile = tile(null);
+  localTile.classList.add('local');
+  localTile.querySelector('video')!.muted = true;
+  localTile.querySelector('video')!.srcObject = local;
+  localTile.querySelector('.name')!.textContent = `${session.name} (you)`;
+  const showLocal = () => {
+    localTile.dataset.video = call.media.video ? 'on' : 'off';
+    localTile.dataset.audio = call.media.audio ? 'on' : 'off';
+    localTile.querySelector('.avatar')!.textContent = initials(session.name);
+    toggleButton('mic', !call.media.audio, call.media.audio ? 'Mute' : 'Unmute');
+    toggleButton('cam', !call.media.video, call.media.video ? 'Stop video' : 'Start video');
+  };
+  showLocal();
+  if (!local) flash('call-notice', 'No camera or microphone here: you can still watch, listen and chat.');
+  $('mic').addEventListener('click', () => (call.setMedia('audio', !call.media.audio), showLocal()));
+  $('cam').addEventListener('click', () => (call.setMedia('video', !call.media.video), showLocal()));
+  $<HTMLButtonElement>('mic').disabled = !local?.getAudioTracks().length;
+  $<HTMLButtonElement>('cam').disabled = !local?.getVideoTracks().length;
+  const hangUp = () => (call.hangUp(), chat.leave());
+  // Closing our connections tells the others at once (their data channel closes).
+  addEventListener('pagehide', hangUp);
+  $('leave').addEventListener('click', () => {
+    hangUp();
+    location.reload(); // back to the lobby, invite link kept
+  });
+  $('copy-link').addEventListener('click', async () => {
+    await navigator.clipboard?.writeText(location.href).catch(() => undefined);
+    flash('call-notice', `Invite link: ${location.href}`);
+  });
+
+  const input = $<HTMLInputElement>('text');
+  input.addEventListener('input', () => chat.typing(input.value.length > 0));
+  $('composer').addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (input.value.trim() && chat.send(input.value)) input.value = '';
+  });
+  input.focus();
+
+  let everConnected = false;
+  function showStatus(): void {
+    const up = chat.joined && call.joined;
+    everConnected ||= up;
+    const state = !navigator.onLine ? 'offline' : up ? 'connected' : everConnected ? 'reconnecting' : 'connecting';
+    document.body.dataset.connection = state;
+    $('status').textContent = { offline: 'Offline: waiting for the network…', connected: 'Connected', reconnecting: 'Reconnecting…', connecting: 'Connecting…' }[state];
+  }
+  addEventListener('online', showStatus);
+  addEventListener('offline', showStatus);
+  showStatus();
+}
+
+/** Camera and microphone if we may; audio only, or nothing, if not (needs https or localhost). */
+async function localMedia(): Promise<MediaStream | null> {
+  for (const constraints of [{ audio: true, video: { width: 640, height: 360 } }, { audio: true }]) {
+    try {
+      return await navigator.mediaDevices.getUserMedia(constraints);
+    } catch {
+      /* try with less */
+    }
+  }
+  return null;
+}
+
+const tiles = new Map<Remote, HTMLElement>();
+
+function tile(remote: Remote | null): HTMLElement {
+  const node = ($<HTMLTemplateElement>('tile-template').content.firstElementChild as HTMLElement).cloneNode(true) as HTMLElement;
+  if (remote) tiles.set(remote, node);
+  $('tiles').append(node);
+  return node;
+}
+
+function showTile(remote: Remote): void {
+  const node = tiles.get(remote) ?? tile(remote);
+  const video = node.querySelector('video')!;
+  if (video.srcObject !== remote.stream) video.srcObject = remote.stream;
+  const state = remote.peerId ? remote.pc.connectionState : 'reconnecting';
+  Object.assign(node.dataset, {
+    peerId: remote.peerId ?? '',
+    state,
+    iceRestarts: String(remote.iceRestarts),
+    video: remote.media.video ? 'on' : 'off',
+    audio: remote.media.audio ? 'on' : 'off',
+  });
+  node.classList.add('remote');
+  node.querySelector('.name')!.textContent = remote.name;
+  node.querySelector('.avatar')!.textContent = initials(remote.name);
+  node.querySelector('.state')!.textContent = state === 'connected' ? '' : state === 'reconnecting' ? 'reconnecting…' : state;
+}
+
+function showMessage(message: Message, mine: boolean): void {
+  const item = messageItem(message.senderName, message.text, new Date(message.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+  item.dataset.seq = String(message.seq);
+  item.classList.toggle('mine', mine);
+  // Keep seq order even when a page of history lands after a live message.
+  const list = $('messages');
+  const after = [...list.children].find((li) => Number((li as HTMLElement).dataset.seq) > message.seq);
+  const nearBottom = isNearBottom();
+  list.insertBefore(item, after ?? null);
+  scrollDown(nearBottom || mine);
+}
+
+function messageItem(from: string, text: string, when: string): HTMLElement {
+  const item = ($<HTMLTemplateElement>('message-template').content.firstElementChild as HTMLElement).cloneNode(true) as HTMLElement;
+  item.querySelector('.from')!.textContent = from;
+  item.querySelector('time')!.textContent = when;
+  item.querySelector('.text')!.textContent = text;
+  return item;
+}
+
+const isNearBottom = () => {
+  const s = $('scroller');
+  return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+};
+const scrollDown = (yes: boolean) => yes && $('scroller').scrollTo({ top: $('scroller').scrollHeight });
+
+function typingLine(names: string[]): string {
+  if (names.length === 0) return '';
+  if (names.length === 1) return `${names[0]} is typing…`;
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)} are typing…`;
+}
+
+function toggleButton(id: string, pressed: boolean, label: string): void {
+  $(id).setAttribute('aria-pressed', String(pressed));
+  $(id).querySelector('span')!.textContent = label;
+}
+
+function initials(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((word) => [...word][0]!.toUpperCase())
+    .join('');
+}
+
+const flashTimers = new Map<string, ReturnType<typeof setTimeout>>();
+function flash(id: string, text: string): void {
+  $(id).textContent = text;
+  clearTimeout(flashTimers.get(id));
+  flashTimers.set(id, setTimeout(() => ($(id).textContent = ''), 8000));
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ApiError) return err.status === 404 ? 'That room does not exist (any more).' : err.message;
+  return 'The server cannot be reached. Is it running?';
+}
