@@ -81,6 +81,24 @@ describe('/chat: rooms, presence and chat over Socket.IO', () => {
     expect(rest.body.messages).to.have.length(1);
   });
 
+  it('a send whose ack was lost (the connection dropped) and is retried after reconnecting is stored once', async () => {
+    const ann = await guest(server.url, 'ann');
+    const room = await createRoom(server.url, ann.token);
+    const first = await open(ann.token);
+    await ask(first, 'room:join', { roomId: room.id });
+    // The server stores it, but the client never sees the ack: the connection goes first.
+    first.emit('chat:send', { roomId: room.id, clientMsgId: 'lost-ack', text: 'did it arrive?' });
+    await eventually(async () => (await request(server.url, 'GET', `/api/messages?roomId=${room.id}`, { token: ann.token })).body.messages.length === 1);
+    first.close();
+    const again = await open(ann.token);
+    await ask(again, 'room:join', { roomId: room.id });
+    const retry = await ask(again, 'chat:send', { roomId: room.id, clientMsgId: 'lost-ack', text: 'did it arrive?' });
+    expect(retry.ok).to.equal(true);
+    expect(retry.message).to.include({ seq: 1, clientMsgId: 'lost-ack' });
+    const rest = await request(server.url, 'GET', `/api/messages?roomId=${room.id}`, { token: ann.token });
+    expect(rest.body.messages).to.have.length(1);
+  });
+
   it('delivers messages posted over REST live to the room', async () => {
     const ann = await guest(server.url, 'ann');
     const room = await createRoom(server.url, ann.token);
