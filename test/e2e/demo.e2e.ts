@@ -8,10 +8,10 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/test-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -85,15 +85,6 @@ class ServerProcess {
   output(): string {
     return this.log;
   }
-}
-
-/** A free loopback port: the server is restarted on the same one, so it cannot be 0. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 /** Polls `check` every 100 ms until it is true; fails after `ms` naming `what`. */
@@ -180,6 +171,7 @@ describeWithChromium('demo client in a real browser (chromium, two people, a ser
       throw new Error('build first: npm run build (npm run test:e2e does)');
     }
     mkdirSync(ARTIFACTS, { recursive: true });
+    // A fixed port, not 0: the server is restarted on the same one.
     server = new ServerProcess(await freePort(), tempDir('vcs-e2e-'));
     await server.start();
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: WAIT_MS });

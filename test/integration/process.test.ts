@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRoom, guest, request } from '../helpers/http-client.js';
+import { freePort } from '../helpers/ports.js';
 import { eventually } from '../helpers/socket-client.js';
 import { tempDir } from '../helpers/test-server.js';
 
@@ -15,15 +16,6 @@ interface Child {
   output(): { stdout: string; stderr: string };
   /** Resolves with the exit code once the process has ended and its output is read. */
   exited: Promise<number | null>;
-}
-
-/** A free loopback port: the entry point cannot report the port it bound with PORT=0. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 /** Waits for the exit code, or fails after `timeoutMs`. */
@@ -68,6 +60,7 @@ describe('the entry point as a child process (src/main.ts)', function () {
 
   /** Launches on a fresh port and polls /healthz until the server answers. */
   async function startChild(dataDir: string): Promise<Child> {
+    // Not PORT=0: the entry point cannot report the port it bound.
     const child = launch({ DATA_DIR: dataDir, PORT: String(await freePort()) });
     await eventually(
       async () => {

@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io-client';
 import { guest } from '../helpers/http-client.js';
 import { connect, connectError, eventually, next } from '../helpers/socket-client.js';
-import { startServer, type TestServer } from '../helpers/test-server.js';
+import { useServer } from '../helpers/test-server.js';
 
 /** The Socket.IO handshake: tokens, origins, namespaces, connection caps, token expiry. */
 
@@ -26,20 +26,34 @@ function pollingHandshakeStatus(url: string, origin: string | undefined): Promis
   });
 }
 
+/**
+ * Connects to /chat once the user has a free connection slot: until then every attempt must
+ * be refused with TOO_MANY_CONNECTIONS. Fails after `timeoutMs` naming `what`.
+ */
+async function connectOnceFree(url: string, token: string, timeoutMs: number, what: string): Promise<Socket> {
+  let socket: Socket | undefined;
+  await eventually(
+    async () => {
+      try {
+        socket = await connect(url, '/chat', token);
+        return true;
+      } catch (err) {
+        expect((err as Error).message).to.equal('TOO_MANY_CONNECTIONS');
+        return false;
+      }
+    },
+    timeoutMs,
+    what,
+  );
+  return socket!;
+}
+
 describe('socket handshake: authentication and origin', function () {
-  let server: TestServer;
-  const sockets: Socket[] = [];
+  const { server, sockets } = useServer();
   let token: string;
 
   before(async () => {
-    server = await startServer();
     token = (await guest(server.url, 'alice')).token;
-  });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-  after(async () => {
-    await server.stop();
   });
 
   it('connects to /chat and /rtc with a valid token in auth', async () => {
@@ -159,18 +173,7 @@ describe('socket handshake: authentication and origin', function () {
 });
 
 describe('socket handshake: MAX_CONNECTIONS_PER_USER', function () {
-  let server: TestServer;
-  const sockets: Socket[] = [];
-
-  before(async () => {
-    server = await startServer({ MAX_CONNECTIONS_PER_USER: '2' });
-  });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  const { server, sockets } = useServer({ MAX_CONNECTIONS_PER_USER: '2' });
 
   it('refuses a user’s socket past the cap (all namespaces) with TOO_MANY_CONNECTIONS, and admits one once a socket closes', async () => {
     const alice = await guest(server.url, 'alice');
@@ -188,38 +191,14 @@ describe('socket handshake: MAX_CONNECTIONS_PER_USER', function () {
     sockets.push(other);
 
     first.close();
-    let third: Socket | undefined;
-    await eventually(
-      async () => {
-        try {
-          third = await connect(server.url, '/chat', alice.token);
-          return true;
-        } catch (err) {
-          expect((err as Error).message).to.equal('TOO_MANY_CONNECTIONS');
-          return false;
-        }
-      },
-      3000,
-      'a freed connection slot',
-    );
-    sockets.push(third!);
-    expect(third!.connected).to.equal(true);
+    const third = await connectOnceFree(server.url, alice.token, 3000, 'a freed connection slot');
+    sockets.push(third);
+    expect(third.connected).to.equal(true);
   });
 });
 
 describe('socket handshake: clients that drop mid-handshake', function () {
-  let server: TestServer;
-  const sockets: Socket[] = [];
-
-  before(async () => {
-    server = await startServer({ MAX_CONNECTIONS_PER_USER: '2' });
-  });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  const { server, sockets } = useServer({ MAX_CONNECTIONS_PER_USER: '2' });
 
   it('does not keep a connection slot for a client that vanished while its handshake ran', async () => {
     const alice = await guest(server.url, 'alice');
@@ -235,37 +214,14 @@ describe('socket handshake: clients that drop mid-handshake', function () {
       expect(sent.status).to.equal(200);
     }
     // The cap is 2: both regular sockets must still get in.
-    await eventually(
-      async () => {
-        try {
-          sockets.push(await connect(server.url, '/chat', alice.token));
-          return true;
-        } catch (err) {
-          expect((err as Error).message).to.equal('TOO_MANY_CONNECTIONS');
-          return false;
-        }
-      },
-      2000,
-      'a connection slot',
-    );
+    sockets.push(await connectOnceFree(server.url, alice.token, 2000, 'a connection slot'));
     sockets.push(await connect(server.url, '/rtc', alice.token));
     expect(sockets.every((s) => s.connected)).to.equal(true);
   });
 });
 
 describe('socket handshake: token expiry while connected', function () {
-  let server: TestServer;
-  const sockets: Socket[] = [];
-
-  before(async () => {
-    server = await startServer();
-  });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  const { server, sockets } = useServer();
 
   it('sends auth:expired and then disconnects /chat and /rtc sockets when their token expires', async () => {
     const shortLived = await server.app.tokens.issue({ id: 'user-short-lived', name: 'brief', guest: true }, 2);

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { ask, collect, connect, eventually, next } from '../helpers/socket-client.js';
-import { startServer, type TestServer } from '../helpers/test-server.js';
+import { startServer, useServer, type TestServer } from '../helpers/test-server.js';
 
 /**
  * Hostile and malformed input over Socket.IO: every inbound event refuses bad payloads with
@@ -251,16 +251,7 @@ describe('socket bad payloads: every inbound event validates strictly', function
 });
 
 describe('socket floods: RATE_LIMIT_MESSAGES', function () {
-  let server: TestServer;
-  const sockets: Socket[] = [];
-
-  before(async () => {
-    server = await startServer({ RATE_LIMIT_MESSAGES: '5' });
-  });
-  after(async () => {
-    for (const s of sockets.splice(0)) s.close();
-    await server.stop();
-  });
+  const { server, sockets } = useServer({ RATE_LIMIT_MESSAGES: '5' });
 
   it('answers RATE_LIMITED with retryAfterMs past the message budget, while another user keeps chatting', async () => {
     const flooder = await guest(server.url, 'flooder');
@@ -297,16 +288,7 @@ describe('socket floods: RATE_LIMIT_MESSAGES', function () {
 });
 
 describe('socket floods: RATE_LIMIT_EVENTS', function () {
-  let server: TestServer;
-  const sockets: Socket[] = [];
-
-  before(async () => {
-    server = await startServer({ RATE_LIMIT_EVENTS: '10' });
-  });
-  after(async () => {
-    for (const s of sockets.splice(0)) s.close();
-    await server.stop();
-  });
+  const { server, sockets } = useServer({ RATE_LIMIT_EVENTS: '10' });
 
   it('answers RATE_LIMITED past the per-connection event budget; the connection and the server stay up', async () => {
     const user = await guest(server.url, 'typist');
@@ -336,17 +318,8 @@ describe('socket floods: RATE_LIMIT_EVENTS', function () {
 });
 
 describe('socket frames: MAX_PAYLOAD_BYTES', function () {
-  let server: TestServer;
-  const sockets: Socket[] = [];
-
-  before(async () => {
-    // Long messages are allowed, so only the frame size can refuse the 10 KB text.
-    server = await startServer({ MAX_PAYLOAD_BYTES: '2048', MAX_MESSAGE_LENGTH: '20000' });
-  });
-  after(async () => {
-    for (const s of sockets.splice(0)) s.close();
-    await server.stop();
-  });
+  // Long messages are allowed, so only the frame size can refuse the 10 KB text.
+  const { server, sockets } = useServer({ MAX_PAYLOAD_BYTES: '2048', MAX_MESSAGE_LENGTH: '20000' });
 
   it('disconnects only the socket that sends an oversized frame', async () => {
     const big = await guest(server.url, 'big');

@@ -1,27 +1,11 @@
 import { expect } from 'chai';
-import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
-import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
-import { startServer, type TestServer } from '../helpers/test-server.js';
+import { ask, collect, eventually, next, quietFor } from '../helpers/socket-client.js';
+import { useServer } from '../helpers/test-server.js';
+import { roomWithTwo } from './room-with-two.js';
 
 describe('/chat: rooms, presence and chat over Socket.IO', () => {
-  let server: TestServer;
-  const sockets: Socket[] = [];
-  const open = async (token: string) => {
-    const s = await connect(server.url, '/chat', token);
-    sockets.push(s);
-    return s;
-  };
-
-  before(async () => {
-    server = await startServer();
-  });
-  afterEach(() => {
-    sockets.splice(0).forEach((s) => s.close());
-  });
-  after(async () => {
-    await server.stop();
-  });
+  const { server, open } = useServer();
 
   it('joins a room, sees presence, and delivers chat to every member socket with seq', async () => {
     const ann = await guest(server.url, 'ann');
@@ -62,13 +46,7 @@ describe('/chat: rooms, presence and chat over Socket.IO', () => {
   });
 
   it('does not store or deliver a retried clientMsgId twice', async () => {
-    const ann = await guest(server.url, 'ann');
-    const bob = await guest(server.url, 'bob');
-    const room = await createRoom(server.url, ann.token);
-    const a = await open(ann.token);
-    const b = await open(bob.token);
-    await ask(a, 'room:join', { roomId: room.id });
-    await ask(b, 'room:join', { roomId: room.id });
+    const { ann, room, a, b } = await roomWithTwo(server.url, open);
     const received = collect(b, 'chat:message');
 
     const first = await ask(a, 'chat:send', { roomId: room.id, clientMsgId: 'same', text: 'once' });
@@ -158,13 +136,7 @@ describe('/chat: rooms, presence and chat over Socket.IO', () => {
   });
 
   it('relays typing to the others only, and announces a leave', async () => {
-    const ann = await guest(server.url, 'ann');
-    const bob = await guest(server.url, 'bob');
-    const room = await createRoom(server.url, ann.token);
-    const a = await open(ann.token);
-    const b = await open(bob.token);
-    await ask(a, 'room:join', { roomId: room.id });
-    await ask(b, 'room:join', { roomId: room.id });
+    const { ann, room, a, b } = await roomWithTwo(server.url, open);
     const typing = next(b, 'chat:typing');
     const ownTyping = quietFor(a, 'chat:typing', 300);
     expect((await ask(a, 'chat:typing', { roomId: room.id, typing: true })).ok).to.equal(true);

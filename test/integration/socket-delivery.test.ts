@@ -1,39 +1,13 @@
 import { expect } from 'chai';
-import type { Socket } from 'socket.io-client';
-import { createRoom, guest } from '../helpers/http-client.js';
-import { ask, collect, connect, eventually, next } from '../helpers/socket-client.js';
-import { startServer, type TestServer } from '../helpers/test-server.js';
+import { ask, collect, eventually, next } from '../helpers/socket-client.js';
+import { useServer } from '../helpers/test-server.js';
+import { roomWithTwo } from './room-with-two.js';
 
 describe('/chat: delivery cursors, redelivery and resync', () => {
-  let server: TestServer;
-  const sockets: Socket[] = [];
-  const open = async (token: string) => {
-    const s = await connect(server.url, '/chat', token);
-    sockets.push(s);
-    return s;
-  };
-
-  before(async () => {
-    server = await startServer({ DELIVERY_ACK_TIMEOUT_MS: '200', DELIVERY_MAX_ATTEMPTS: '2' });
-  });
-  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
-  after(async () => {
-    await server.stop();
-  });
-
-  async function roomWithTwo() {
-    const ann = await guest(server.url, 'ann');
-    const bob = await guest(server.url, 'bob');
-    const room = await createRoom(server.url, ann.token);
-    const a = await open(ann.token);
-    const b = await open(bob.token);
-    await ask(a, 'room:join', { roomId: room.id });
-    await ask(b, 'room:join', { roomId: room.id });
-    return { ann, bob, room, a, b };
-  }
+  const { server, open } = useServer({ DELIVERY_ACK_TIMEOUT_MS: '200', DELIVERY_MAX_ATTEMPTS: '2' });
 
   it('a member who comes back without lastSeq gets everything after its acked cursor, on join', async () => {
-    const { bob, room, a, b } = await roomWithTwo();
+    const { bob, room, a, b } = await roomWithTwo(server.url, open);
     await ask(a, 'chat:send', { roomId: room.id, clientMsgId: '1', text: 'one' });
     expect((await ask(b, 'chat:ack', { roomId: room.id, seq: 1 })).ok).to.equal(true);
     b.close();
@@ -45,7 +19,7 @@ describe('/chat: delivery cursors, redelivery and resync', () => {
   });
 
   it('resends messages a member has not acked within the timeout, until it acks', async () => {
-    const { room, a, b } = await roomWithTwo();
+    const { room, a, b } = await roomWithTwo(server.url, open);
     await ask(a, 'chat:send', { roomId: room.id, clientMsgId: '1', text: 'one' });
     await ask(b, 'chat:ack', { roomId: room.id, seq: 1 });
     const seen = collect<{ seq: number }>(b, 'chat:message');
@@ -59,7 +33,7 @@ describe('/chat: delivery cursors, redelivery and resync', () => {
   });
 
   it('after the configured attempts, tells the member to resync from history', async () => {
-    const { room, a, b } = await roomWithTwo();
+    const { room, a, b } = await roomWithTwo(server.url, open);
     await ask(a, 'chat:send', { roomId: room.id, clientMsgId: '1', text: 'one' });
     await ask(b, 'chat:ack', { roomId: room.id, seq: 1 });
     const resync = next(b, 'chat:resync', () => true, 5000);
@@ -68,7 +42,7 @@ describe('/chat: delivery cursors, redelivery and resync', () => {
   });
 
   it('leaves members that never ack alone (no redelivery without opting in)', async () => {
-    const { room, a, b } = await roomWithTwo();
+    const { room, a, b } = await roomWithTwo(server.url, open);
     const seen = collect<{ seq: number }>(b, 'chat:message');
     await ask(a, 'chat:send', { roomId: room.id, clientMsgId: '1', text: 'one' });
     await eventually(() => seen.length === 1);

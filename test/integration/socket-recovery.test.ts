@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
 import { createRoom, guest } from '../helpers/http-client.js';
 import { ask, collect, eventually, next } from '../helpers/socket-client.js';
-import { startServer, type TestServer } from '../helpers/test-server.js';
+import { startServer, useServer } from '../helpers/test-server.js';
 
 /** A client as apps build it: reconnection on, WebSocket transport. */
 function reconnectingClient(url: string, token: string): Socket {
@@ -17,24 +17,21 @@ function reconnectingClient(url: string, token: string): Socket {
 }
 
 describe('/chat: connection-state recovery and rejoin', () => {
-  let server: TestServer;
-  const sockets: Socket[] = [];
+  const { server, sockets } = useServer({ RECOVERY_WINDOW_MS: '60000' });
 
-  before(async () => {
-    server = await startServer({ RECOVERY_WINDOW_MS: '60000' });
-  });
-  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
-  after(async () => {
-    await server.stop();
-  });
+  /** Guests ann and bob on `url`, a room of ann's, and a reconnecting client for each: a and b. */
+  async function twoClients(url: string) {
+    const ann = await guest(url, 'ann');
+    const bob = await guest(url, 'bob');
+    const room = await createRoom(url, ann.token);
+    const a = reconnectingClient(url, ann.token);
+    const b = reconnectingClient(url, bob.token);
+    sockets.push(a, b);
+    return { room, a, b };
+  }
 
   it('a transport drop recovers the session (recovered === true) and replays the missed message once', async () => {
-    const ann = await guest(server.url, 'ann');
-    const bob = await guest(server.url, 'bob');
-    const room = await createRoom(server.url, ann.token);
-    const a = reconnectingClient(server.url, ann.token);
-    const b = reconnectingClient(server.url, bob.token);
-    sockets.push(a, b);
+    const { room, a, b } = await twoClients(server.url);
     await Promise.all([next(a, 'hello'), next(b, 'hello')]);
     await ask(a, 'room:join', { roomId: room.id });
     await ask(b, 'room:join', { roomId: room.id });
@@ -66,12 +63,7 @@ describe('/chat: connection-state recovery and rejoin', () => {
   it('past the window a client is not recovered and catches up with lastSeq instead', async () => {
     const short = await startServer({ RECOVERY_WINDOW_MS: '1' });
     try {
-      const ann = await guest(short.url, 'ann');
-      const bob = await guest(short.url, 'bob');
-      const room = await createRoom(short.url, ann.token);
-      const a = reconnectingClient(short.url, ann.token);
-      const b = reconnectingClient(short.url, bob.token);
-      sockets.push(a, b);
+      const { room, a, b } = await twoClients(short.url);
       await next(b, 'hello');
       await ask(a, 'room:join', { roomId: room.id });
       await ask(b, 'room:join', { roomId: room.id });

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
-import { startServer, type TestServer } from '../helpers/test-server.js';
+import { useServer } from '../helpers/test-server.js';
 
 /** /rtc: calls and WebRTC signaling, against a real server with real socket.io clients. */
 
@@ -23,8 +23,7 @@ const CANDIDATE = {
 };
 
 describe('socket /rtc: calls and signaling', function () {
-  let server: TestServer;
-  const sockets: Socket[] = [];
+  const { server, sockets } = useServer();
 
   async function peer(url: string, name: string): Promise<Peer> {
     const g = await guest(url, name);
@@ -44,16 +43,6 @@ describe('socket /rtc: calls and signaling', function () {
     expect(joinedB.ok, JSON.stringify(joinedB)).to.equal(true);
     return { a, b, room, aPeerId: joinedA.peerId as string, bPeerId: joinedB.peerId as string };
   }
-
-  before(async () => {
-    server = await startServer();
-  });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-  after(async () => {
-    await server.stop();
-  });
 
   describe('call:join', () => {
     it('answers {ok, peerId, peers: [], iceServers} to the first peer of a call', async () => {
@@ -310,18 +299,7 @@ describe('socket /rtc: calls and signaling', function () {
 });
 
 describe('socket /rtc: MAX_CALL_PARTICIPANTS', function () {
-  let server: TestServer;
-  const sockets: Socket[] = [];
-
-  before(async () => {
-    server = await startServer({ MAX_CALL_PARTICIPANTS: '2' });
-  });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  const { server, sockets } = useServer({ MAX_CALL_PARTICIPANTS: '2' });
 
   it('caps every call at MAX_CALL_PARTICIPANTS: the third peer gets ROOM_FULL', async () => {
     const users = await Promise.all(['a', 'b', 'c'].map((n) => guest(server.url, n)));
@@ -339,18 +317,7 @@ describe('socket /rtc: MAX_CALL_PARTICIPANTS', function () {
 
 describe('socket /rtc: TURN credentials', function () {
   const TURN_SECRET = 'turn-shared-secret-for-tests-0123456789';
-  let server: TestServer;
-  const sockets: Socket[] = [];
-
-  before(async () => {
-    server = await startServer({ TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET, TURN_TTL_SECONDS: '600' });
-  });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-  after(async () => {
-    await server.stop();
-  });
+  const { server, sockets } = useServer({ TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET, TURN_TTL_SECONDS: '600' });
 
   it('hands out coturn REST credentials: username "<expiry>:<userId>", credential base64(HMAC-SHA1(secret, username))', async () => {
     const g = await guest(server.url, 'turn user');

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { request } from '../helpers/http-client.js';
 import { ask, collect, connect, connectError, next } from '../helpers/socket-client.js';
-import { Control, expectError, sleep, startSecure, watchProcessFaults, type SecureServer } from './harness.js';
+import { expectError, sleep, useSecureServer, watchProcessFaults } from './harness.js';
 
 /**
  * S23, S24, S26 and the REST limit on one node: message floods, connection caps, handshake
@@ -23,9 +23,8 @@ const LIMITS = {
 
 describe('security: floods on one node (S23, S24, S26, REST 429)', function () {
   watchProcessFaults();
-  let server: SecureServer;
-  let control: Control;
   const sockets: Socket[] = [];
+  const { server, control } = useSecureServer(LIMITS, [sockets]);
   let nextIp = 1;
   /** A fresh client address for each attacker. */
   const newIp = () => `198.51.100.${nextIp++}`;
@@ -41,19 +40,6 @@ describe('security: floods on one node (S23, S24, S26, REST 429)', function () {
     sockets.push(socket);
     return socket;
   }
-
-  before(async () => {
-    server = await startSecure(LIMITS);
-    control = await Control.open(server.url);
-  });
-  afterEach(async function () {
-    for (const s of sockets.splice(0)) s.close();
-    await control.check(this.currentTest?.title ?? '');
-  });
-  after(async () => {
-    control?.close();
-    await server?.stop();
-  });
 
   it('S23 a burst of 1000 chat:send gets exactly RATE_LIMIT_MESSAGES through; the rest RATE_LIMITED with retryAfterMs', async () => {
     const ip = newIp();

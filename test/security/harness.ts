@@ -1,16 +1,14 @@
-import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
-import { createApp, type App } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load-config.js';
+import type { App } from '../../src/app.js';
 import { selectStore } from '../../src/infra/select-store.js';
 import type { Logger } from '../../src/ports/logger.js';
 import type { Store } from '../../src/ports/store.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { createRoom, guest, request, type HttpResult } from '../helpers/http-client.js';
 import { ask, connect } from '../helpers/socket-client.js';
-import { tempDir } from '../helpers/test-server.js';
+import { startServer } from '../helpers/test-server.js';
 
 /** Every code a client may be answered with, INTERNAL aside (an attack must never cause one). */
 export const EXPECTED_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode).filter((c) => c !== 'INTERNAL'));
@@ -97,34 +95,44 @@ export interface SecureServer {
  * line, and a store that records every call. `env` overrides the environment.
  */
 export async function startSecure(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<SecureServer> {
-  const dataDir = options.dataDir ?? tempDir('vcs-sec-');
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    LOG_DIR: 'none',
-    LOG_LEVEL: 'debug',
-    JWT_SECRET,
-    ...env,
-  });
   const logger = new CapturingLogger();
   const storeCalls: StoreCall[] = [];
-  const store = spyOn(await selectStore(config, logger), storeCalls);
-  const app = await createApp(config, { logger, store });
-  const port = await app.start();
-  return {
-    app,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    dataDir,
-    logs: logger.lines,
-    storeCalls,
-    stop: async () => {
-      await app.stop();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  const server = await startServer(
+    { LOG_LEVEL: 'debug', JWT_SECRET, ...env },
+    {
+      dataDir: options.dataDir,
+      tempPrefix: 'vcs-sec-',
+      overrides: async (config) => ({ logger, store: spyOn(await selectStore(config, logger), storeCalls) }),
     },
-  };
+  );
+  return { ...server, logs: logger.lines, storeCalls };
+}
+
+/**
+ * A secure server (started with `env`) and a control pair on it for the enclosing
+ * `describe`: both opened before its tests and closed after them. After each test the
+ * clients in each of `closeAfterEach` are closed, in order, and the control pair is checked.
+ * `server` and `control` are filled in by the `before` hook: use them inside hooks and tests.
+ */
+export function useSecureServer(
+  env: Record<string, string> = {},
+  closeAfterEach: Array<Array<{ close(): void }>> = [],
+): { server: SecureServer; control: Control } {
+  const server = {} as SecureServer;
+  const control = new Control();
+  before(async () => {
+    Object.assign(server, await startSecure(env));
+    await control.start(server.url);
+  });
+  afterEach(async function () {
+    for (const clients of closeAfterEach) for (const c of clients.splice(0)) c.close();
+    await control.check(this.currentTest?.title ?? '');
+  });
+  after(async () => {
+    control.close();
+    await server.stop?.();
+  });
+  return { server, control };
 }
 
 /** The REST error envelope with the expected status and code. */
@@ -142,34 +150,38 @@ export function expectError(res: HttpResult, status: number, code: string, what 
  */
 export class Control {
   readonly beats: number[] = [];
+  // Set by start().
+  declare readonly url: string;
+  declare readonly roomId: string;
+  declare readonly a: Socket;
+  declare readonly b: Socket;
+  declare readonly tokens: { a: string; b: string };
+  private messages = true;
   private timer: NodeJS.Timeout | null = null;
   private started = 0;
 
-  private constructor(
-    readonly url: string,
-    readonly roomId: string,
-    readonly a: Socket,
-    readonly b: Socket,
-    readonly tokens: { a: string; b: string },
-    private readonly options: { messages: boolean },
-  ) {}
-
   static async open(url: string, options: { messages?: boolean; socket?: Record<string, unknown> } = {}): Promise<Control> {
+    const control = new Control();
+    await control.start(url, options);
+    return control;
+  }
+
+  /** Opens this pair (made with `new Control()`) on the server at `url`. */
+  async start(url: string, options: { messages?: boolean; socket?: Record<string, unknown> } = {}): Promise<void> {
     const a = await guest(url, 'control-a');
     const b = await guest(url, 'control-b');
     const room = await createRoom(url, a.token, { name: 'control room' });
     const sa = await connect(url, '/chat', a.token, options.socket);
     const sb = await connect(url, '/chat', b.token, options.socket);
     for (const s of [sa, sb]) expect((await ask(s, 'room:join', { roomId: room.id })).ok).to.equal(true);
-    const control = new Control(url, room.id, sa, sb, { a: a.token, b: b.token }, { messages: options.messages ?? true });
-    sb.on('chat:typing', () => control.beats.push(Date.now()));
-    control.started = Date.now();
+    Object.assign(this, { url, roomId: room.id, a: sa, b: sb, tokens: { a: a.token, b: b.token }, messages: options.messages ?? true });
+    sb.on('chat:typing', () => this.beats.push(Date.now()));
+    this.started = Date.now();
     let typing = false;
-    control.timer = setInterval(() => {
+    this.timer = setInterval(() => {
       typing = !typing;
       sa.emit('chat:typing', { roomId: room.id, typing });
     }, 200);
-    return control;
   }
 
   /** The longest time B went without a heartbeat, up to now. */
@@ -184,7 +196,7 @@ export class Control {
     const health = await request(this.url, 'GET', '/healthz');
     expect(health.status, `${what}: /healthz`).to.equal(200);
     expect(this.a.connected && this.b.connected, `${what}: control sockets connected`).to.equal(true);
-    if (this.options.messages) {
+    if (this.messages) {
       const clientMsgId = randomUUID();
       const arrived = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${what}: control message not delivered`)), 5000);
@@ -205,7 +217,8 @@ export class Control {
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (!this.timer) return; // never started
+    clearInterval(this.timer);
     this.a.close();
     this.b.close();
   }

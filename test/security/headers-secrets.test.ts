@@ -6,7 +6,7 @@ import type { Socket } from 'socket.io-client';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
 import { guest, request, type HttpResult } from '../helpers/http-client.js';
 import { ask, connect } from '../helpers/socket-client.js';
-import { Control, expectError, JWT_SECRET, startSecure, watchProcessFaults, type SecureServer } from './harness.js';
+import { expectError, JWT_SECRET, startSecure, useSecureServer, watchProcessFaults, type SecureServer } from './harness.js';
 
 /**
  * S27, S32, S33 and the secrets: helmet's headers on every answer, trust proxy keying the
@@ -20,11 +20,19 @@ const TTL = 600;
 
 describe('security: headers and secrets (S27, S32, S33)', function () {
   watchProcessFaults();
-  let server: SecureServer;
-  let control: Control;
   let token: string;
   let userId: string;
   const sockets: Socket[] = [];
+  const { server, control } = useSecureServer(
+    {
+      TURN_URLS: 'turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349',
+      TURN_SECRET,
+      TURN_TTL_SECONDS: String(TTL),
+      ADMIN_TOKEN,
+      RATE_LIMIT_HTTP: '100000',
+    },
+    [sockets],
+  );
   /** Every response this suite saw, headers and body, to grep for secrets at the end. */
   const seen: string[] = [];
   const call = async (method: string, path: string, options: Parameters<typeof request>[3] = {}): Promise<HttpResult> => {
@@ -34,25 +42,9 @@ describe('security: headers and secrets (S27, S32, S33)', function () {
   };
 
   before(async () => {
-    server = await startSecure({
-      TURN_URLS: 'turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349',
-      TURN_SECRET,
-      TURN_TTL_SECONDS: String(TTL),
-      ADMIN_TOKEN,
-      RATE_LIMIT_HTTP: '100000',
-    });
-    control = await Control.open(server.url);
     const g = await guest(server.url, 'headers');
     token = g.token;
     userId = g.user.id;
-  });
-  afterEach(async function () {
-    for (const s of sockets.splice(0)) s.close();
-    await control.check(this.currentTest?.title ?? '');
-  });
-  after(async () => {
-    control?.close();
-    await server?.stop();
   });
 
   it('S32 every answer carries helmet’s headers (nosniff, CSP, frame and referrer policy, HSTS) and no x-powered-by', async () => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { guest, request } from '../helpers/http-client.js';
 import { connect, connectError } from '../helpers/socket-client.js';
-import { Control, startSecure, watchProcessFaults, type SecureServer } from './harness.js';
+import { startSecure, useSecureServer, watchProcessFaults, type SecureServer } from './harness.js';
 import { RawClient } from './raw-client.js';
 
 /**
@@ -60,23 +60,12 @@ const FOREIGN = ['https://evil.example', 'http://app.example', 'https://app.exam
 
 describe('security: origins (S1–S2), CORS_ORIGINS set', function () {
   watchProcessFaults();
-  let server: SecureServer;
-  let control: Control;
   let token: string;
   const sockets: Socket[] = [];
+  const { server } = useSecureServer({ CORS_ORIGINS: ALLOWED, RATE_LIMIT_HANDSHAKES: '10000' }, [sockets]);
 
   before(async () => {
-    server = await startSecure({ CORS_ORIGINS: ALLOWED, RATE_LIMIT_HANDSHAKES: '10000' });
-    control = await Control.open(server.url);
     token = (await guest(server.url, 'victim')).token;
-  });
-  afterEach(async function () {
-    for (const s of sockets.splice(0)) s.close();
-    await control.check(this.currentTest?.title ?? '');
-  });
-  after(async () => {
-    control?.close();
-    await server?.stop();
   });
 
   it('S1 CSWSH: a foreign Origin is refused before the handshake: upgrade 400 / polling 403 "origin not allowed"', async () => {

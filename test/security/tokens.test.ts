@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { ask, connect, connectError, next, quietFor } from '../helpers/socket-client.js';
-import { Control, expectError, JWT_SECRET, sleep, startSecure, watchProcessFaults, type SecureServer } from './harness.js';
+import { expectError, JWT_SECRET, sleep, useSecureServer, watchProcessFaults } from './harness.js';
 import { RawClient } from './raw-client.js';
 
 /**
@@ -20,28 +20,16 @@ const now = () => Math.floor(Date.now() / 1000);
 
 describe('security: tokens (S3–S8)', function () {
   watchProcessFaults();
-  let server: SecureServer;
-  let control: Control;
   let roomId: string;
   const sockets: Socket[] = [];
   const raws: RawClient[] = [];
+  // Many handshakes in a few seconds: the storm limit is S24's business, not this suite's.
+  const { server, control } = useSecureServer({ RATE_LIMIT_HANDSHAKES: '10000' }, [sockets, raws]);
   /** Every token this suite handed to the server, good or bad: none may appear in a log. */
   const seenTokens = new Set<string>();
 
-  before(async () => {
-    // Many handshakes in a few seconds: the storm limit is S24's business, not this suite's.
-    server = await startSecure({ RATE_LIMIT_HANDSHAKES: '10000' });
-    control = await Control.open(server.url);
+  before(() => {
     roomId = control.roomId;
-  });
-  afterEach(async function () {
-    for (const s of sockets.splice(0)) s.close();
-    for (const r of raws.splice(0)) r.close();
-    await control.check(this.currentTest?.title ?? '');
-  });
-  after(async () => {
-    control?.close();
-    await server?.stop();
   });
 
   /** Refused with 401 UNAUTHORIZED on REST, and connect_error UNAUTHORIZED on both namespaces; nothing stored. */
