@@ -1,5 +1,7 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/test-server.js';
@@ -41,5 +43,29 @@ describe('SqliteStore on disk', () => {
     expect(results.map((r) => r.message.seq).sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
     await a.close();
     await b.close();
+  });
+
+  it('answers a batch exactly as item-by-item appends would when a seq slot is already taken', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const store = new SqliteStore({ dataDir: dir });
+    const now = new Date().toISOString();
+    await store.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
+    await store.createRoom({ id: 'r2', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
+    // Another writer took r1's next slot without moving its counter (as a lost Redis write would).
+    const raw = new Database(join(dir, 'chat.db'));
+    raw
+      .prepare('INSERT INTO messages (id, room_id, seq, sender_id, sender_name, text, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run('foreign', 'r1', 1, 'x', 'X', 'taken', null, now);
+    raw.close();
+    const mk = (roomId: string, clientMsgId: string | null) => ({ id: randomUUID(), roomId, senderId: 'u', senderName: 'U', text: 't', clientMsgId, createdAt: now });
+    const [blocked, fine, missing] = await Promise.allSettled([store.append(mk('r1', 'c1')), store.append(mk('r2', 'c2')), store.append(mk('nope', 'c3'))]);
+    expect(blocked.status).to.equal('rejected');
+    expect(String((blocked as PromiseRejectedResult).reason)).to.match(/UNIQUE/);
+    expect(fine.status === 'fulfilled' && fine.value.message.seq).to.equal(1);
+    expect(missing.status === 'rejected' && (missing.reason as { code?: string }).code).to.equal('ROOM_NOT_FOUND');
+    // The failed item left nothing behind: r1's counter did not move.
+    expect((await store.getRoom('r1'))?.lastSeq).to.equal(0);
+    await store.close();
   });
 });

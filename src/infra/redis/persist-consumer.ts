@@ -14,6 +14,12 @@ export interface PersistConsumerOptions {
   blockMs?: number;
   /** Entries pending longer than this on a consumer (a crashed node) are claimed. */
   claimIdleMs?: number;
+  /**
+   * After a read that returned less than a full batch, wait this long before the next one so
+   * that entries accumulate. Without it, under light load every blocking read returns with a
+   * single entry: one store transaction and one acknowledgement round trip per message.
+   */
+  lingerMs?: number;
   /** Called when the store refuses an entry because its seq is taken (Redis lost data). */
   onSeqConflict?: (roomId: string) => Promise<void>;
 }
@@ -47,6 +53,7 @@ export class PersistConsumer {
   private readonly batchSize: number;
   private readonly blockMs: number;
   private readonly claimIdleMs: number;
+  private readonly lingerMs: number;
 
   constructor(
     private readonly redis: RedisClient,
@@ -58,6 +65,7 @@ export class PersistConsumer {
     this.batchSize = options.batchSize ?? 200;
     this.blockMs = options.blockMs ?? 1000;
     this.claimIdleMs = options.claimIdleMs ?? 10_000;
+    this.lingerMs = options.lingerMs ?? 20;
   }
 
   start(): void {
@@ -122,6 +130,9 @@ export class PersistConsumer {
     const entries = ((reply as { messages: QueueEntry[] }[] | null)?.[0]?.messages ?? []).filter(Boolean);
     if (entries.length === 0) return false;
     await this.persist(entries);
+    // Persistence is off the ack path (Redis holds the message): a short wait costs no sender
+    // anything and turns a trickle of entries into batches.
+    if (entries.length < this.batchSize && this.lingerMs > 0 && this.running) await sleep(this.lingerMs);
     return true;
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AppError, roomNotFound, seqConflict } from '../../domain/app-error.js';
 import type { Message, Room } from '../../protocol/models.js';
 import type { AppendResult, HistoryPage, HistoryQuery, NewMessage, NewRoom, Store } from '../../ports/store.js';
+import { BackgroundCheckpointer } from './checkpointer.js';
 import { GroupCommit, type Outcome } from './group-commit.js';
 import { migrate } from './sqlite-schema.js';
 import { MESSAGE_COLUMNS, toMessage, toRoom, type MessageRow, type RoomRow } from './sqlite-rows.js';
@@ -19,6 +20,9 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/** The fast append path met a case only the careful path answers exactly. */
+class FastPathMiss extends Error {}
+
 /**
  * The embedded store: one SQLite file in WAL mode, safe for several server processes on
  * one host. Appends made in the same event-loop turn commit together (group commit).
@@ -27,6 +31,8 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly appends: GroupCommit<NewMessage, AppendResult>;
+  private readonly checkpointer: BackgroundCheckpointer | null;
+  private readonly fastAppend: Database.Transaction<(items: NewMessage[]) => Outcome<AppendResult>[]>;
   private readonly stmt;
 
   constructor(options: SqliteStoreOptions) {
@@ -40,7 +46,16 @@ export class SqliteStore implements Store {
     // only a power loss can take the last commits. FULL would fsync every batch.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
+    // Hot index pages stay in memory (the default cache is 2 MB).
+    this.db.pragma('cache_size = -32768');
     migrate(this.db);
+    if (file !== ':memory:') {
+      // Checkpoints run on a worker thread; this connection checkpoints only as a fallback.
+      this.db.pragma('wal_autocheckpoint = 10000');
+      this.checkpointer = new BackgroundCheckpointer(join(options.dataDir, file));
+    } else {
+      this.checkpointer = null;
+    }
     const db = this.db;
     this.stmt = {
       insertRoom: db.prepare(
@@ -60,6 +75,12 @@ export class SqliteStore implements Store {
         `INSERT INTO messages (${MESSAGE_COLUMNS})
          VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)`,
       ),
+      // The fast append path: positional, and a taken slot is reported (changes 0), not thrown.
+      insertNew: db.prepare<[string, string, number, string, string, string, string | null, string]>(
+        `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
+      setSeq: db.prepare<[number, string]>('UPDATE rooms SET last_seq = ? WHERE id = ?'),
       insertAssigned: db.prepare(
         // ON CONFLICT (not OR IGNORE): only "already stored" is skipped; a row that breaks
         // NOT NULL or a type rule still fails, so a bad queue entry cannot vanish silently.
@@ -79,6 +100,7 @@ export class SqliteStore implements Store {
         'SELECT seq FROM member_cursors WHERE room_id = ? AND user_id = ?',
       ),
     };
+    this.fastAppend = db.transaction((items: NewMessage[]) => this.fastAppendBatch(items));
     this.appends = new GroupCommit((items) => this.appendBatch(items));
   }
 
@@ -104,8 +126,64 @@ export class SqliteStore implements Store {
     return this.appends.submit(message);
   }
 
-  /** One IMMEDIATE transaction for the whole batch; each item in its own savepoint. */
+  /**
+   * One IMMEDIATE transaction for the whole batch. The fast path reads each room's counter
+   * once, inserts every message with one statement and writes each counter back once; a
+   * taken clientMsgId shows up as an insert that changed nothing. Anything unexpected (a seq
+   * slot already taken, any error but a lock) rolls the fast attempt back and replays the
+   * batch on the careful path, one savepoint per item, whose outcomes are the reference.
+   */
   private appendBatch(items: NewMessage[]): Outcome<AppendResult>[] {
+    try {
+      return this.fastAppend.immediate(items);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      // The write lock is held by another process: the careful path would wait for it again.
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new AppError('UNAVAILABLE', 'the message store is busy; try again');
+    }
+    return this.carefulAppend(items);
+  }
+
+  private fastAppendBatch(items: NewMessage[]): Outcome<AppendResult>[] {
+    const counters = new Map<string, { seq: number; start: number } | null>();
+    const outcomes = items.map((m): Outcome<AppendResult> => {
+      let counter = counters.get(m.roomId);
+      if (counter === undefined) {
+        const seq = this.stmt.lastSeq.get(m.roomId);
+        counter = seq === undefined ? null : { seq, start: seq };
+        counters.set(m.roomId, counter);
+      }
+      if (counter === null) {
+        // As on the careful path, a known clientMsgId answers before the room check.
+        const existing = m.clientMsgId === null ? undefined : this.stmt.byClientMsgId.get(m.roomId, m.clientMsgId);
+        return existing ? { ok: true, value: { message: toMessage(existing), created: false } } : { ok: false, error: roomNotFound(m.roomId) };
+      }
+      const seq = counter.seq + 1;
+      const changed = this.stmt.insertNew.run(m.id, m.roomId, seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt).changes;
+      if (changed === 0) {
+        const existing = m.clientMsgId === null ? undefined : this.stmt.byClientMsgId.get(m.roomId, m.clientMsgId);
+        if (!existing) throw new FastPathMiss();
+        return { ok: true, value: { message: toMessage(existing), created: false } };
+      }
+      counter.seq = seq;
+      const message: Message = {
+        id: m.id,
+        roomId: m.roomId,
+        seq,
+        senderId: m.senderId,
+        senderName: m.senderName,
+        text: m.text,
+        clientMsgId: m.clientMsgId,
+        createdAt: m.createdAt,
+      };
+      return { ok: true, value: { message, created: true } };
+    });
+    for (const [roomId, counter] of counters) if (counter && counter.seq !== counter.start) this.stmt.setSeq.run(counter.seq, roomId);
+    return outcomes;
+  }
+
+  /** The reference path: each item in its own savepoint, so one failure spares the rest. */
+  private carefulAppend(items: NewMessage[]): Outcome<AppendResult>[] {
     const appendOne = this.db.transaction((m: NewMessage): AppendResult => {
       if (m.clientMsgId !== null) {
         const existing = this.stmt.byClientMsgId.get(m.roomId, m.clientMsgId);
@@ -189,6 +267,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 

@@ -1,0 +1,70 @@
+/** The tables of a results file (bench/results/<date>.json), for stdout and docs/benchmarks.md. */
+
+export const TARGETS: Record<string, { target: string; ok: (x: number) => boolean; label: string }> = {
+  relayThroughput: { label: 'relay throughput (msgs/s at saturation)', target: '≥ 0.90', ok: (x) => x >= 0.9 },
+  chatFanoutThroughput: { label: 'durable chat fan-out (worse of rooms of 4 and 50)', target: '≥ 0.85', ok: (x) => x >= 0.85 },
+  chatFanout4Throughput: { label: '  rooms of 4 (deliveries/s)', target: '≥ 0.85', ok: (x) => x >= 0.85 },
+  chatFanout50Throughput: { label: '  rooms of 50 (deliveries/s)', target: '≥ 0.85', ok: (x) => x >= 0.85 },
+  memoryPerConnection: { label: 'memory per idle connection (RSS slope)', target: '≤ 1.20', ok: (x) => x <= 1.2 },
+  heapPerConnection: { label: '  heap slope', target: '—', ok: () => true },
+  connectRate: { label: 'connect + auth + join rate', target: '≥ 0.80', ok: (x) => x >= 0.8 },
+  crossNodePenalty: { label: 'cross-node penalty, chat p50 (cross/single)', target: '≤ 1.10', ok: (x) => x <= 1.1 },
+  crossNodePenaltyP99: { label: '  same at p99', target: '≤ 1.30', ok: (x) => x <= 1.3 },
+  crossNodeRelayPenalty: { label: '  relay, p50', target: '≤ 1.10', ok: (x) => x <= 1.1 },
+  relayP99At50: { label: 'relay p99 at 50 % of bare saturation', target: '≤ 1.20', ok: (x) => x <= 1.2 },
+  relayP50DeltaMsAt50: { label: 'relay p50 delta at 50 %, ms (ours − bare)', target: '≤ +0.2', ok: (x) => x <= 0.2 },
+  chatP99At50: { label: 'chat (rooms of 4) p99 at 50 %', target: '≤ 1.50', ok: (x) => x <= 1.5 },
+  eventLoopDelayP99: { label: 'event-loop delay p99 at 50 % (relay)', target: '≤ 1.50', ok: (x) => x <= 1.5 },
+  chatEventLoopDelayP99: { label: 'event-loop delay p99 at 50 % (chat)', target: '≤ 1.50', ok: (x) => x <= 1.5 },
+  queueDrain: { label: 'drain 1,000 missed (ours lastSeq vs bare recovery)', target: '≤ 1.50', ok: (x) => x <= 1.5 },
+  recoveryReplay: { label: '  recovery replay, both', target: '≤ 1.50', ok: (x) => x <= 1.5 },
+  reconnect99: { label: 'reconnect storm, p99 back in room (from kill)', target: '≤ 1.20', ok: (x) => x <= 1.2 },
+  reconnect99AfterReady: { label: '  from restarted server ready', target: '≤ 1.20', ok: (x) => x <= 1.2 },
+  heartbeatCpu: { label: 'heartbeat CPU at the top idle count', target: '≤ 1.20', ok: (x) => x <= 1.2 },
+  relayCpuPerMsg: { label: 'relay CPU µs per message (lower is better)', target: '≤ 1.15', ok: (x) => x <= 1.15 },
+};
+
+export function ratioTable(ratios: Record<string, number | null>): string {
+  const rows = [['ratio (ours / bare)', 'value', 'target', ''], ['---', '---:', '---', '---']];
+  for (const [key, t] of Object.entries(TARGETS)) {
+    const v = ratios[key];
+    if (v === undefined) continue;
+    rows.push([t.label, v === null || !Number.isFinite(v) ? 'n/a' : String(v), t.target, v === null || !Number.isFinite(v) ? '' : t.ok(v) ? 'met' : 'MISSED']);
+  }
+  return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+export function absoluteTable(abs: Record<string, any>): string {
+  const rows = [['figure', 'bare', 'ours'], ['---', '---:', '---:']];
+  const add = (label: string, pick: (x: any) => unknown, scope: string) => {
+    const s = abs[scope];
+    if (s) rows.push([label, String(pick(s.bare) ?? '—'), String(pick(s.ours) ?? '—')]);
+  };
+  add('relay: msgs/s at saturation (median)', (x) => x.saturation.median, 'relay');
+  add('relay: server CPU µs/msg', (x) => x.cpuUsPerMsg, 'relay');
+  add('relay: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'relay');
+  add('relay: loop delay p99 ms at 50 %', (x) => x.at50pct.eventLoopDelayP99Ms, 'relay');
+  add('relay: generator CPU at saturation', (x) => x.generatorCpuAtSaturation, 'relay');
+  add('chat 4: deliveries/s at saturation', (x) => x.saturation.median, 'chat4');
+  add('chat 4: server CPU µs/delivery', (x) => x.cpuUsPerMsg, 'chat4');
+  add('chat 4: server CPU share at saturation', (x) => x.serverCpuAtSaturation, 'chat4');
+  add('chat 4: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'chat4');
+  add('chat 50: deliveries/s at saturation', (x) => x.saturation.median, 'chat50');
+  add('chat 50: server CPU µs/delivery', (x) => x.cpuUsPerMsg, 'chat50');
+  add('chat 50: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'chat50');
+  add('idle: KB RSS / heap per connection', (x) => `${x.rssKBPerConn.median} / ${x.heapKBPerConn.median}`, 'idle');
+  add('idle: connections held at the top count', (x) => x.held, 'idle');
+  add('idle: heartbeat CPU share at the top count', (x) => x.heartbeatCpuAtTop, 'idle');
+  add('connect: conns/s (p99 ms)', (x) => `${x.rate.median} (${x.p99Ms})`, 'connect');
+  add('connect: server CPU µs/conn', (x) => x.cpuUsPerConn, 'connect');
+  add('cross-node chat p50 ms single → cross', (x) => `${x.chatSingle.p50Ms} → ${x.chatCross.p50Ms}`, 'crossNode');
+  add('cross-node chat p99 ms single → cross', (x) => `${x.chatSingle.p99Ms} → ${x.chatCross.p99Ms}`, 'crossNode');
+  add('cross-node relay p50 ms single → cross', (x) => `${x.relaySingle.p50Ms} → ${x.relayCross.p50Ms}`, 'crossNode');
+  add('drain 1,000: recovery replay ms', (x) => x.recoveryReplayMs, 'drain');
+  add('drain 1,000: lastSeq + history ms', (x) => x.lastSeqDrainMs, 'drain');
+  add('drain 1,000: live delivery ms (reference)', (x) => x.liveDeliveryMs, 'drain');
+  add('storm: restart ms; back in room p50 / p99 ms', (x) => `${x.restartMs}; ${x.reconnectP50Ms} / ${x.reconnectP99Ms}`, 'storm');
+  add('storm: acked / lost / duplicates', (x) => `${x.acked} / ${x.lost} / ${x.duplicates}`, 'storm');
+  return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
