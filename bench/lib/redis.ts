@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redisAnswersPing } from '../../test/helpers/redis-server.js';
 import { freePort } from './server-proc.js';
 
 /** A throwaway redis-server on loopback: no persistence (see docs/benchmarks.md). */
@@ -26,7 +26,7 @@ export class BenchRedis {
     process.once('exit', () => proc.kill('SIGKILL'));
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
-      if (await this.ping()) return;
+      if (await redisAnswersPing(this.port)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error('redis-server did not answer PING');
@@ -56,18 +56,6 @@ export class BenchRedis {
       await exited;
     }
     rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private ping(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const sock = createConnection({ host: '127.0.0.1', port: this.port });
-      sock.once('error', () => resolve(false));
-      sock.once('connect', () => sock.write('PING\r\n'));
-      sock.once('data', (d) => {
-        sock.destroy();
-        resolve(d.toString().startsWith('+PONG'));
-      });
-    });
   }
 }
 

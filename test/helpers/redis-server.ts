@@ -78,21 +78,23 @@ export class TestRedis {
   private async waitForPing(deadlineMs = 5000): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     while (Date.now() < deadline) {
-      if (await this.ping()) return;
+      if (await redisAnswersPing(this.port)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`redis-server did not answer PING on port ${this.port}`);
   }
 
-  private ping(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const sock = createConnection({ host: '127.0.0.1', port: this.port });
-      sock.once('error', () => resolve(false));
-      sock.once('connect', () => sock.write('PING\r\n'));
-      sock.once('data', (d) => {
-        sock.destroy();
-        resolve(d.toString().startsWith('+PONG'));
-      });
+}
+
+/** True when a Redis on this loopback port answers PING (a raw RESP probe, no client). */
+export function redisAnswersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    sock.once('error', () => resolve(false));
+    sock.once('connect', () => sock.write('PING\r\n'));
+    sock.once('data', (d) => {
+      sock.destroy();
+      resolve(d.toString().startsWith('+PONG'));
     });
-  }
+  });
 }
