@@ -15,6 +15,8 @@ export interface VerifiedToken {
 }
 
 const ALGORITHM = 'HS256';
+/** Verified tokens remembered (the oldest is dropped when full). */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
  * Issues and verifies HS256 JWTs. The algorithm is pinned (no `none`, no key confusion)
@@ -26,6 +28,14 @@ export class TokenService {
    * sign and verify (~20 µs each, measured on the connect path).
    */
   private readonly key: Promise<webcrypto.CryptoKey>;
+  /**
+   * Tokens that passed verification, with what they verified to. A client presents the same
+   * token on each namespace and on every reconnect; a hit skips jose and the WebCrypto HMAC.
+   * The signature of a given token under a given key never changes, so only the
+   * clock-dependent claim is checked again: `exp`, exactly as jose checks it. Tokens carrying
+   * `nbf` are not remembered.
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(
     secret: string,
@@ -53,20 +63,33 @@ export class TokenService {
   async verify(token: unknown): Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length === 0) throw new AppError('UNAUTHORIZED', 'a bearer token is required');
     if (token.length > 8192) throw new AppError('UNAUTHORIZED', 'token is too long');
+    const known = this.verified.get(token);
+    if (known) {
+      // jose: expired when exp <= now, both in whole seconds.
+      if (known.expiresAt / 1000 > Math.floor(Date.now() / 1000)) return { user: { ...known.user }, expiresAt: known.expiresAt };
+      this.verified.delete(token);
+    }
     try {
       const { payload } = await jwtVerify(token, await this.key, { algorithms: [ALGORITHM], requiredClaims: ['exp', 'sub'] });
       const sub = payload.sub!;
       if (sub.length === 0 || sub.length > 128) throw new AppError('UNAUTHORIZED', 'token subject is invalid');
       const name = typeof payload.name === 'string' && payload.name.length > 0 ? payload.name.slice(0, 64) : sub;
-      return {
+      const result: VerifiedToken = {
         user: { id: sub, name, guest: payload.guest === true },
         expiresAt: payload.exp! * 1000,
       };
+      if (payload.nbf === undefined) this.remember(token, result);
+      return { user: { ...result.user }, expiresAt: result.expiresAt };
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHORIZED', 'token has expired');
       if (error instanceof joseErrors.JOSEError) throw new AppError('UNAUTHORIZED', 'token is invalid');
       throw error;
     }
+  }
+
+  private remember(token: string, result: VerifiedToken): void {
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, result);
   }
 }

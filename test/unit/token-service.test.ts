@@ -49,6 +49,18 @@ describe('TokenService', () => {
     expect((await refused(tokens, token)).code).to.equal('UNAUTHORIZED');
   });
 
+  it('refuses a token it verified before once that token has expired, with the same answer', async function () {
+    this.timeout(5000);
+    const token = await tokens.issue({ id: 'u-short', name: 'Brief', guest: true }, 1);
+    const first = await tokens.verify(token);
+    first.user.name = 'mutated by a caller';
+    expect((await tokens.verify(token)).user.name).to.equal('Brief');
+    await new Promise((r) => setTimeout(r, 2100));
+    const err = await refused(tokens, token);
+    expect(err.code).to.equal('UNAUTHORIZED');
+    expect(err.message).to.equal('token has expired');
+  });
+
   it("refuses an unsigned alg:none token", async () => {
     const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'admin', name: 'Admin', exp: inOneHour() })}.`;
     expect((await refused(tokens, token)).code).to.equal('UNAUTHORIZED');
