@@ -68,4 +68,72 @@ describe('SqliteStore on disk', () => {
     expect((await store.getRoom('r1'))?.lastSeq).to.equal(0);
     await store.close();
   });
+
+  it('upgrades a data directory made by the first schema in place: history, seq and dedup intact', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    // The schema as the first release wrote it (user_version 1), with one message in it.
+    const old = new Database(join(dir, 'chat.db'));
+    old.exec(`CREATE TABLE rooms (id TEXT PRIMARY KEY, name TEXT NOT NULL, is_private INTEGER NOT NULL, max_participants INTEGER NOT NULL,
+                created_by TEXT NOT NULL, created_at TEXT NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0);
+              CREATE TABLE room_members (room_id TEXT NOT NULL REFERENCES rooms(id), user_id TEXT NOT NULL, added_at TEXT NOT NULL,
+                PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;
+              CREATE TABLE messages (room_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, sender_id TEXT NOT NULL,
+                sender_name TEXT NOT NULL, text TEXT NOT NULL, client_msg_id TEXT, created_at TEXT NOT NULL, PRIMARY KEY (room_id, seq));
+              CREATE UNIQUE INDEX messages_client_msg_id ON messages (room_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+              CREATE TABLE member_cursors (room_id TEXT NOT NULL, user_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;
+              PRAGMA user_version = 1;`);
+    old.prepare("INSERT INTO rooms VALUES ('r1', 'r', 0, 8, 'u', ?, 1)").run(now);
+    old.prepare("INSERT INTO messages VALUES ('r1', 1, 'm1', 'u', 'U', 'kept', 'c1', ?)").run(now);
+    old.close();
+    const store = new SqliteStore({ dataDir: dir });
+    expect((await store.listMessages('r1', { limit: 10 })).messages.map((m) => [m.seq, m.id, m.text])).to.deep.equal([[1, 'm1', 'kept']]);
+    const retry = await store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'again', clientMsgId: 'c1', createdAt: now });
+    expect(retry.created).to.equal(false);
+    expect(retry.message.id).to.equal('m1');
+    const next = await store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'new', clientMsgId: 'c2', createdAt: now });
+    expect(next.message.seq).to.equal(2);
+    await store.close();
+  });
+
+  it('commits the writes already made before close() resolves', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    const store = new SqliteStore({ dataDir: dir });
+    await store.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
+    const sends = Array.from({ length: 50 }, (_, i) =>
+      store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: `m${i}`, clientMsgId: `c${i}`, createdAt: now }),
+    );
+    await store.close();
+    expect((await Promise.all(sends)).map((r) => r.message.seq)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+    const reopened = new SqliteStore({ dataDir: dir });
+    expect((await reopened.getRoom('r1'))?.lastSeq).to.equal(50);
+    await reopened.close();
+  });
+
+  it('answers UNAVAILABLE when its writer thread dies, then starts a new one; a retry is not stored twice', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    const store = new SqliteStore({ dataDir: dir });
+    await store.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
+    const first = await store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'a', clientMsgId: 'c1', createdAt: now });
+    // Fault injection: the thread is killed while a write is on its way to it.
+    const writer = (store as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer;
+    const inFlight = store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'b', clientMsgId: 'c2', createdAt: now });
+    await writer.worker.terminate();
+    const outcome = await inFlight.then(
+      (r) => ({ stored: r.message.seq }),
+      (e: { code?: string }) => ({ code: e.code }),
+    );
+    // Either it was committed before the thread died, or the client is told to retry.
+    if ('code' in outcome) expect(outcome.code).to.equal('UNAVAILABLE');
+    const retry = await store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'b', clientMsgId: 'c2', createdAt: now });
+    expect(retry.message.seq).to.equal(first.message.seq + 1);
+    const page = await store.listMessages('r1', { limit: 10 });
+    expect(page.messages.map((m) => m.clientMsgId)).to.deep.equal(['c1', 'c2']);
+    await store.close();
+  });
 });

@@ -1,45 +1,62 @@
 /**
- * Gathers the calls made within one event-loop turn and runs them as one batch, so that
- * many messages share one SQLite transaction (one WAL commit) instead of paying one each.
- * `runBatch` returns one outcome per item, in order; a thrown error fails the whole batch.
+ * Group commit: appends go to the writer thread in batches, one batch in flight at a time.
+ * What arrives while a batch is being committed waits and goes as the next batch, so under
+ * load the batch grows with the load (one wake-up of the writer thread and one WAL commit
+ * serve many messages), and when idle a message goes at the end of the current event-loop
+ * turn, without waiting. `runBatch` answers one outcome per item, in order; a failure of
+ * the whole batch fails every item in it.
  */
 export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 export class GroupCommit<T, R> {
   private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
+  private inFlight = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly runBatch: (items: T[]) => Outcome<R>[],
-    private readonly maxBatch = 500,
+    private readonly runBatch: (items: T[]) => Promise<Outcome<R>[]>,
+    private readonly maxBatch = 1000,
   ) {}
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (!this.scheduled) {
+      if (!this.scheduled && !this.inFlight) {
         this.scheduled = true;
         setImmediate(() => this.flush());
       }
     });
   }
 
+  /** Resolves once everything submitted so far has been answered. */
+  drain(): Promise<void> {
+    if (!this.inFlight && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   private flush(): void {
     this.scheduled = false;
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
-      let outcomes: Outcome<R>[];
-      try {
-        outcomes = this.runBatch(batch.map((p) => p.item));
-      } catch (error) {
-        for (const p of batch) p.reject(error);
-        continue;
-      }
+    if (this.inFlight) return;
+    if (this.pending.length === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      return;
+    }
+    this.inFlight = true;
+    const batch = this.pending.splice(0, this.maxBatch);
+    const settle = (outcomes: Outcome<R>[] | null, error?: unknown) => {
+      this.inFlight = false;
       batch.forEach((p, i) => {
-        const o = outcomes[i]!;
-        if (o.ok) p.resolve(o.value);
+        const o = outcomes?.[i];
+        if (!o) p.reject(error);
+        else if (o.ok) p.resolve(o.value);
         else p.reject(o.error);
       });
-    }
+      this.flush();
+    };
+    this.runBatch(batch.map((p) => p.item)).then(
+      (outcomes) => settle(outcomes),
+      (error: unknown) => settle(null, error),
+    );
   }
 }

@@ -1,0 +1,160 @@
+import type Database from 'better-sqlite3';
+import { AppError, roomNotFound, seqConflict } from '../../domain/app-error.js';
+import type { Message } from '../../protocol/models.js';
+import type { NewMessage, NewRoom } from '../../ports/store.js';
+import { guardSqlite } from './sqlite-connection.js';
+import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
+
+/** What one append came to: its new seq, the message already stored under its clientMsgId, or why not. */
+export type AppendOutcome = { ok: true; seq: number } | { ok: true; existing: Message } | { ok: false; error: unknown };
+
+/** The fast append path met a case only the careful path answers exactly. */
+class FastPathMiss extends Error {}
+
+/**
+ * Every write to the chat database, on one connection. Runs on the writer thread (see
+ * writer-thread.ts), so that SQLite's page work and WAL writes never hold up the event loop
+ * that serves sockets.
+ */
+export class SqliteWrites {
+  private readonly stmt;
+  private readonly fastAppend: Database.Transaction<(items: NewMessage[]) => AppendOutcome[]>;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      insertRoom: db.prepare(
+        `INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq)
+         VALUES (@id, @name, @isPrivate, @maxParticipants, @createdBy, @createdAt, 0)`,
+      ),
+      addMember: db.prepare('INSERT INTO room_members (room_id, user_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      bumpSeq: db.prepare<[string], { last_seq: number }>('UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq'),
+      raiseSeq: db.prepare('UPDATE rooms SET last_seq = MAX(last_seq, ?) WHERE id = ?'),
+      lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
+      setSeq: db.prepare<[number, string]>('UPDATE rooms SET last_seq = ? WHERE id = ?'),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (${MESSAGE_COLUMNS})
+         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)`,
+      ),
+      // The fast append path: positional, and a taken slot is reported (changes 0), not thrown.
+      insertNew: db.prepare<[string, string, number, string, string, string, string | null, string]>(
+        `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      insertAssigned: db.prepare(
+        // ON CONFLICT (not OR IGNORE): only "already stored" is skipped; a row that breaks
+        // NOT NULL or a type rule still fails, so a bad queue entry cannot vanish silently.
+        `INSERT INTO messages (${MESSAGE_COLUMNS})
+         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)
+         ON CONFLICT DO NOTHING`,
+      ),
+      idAt: db.prepare<[string, number], string>('SELECT id FROM messages WHERE room_id = ? AND seq = ?').pluck(),
+      byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`),
+      setCursor: db.prepare(
+        `INSERT INTO member_cursors (room_id, user_id, seq) VALUES (?, ?, ?)
+         ON CONFLICT (room_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
+      ),
+    };
+    this.fastAppend = db.transaction((items: NewMessage[]) => this.fastAppendBatch(items));
+  }
+
+  createRoom(room: NewRoom): void {
+    guardSqlite(() => this.stmt.insertRoom.run({ ...room, isPrivate: room.isPrivate ? 1 : 0 }));
+  }
+
+  addMember(roomId: string, userId: string, addedAt: string): void {
+    guardSqlite(() => this.stmt.addMember.run(roomId, userId, addedAt));
+  }
+
+  setCursor(roomId: string, userId: string, seq: number): void {
+    guardSqlite(() => this.stmt.setCursor.run(roomId, userId, seq));
+  }
+
+  /**
+   * One IMMEDIATE transaction for the whole batch. The fast path reads each room's counter
+   * once, inserts every message with one statement and writes each counter back once; a
+   * taken clientMsgId shows up as an insert that changed nothing. Anything unexpected (a seq
+   * slot already taken, any error but a lock) rolls the fast attempt back and replays the
+   * batch on the careful path, one savepoint per item, whose outcomes are the reference.
+   */
+  appendBatch(items: NewMessage[]): AppendOutcome[] {
+    try {
+      return this.fastAppend.immediate(items);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      // The write lock is held by another process: the careful path would wait for it again.
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new AppError('UNAVAILABLE', 'the message store is busy; try again');
+    }
+    return this.carefulAppend(items);
+  }
+
+  /** Messages whose seq was assigned elsewhere (cluster mode); already stored counts as done. */
+  insertAssigned(messages: Message[]): void {
+    const run = this.db.transaction((list: Message[]) => {
+      for (const m of list) {
+        // A message's (room, seq) is fixed when its seq is assigned, so "already stored"
+        // means this slot holds this id; any other id there means the seq was reused.
+        if (this.stmt.insertAssigned.run(m).changes === 0 && this.stmt.idAt.get(m.roomId, m.seq) !== m.id) {
+          // The slot is taken by another message: the sequence was reused (Redis lost data).
+          throw seqConflict(m);
+        }
+        this.stmt.raiseSeq.run(m.seq, m.roomId);
+      }
+    });
+    guardSqlite(() => run.immediate(messages));
+  }
+
+  private fastAppendBatch(items: NewMessage[]): AppendOutcome[] {
+    const counters = new Map<string, { seq: number; start: number } | null>();
+    const outcomes = items.map((m): AppendOutcome => {
+      let counter = counters.get(m.roomId);
+      if (counter === undefined) {
+        const seq = this.stmt.lastSeq.get(m.roomId);
+        counter = seq === undefined ? null : { seq, start: seq };
+        counters.set(m.roomId, counter);
+      }
+      if (counter === null) {
+        // As on the careful path, a known clientMsgId answers before the room check.
+        const existing = this.existing(m);
+        return existing ? { ok: true, existing } : { ok: false, error: roomNotFound(m.roomId) };
+      }
+      const seq = counter.seq + 1;
+      const changed = this.stmt.insertNew.run(m.id, m.roomId, seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt).changes;
+      if (changed === 0) {
+        const existing = this.existing(m);
+        if (!existing) throw new FastPathMiss();
+        return { ok: true, existing };
+      }
+      counter.seq = seq;
+      return { ok: true, seq };
+    });
+    for (const [roomId, counter] of counters) if (counter && counter.seq !== counter.start) this.stmt.setSeq.run(counter.seq, roomId);
+    return outcomes;
+  }
+
+  /** The reference path: each item in its own savepoint, so one failure spares the rest. */
+  private carefulAppend(items: NewMessage[]): AppendOutcome[] {
+    const appendOne = this.db.transaction((m: NewMessage): AppendOutcome => {
+      const existing = this.existing(m);
+      if (existing) return { ok: true, existing };
+      const bumped = this.stmt.bumpSeq.get(m.roomId);
+      if (!bumped) throw roomNotFound(m.roomId);
+      this.stmt.insertMessage.run({ ...m, seq: bumped.last_seq });
+      return { ok: true, seq: bumped.last_seq };
+    });
+    const all = this.db.transaction(() =>
+      items.map((m): AppendOutcome => {
+        try {
+          return appendOne(m);
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+    return guardSqlite(() => all.immediate());
+  }
+
+  private existing(m: NewMessage): Message | undefined {
+    if (m.clientMsgId === null) return undefined;
+    const row = this.stmt.byClientMsgId.get(m.roomId, m.clientMsgId);
+    return row ? toMessage(row) : undefined;
+  }
+}

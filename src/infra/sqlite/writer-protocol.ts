@@ -1,0 +1,51 @@
+import { AppError } from '../../domain/app-error.js';
+import type { ErrorCode } from '../../protocol/error-codes.js';
+import type { Message } from '../../protocol/models.js';
+import type { NewMessage, NewRoom } from '../../ports/store.js';
+
+/**
+ * What the request thread and the SQLite writer thread say to each other. Errors cross the
+ * thread boundary as plain data and are rebuilt on arrival, so that an AppError is still an
+ * AppError (with its code and details) and a SqliteError keeps its code and message.
+ */
+export type WriteOp =
+  | { op: 'append'; items: NewMessage[] }
+  | { op: 'insertAssigned'; messages: Message[] }
+  | { op: 'createRoom'; room: NewRoom }
+  | { op: 'addMember'; roomId: string; userId: string; addedAt: string }
+  | { op: 'setCursor'; roomId: string; userId: string; seq: number }
+  /** Last request: the thread closes its connection and answers; it is then terminated. */
+  | { op: 'close' };
+
+export type WriteRequest = WriteOp & { id: number };
+
+export type WireError =
+  | { app: true; code: ErrorCode; message: string; details?: unknown; retryAfterMs?: number }
+  | { app: false; name: string; message: string; code?: string };
+
+/** One appended item, as it travels back: its seq, the message stored before it, or an error. */
+export type WireAppendOutcome = { ok: true; seq: number } | { ok: true; existing: Message } | { ok: false; error: WireError };
+
+export type WriteReply =
+  | { id: number; ok: true; outcomes?: WireAppendOutcome[] }
+  | { id: number; ok: false; error: WireError };
+
+export function toWire(error: unknown): WireError {
+  if (error instanceof AppError) {
+    const wire: WireError = { app: true, code: error.code, message: error.message };
+    if (error.details !== undefined) wire.details = error.details;
+    if (error.retryAfterMs !== undefined) wire.retryAfterMs = error.retryAfterMs;
+    return wire;
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? { app: false, name: e.name, message: e.message, code } : { app: false, name: e.name, message: e.message };
+}
+
+export function fromWire(wire: WireError): Error {
+  if (wire.app) return new AppError(wire.code, wire.message, wire.details, wire.retryAfterMs);
+  const error = new Error(wire.message) as Error & { code?: string };
+  error.name = wire.name;
+  if (wire.code !== undefined) error.code = wire.code;
+  return error;
+}
