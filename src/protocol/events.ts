@@ -83,11 +83,15 @@ export type InterServerEvents = Record<string, never>;
 export interface SocketData {
   user: { id: string; name: string; guest: boolean };
   tokenExpiresAt: number;
-  /** Rooms this /chat socket joined, restored with the session. */
-  chatRooms: string[];
-  /** Rooms whose access was checked on this socket, so hot events skip the store. */
-  allowedRooms: string[];
+  /** Rooms this /chat socket joined, restored with the session; absent until the first. */
+  chatRooms?: string[];
+  /**
+   * Rooms besides `chatRooms` whose access was checked on this socket, so hot events skip
+   * the store; absent until the first.
+   */
+  allowedRooms?: string[];
   /** Call this /rtc socket is in, if any. */
-  callRoomId: string | null;
-  media: MediaState;
+  callRoomId?: string | null;
+  /** What this /rtc socket sends; absent means nothing (audio, video and screen off). */
+  media?: MediaState;
 }

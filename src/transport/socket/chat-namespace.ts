@@ -3,12 +3,12 @@ import type { Logger } from '../../ports/logger.js';
 import type { Presence, RateLimiter } from '../../ports/realtime.js';
 import type { Schemas } from '../../protocol/schemas.js';
 import type { ChatService } from '../../services/chat-service.js';
-import type { Redelivery } from '../../services/redelivery.js';
+import type { Redelivery, RedeliveryTarget } from '../../services/redelivery.js';
 import type { Message } from '../../protocol/models.js';
 import type { RoomService } from '../../services/room-service.js';
 import type { Metrics } from '../../infra/metrics.js';
-import { defineHandler } from './define-handler.js';
-import { guardEvents } from './guard-events.js';
+import { EventRouter, route } from './event-router.js';
+import { withoutRoom, withRoom } from './room-list.js';
 import { chatRoomKey, type ChatNamespace, type ChatSocket } from './socket-types.js';
 
 export interface ChatNamespaceDeps {
@@ -25,117 +25,138 @@ export interface ChatNamespaceDeps {
   redelivery: Redelivery;
 }
 
-const EVENTS = new Set(['room:join', 'room:leave', 'chat:send', 'chat:history', 'chat:typing', 'chat:ack']);
-
-/** `/chat`: rooms, presence, chat with history, typing and delivery cursors. */
+/**
+ * `/chat`: rooms, presence, chat with history, typing and delivery cursors. Everything here
+ * exists once per namespace and reads the socket's state from `socket.data` (rooms joined,
+ * rooms whose access was checked): an idle connection costs its data, not a set of closures.
+ */
 export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDeps): void {
-  nsp.on('connection', (socket) => {
-    void onConnection(socket, deps).catch((err: unknown) => deps.logger.error('chat connection setup failed', { err }));
-  });
-}
+  const { presence, rooms, chat, redelivery, logger, metrics } = deps;
 
-async function onConnection(socket: ChatSocket, deps: ChatNamespaceDeps): Promise<void> {
-  const { presence, rooms, chat } = deps;
-  const user = socket.data.user;
-  deps.metrics.socketConnections.inc({ namespace: '/chat' });
-  if (!socket.recovered) {
-    socket.data.chatRooms = [];
-    socket.data.allowedRooms = [];
-  }
-  guardEvents(socket, EVENTS, deps.eventLimiter);
-  const ctx = { logger: deps.logger, metrics: deps.metrics };
-
-  /** Access is checked against the store once per socket and room, then cached. */
-  const requireAccess = async (roomId: string) => {
-    if (socket.data.allowedRooms.includes(roomId)) return;
-    await rooms.requireAccess(user, roomId);
-    socket.data.allowedRooms.push(roomId);
+  const joined = (socket: ChatSocket, roomId: string) => socket.data.chatRooms?.includes(roomId) === true;
+  /** Access is checked against the store once per socket and room, then cached. A joined room was checked on `room:join`. */
+  const requireAccess = async (socket: ChatSocket, roomId: string) => {
+    if (joined(socket, roomId) || socket.data.allowedRooms?.includes(roomId)) return;
+    await rooms.requireAccess(socket.data.user, roomId);
+    socket.data.allowedRooms = withRoom(socket.data.allowedRooms, roomId);
   };
-  const requireJoined = (roomId: string) => {
-    if (!socket.data.chatRooms.includes(roomId)) throw new AppError('NOT_IN_ROOM', 'join the room first (room:join)');
+  const requireJoined = (socket: ChatSocket, roomId: string) => {
+    if (!joined(socket, roomId)) throw new AppError('NOT_IN_ROOM', 'join the room first (room:join)');
   };
-  const announceJoin = async (roomId: string) => {
-    const participant = { userId: user.id, name: user.name };
+  const announceJoin = async (socket: ChatSocket, roomId: string) => {
+    const participant = { userId: socket.data.user.id, name: socket.data.user.name };
     if (await presence.join(roomId, socket.id, participant)) {
       socket.to(chatRoomKey(roomId)).emit('room:presence', { roomId, joined: participant });
     }
   };
-  const announceLeave = async (roomId: string) => {
+  const announceLeave = async (socket: ChatSocket, roomId: string) => {
     const left = await presence.leave(roomId, socket.id);
     if (left) socket.to(chatRoomKey(roomId)).emit('room:presence', { roomId, left });
   };
 
-  defineHandler(ctx, socket, 'room:join', deps.schemas.roomJoin, async ({ roomId, lastSeq }) => {
-    const room = await rooms.withLiveSeq(await rooms.requireAccess(user, roomId));
-    if (!socket.data.allowedRooms.includes(roomId)) socket.data.allowedRooms.push(roomId);
-    // Join the broadcast room before reading history: a message stored meanwhile arrives
-    // live (maybe also in the page; clients dedupe by seq) and never falls in between.
-    await socket.join(chatRoomKey(roomId));
-    if (!socket.data.chatRooms.includes(roomId)) socket.data.chatRooms.push(roomId);
-    await announceJoin(roomId);
-    const { messages, complete } = await chat.catchUp(user, roomId, lastSeq);
-    const lastStored = messages.at(-1)?.seq ?? 0;
-    return {
-      room: { ...room, lastSeq: Math.max(room.lastSeq, lastStored) },
-      participants: await presence.list(roomId),
-      messages,
-      complete,
-    };
-  });
+  const router = new EventRouter<ChatSocket>(
+    { logger, metrics, limiter: deps.eventLimiter },
+    {
+      'room:join': route(deps.schemas.roomJoin, async (socket, { roomId, lastSeq }) => {
+        const user = socket.data.user;
+        const room = await rooms.withLiveSeq(await rooms.requireAccess(user, roomId));
+        // Join the broadcast room before reading history: a message stored meanwhile arrives
+        // live (maybe also in the page; clients dedupe by seq) and never falls in between.
+        await socket.join(chatRoomKey(roomId));
+        socket.data.chatRooms = withRoom(socket.data.chatRooms, roomId);
+        // While joined, the room's access is cached by being in chatRooms.
+        if (socket.data.allowedRooms?.includes(roomId)) socket.data.allowedRooms = withoutRoom(socket.data.allowedRooms, roomId);
+        await announceJoin(socket, roomId);
+        const { messages, complete } = await chat.catchUp(user, roomId, lastSeq);
+        const lastStored = messages.at(-1)?.seq ?? 0;
+        return {
+          room: { ...room, lastSeq: Math.max(room.lastSeq, lastStored) },
+          participants: await presence.list(roomId),
+          messages,
+          complete,
+        };
+      }),
 
-  const redeliveryTarget = {
-    id: socket.id,
-    resend: (message: Message) => socket.emit('chat:message', message),
-    resync: (roomId: string, fromSeq: number) => socket.emit('chat:resync', { roomId, fromSeq }),
+      'room:leave': route(deps.schemas.roomLeave, async (socket, { roomId }) => {
+        requireJoined(socket, roomId);
+        redelivery.forget(socket.id, roomId);
+        socket.data.chatRooms = withoutRoom(socket.data.chatRooms, roomId);
+        // Its access stays cached after the leave, as it was checked on the join.
+        socket.data.allowedRooms = withRoom(socket.data.allowedRooms, roomId);
+        await socket.leave(chatRoomKey(roomId));
+        await announceLeave(socket, roomId);
+      }),
+
+      'chat:send': route(deps.schemas.chatSend, async (socket, input) => {
+        requireJoined(socket, input.roomId);
+        const user = socket.data.user;
+        const budget = await deps.messageLimiter.consume(user.id);
+        if (!budget.allowed) {
+          throw new AppError('RATE_LIMITED', 'too many messages; slow down', undefined, budget.retryAfterMs);
+        }
+        const started = process.hrtime.bigint();
+        const { message } = await chat.send(user, input, socket.id);
+        metrics.ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        return { message };
+      }),
+
+      'chat:history': route(deps.schemas.chatHistory, async (socket, { roomId, ...query }) => {
+        await requireAccess(socket, roomId);
+        return chat.history(roomId, query);
+      }),
+
+      'chat:typing': route(deps.schemas.chatTyping, async (socket, { roomId, typing }) => {
+        requireJoined(socket, roomId);
+        // Volatile: typing is not worth replaying after a reconnect.
+        socket.to(chatRoomKey(roomId)).volatile.emit('chat:typing', { roomId, userId: socket.data.user.id, typing });
+      }),
+
+      'chat:ack': route(deps.schemas.chatAck, async (socket, { roomId, seq }) => {
+        await requireAccess(socket, roomId);
+        await chat.recordDelivered(socket.data.user, roomId, seq);
+        if (joined(socket, roomId)) redelivery.acked(new SocketRedeliveryTarget(socket), roomId, seq);
+      }),
+    },
+  );
+
+  /** One listener for every socket: Node calls it with `this` set to the socket that emits. */
+  function onDisconnect(this: ChatSocket): void {
+    metrics.socketConnections.dec({ namespace: '/chat' });
+    redelivery.forget(this.id);
+    for (const roomId of this.data.chatRooms ?? []) {
+      void announceLeave(this, roomId).catch((err: unknown) => logger.warn('presence leave failed', { err, roomId }));
+    }
+  }
+
+  const onConnection = async (socket: ChatSocket) => {
+    metrics.socketConnections.inc({ namespace: '/chat' });
+    router.attach(socket);
+    socket.on('disconnect', onDisconnect);
+    // A recovered session is back in its Socket.IO rooms; make presence match.
+    if (socket.recovered) for (const roomId of socket.data.chatRooms ?? []) await announceJoin(socket, roomId);
+    // Every client gets at least one event, hence a recovery offset for the next reconnect.
+    const { user } = socket.data;
+    socket.emit('hello', { userId: user.id, name: user.name, nodeId: deps.nodeId, recoveryWindowMs: deps.recoveryWindowMs });
   };
 
-  defineHandler(ctx, socket, 'room:leave', deps.schemas.roomLeave, async ({ roomId }) => {
-    requireJoined(roomId);
-    deps.redelivery.forget(socket.id, roomId);
-    socket.data.chatRooms = socket.data.chatRooms.filter((r) => r !== roomId);
-    await socket.leave(chatRoomKey(roomId));
-    await announceLeave(roomId);
+  nsp.on('connection', (socket) => {
+    void onConnection(socket).catch((err: unknown) => logger.error('chat connection setup failed', { err }));
   });
+}
 
-  defineHandler(ctx, socket, 'chat:send', deps.schemas.chatSend, async (input) => {
-    requireJoined(input.roomId);
-    const budget = await deps.messageLimiter.consume(user.id);
-    if (!budget.allowed) {
-      throw new AppError('RATE_LIMITED', 'too many messages; slow down', undefined, budget.retryAfterMs);
-    }
-    const started = process.hrtime.bigint();
-    const { message } = await chat.send(user, input, socket.id);
-    deps.metrics.ackLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    return { message };
-  });
+/** How redelivery reaches a socket. Made when the socket acks (most never do), not per connection. */
+class SocketRedeliveryTarget implements RedeliveryTarget {
+  constructor(private readonly socket: ChatSocket) {}
 
-  defineHandler(ctx, socket, 'chat:history', deps.schemas.chatHistory, async ({ roomId, ...query }) => {
-    await requireAccess(roomId);
-    return chat.history(roomId, query);
-  });
+  get id(): string {
+    return this.socket.id;
+  }
 
-  defineHandler(ctx, socket, 'chat:typing', deps.schemas.chatTyping, async ({ roomId, typing }) => {
-    requireJoined(roomId);
-    // Volatile: typing is not worth replaying after a reconnect.
-    socket.to(chatRoomKey(roomId)).volatile.emit('chat:typing', { roomId, userId: user.id, typing });
-  });
+  resend(message: Message): void {
+    this.socket.emit('chat:message', message);
+  }
 
-  defineHandler(ctx, socket, 'chat:ack', deps.schemas.chatAck, async ({ roomId, seq }) => {
-    await requireAccess(roomId);
-    await chat.recordDelivered(user, roomId, seq);
-    if (socket.data.chatRooms.includes(roomId)) deps.redelivery.acked(redeliveryTarget, roomId, seq);
-  });
-
-  socket.on('disconnect', () => {
-    deps.metrics.socketConnections.dec({ namespace: '/chat' });
-    deps.redelivery.forget(socket.id);
-    for (const roomId of socket.data.chatRooms) {
-      void announceLeave(roomId).catch((err: unknown) => deps.logger.warn('presence leave failed', { err, roomId }));
-    }
-  });
-
-  // A recovered session is back in its Socket.IO rooms; make presence match.
-  if (socket.recovered) for (const roomId of socket.data.chatRooms) await announceJoin(roomId);
-  // Every client gets at least one event, hence a recovery offset for the next reconnect.
-  socket.emit('hello', { userId: user.id, name: user.name, nodeId: deps.nodeId, recoveryWindowMs: deps.recoveryWindowMs });
+  resync(roomId: string, fromSeq: number): void {
+    this.socket.emit('chat:resync', { roomId, fromSeq });
+  }
 }

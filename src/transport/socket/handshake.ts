@@ -3,12 +3,13 @@ import { AppError } from '../../domain/app-error.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ConnectionCounter, RateLimiter } from '../../ports/realtime.js';
 import type { TokenService } from '../../services/token-service.js';
+import { ExpiryIndex } from './expiry-index.js';
 import type { AnySocket, ChatSocket } from './socket-types.js';
 
-/** Longest timer Node accepts; a token expiring later is re-armed when the socket reconnects. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 type Next = (err?: Error) => void;
+
+/** `handshake.auth` once the token is taken out and nothing else was sent: one for all sockets. */
+const NO_AUTH_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Where a recovered session's missed packets wait (in `socket.data`) until the handshake passes. */
 const HELD = Symbol('missed packets held until the handshake succeeds');
@@ -60,6 +61,34 @@ export function handshake(deps: {
   /** The client's address, honouring TRUST_PROXY exactly as the REST API does. */
   clientAddress: (req: IncomingMessage) => string;
 }) {
+  const clientAddress = (socket: ChatSocket) => deps.clientAddress(socket.request);
+  /**
+   * Sockets holding a connection slot, by token expiry. Being here is holding the slot: the
+   * slot is freed by whoever takes the socket out (its disconnect, or its token expiring).
+   */
+  const holders = new ExpiryIndex<ChatSocket>(
+    (socket) => {
+      socket.emit('auth:expired', { message: 'your token has expired; reconnect with a fresh one' });
+      // `true` closes the underlying connection: a recoverable reason would let the session
+      // be restored without a token check, so the whole transport goes.
+      socket.disconnect(true);
+      freeSlot(socket);
+    },
+    (err) => deps.logger.error('token expiry failed', { err }),
+  );
+  const freeSlot = (socket: ChatSocket) => {
+    deps.connections
+      .release(socket.data.user.id, clientAddress(socket), socket.id)
+      .catch((err: unknown) => deps.logger.warn('connection slot release failed', { err: (err as Error).message }));
+  };
+  const release = (socket: ChatSocket) => {
+    if (holders.delete(socket, socket.data.tokenExpiresAt)) freeSlot(socket);
+  };
+  /** One listener for every socket: Node calls it with `this` set to the socket that emits. */
+  function onDisconnect(this: ChatSocket): void {
+    release(this);
+  }
+
   return async (anySocket: AnySocket, next: Next) => {
     // Both namespaces share the handshake and the `auth:expired` event.
     const socket = anySocket as ChatSocket;
@@ -103,30 +132,26 @@ export function handshake(deps: {
     }
     socket.data.user = verified.user;
     socket.data.tokenExpiresAt = verified.expiresAt;
-    const expiry = setTimeout(() => {
-      socket.emit('auth:expired', { message: 'your token has expired; reconnect with a fresh one' });
-      // `true` closes the underlying connection: a recoverable reason would let the session
-      // be restored without a token check, so the whole transport goes.
-      socket.disconnect(true);
-    }, Math.min(Math.max(0, verified.expiresAt - Date.now()), MAX_TIMER_MS));
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      clearTimeout(expiry);
-      socket.conn.off('close', release);
-      deps.connections
-        .release(verified.user.id, ip, socket.id)
-        .catch((err: unknown) => deps.logger.warn('connection slot release failed', { err: (err as Error).message }));
-    };
-    socket.once('disconnect', release);
-    // A client that drops while this middleware runs never gets 'disconnect' (Socket.IO
-    // discards the half-made socket), so the transport closing must free the slot too.
-    if (socket.conn.readyState === 'closed') release();
-    else socket.conn.once('close', release);
+    holders.add(socket, verified.expiresAt);
+    socket.on('disconnect', onDisconnect);
+    // The token is not needed past this check: kept in `handshake.auth` it cost ~0.25 KB per
+    // connection, and a bearer credential is better not kept longer than needed.
+    const { token: _token, ...rest } = auth ?? {};
+    socket.handshake.auth = Object.keys(rest).length > 0 ? rest : NO_AUTH_FIELDS;
     // Type 2 is an EVENT packet: exactly how Socket.IO itself replays missed packets.
     const writer = socket as unknown as { packet(packet: { type: number; data: unknown[] }): void };
     for (const data of missed) writer.packet({ type: 2, data });
     next();
+    // A client that drops while the handshake runs never gets 'disconnect': Socket.IO drops
+    // the half-made socket in the tick that `next()` scheduled (namespace.js, `_add`), so the
+    // slot is freed here, right after that tick, if the socket did not connect.
+    process.nextTick(() => {
+      if (socket.connected) return;
+      if (socket.conn.readyState !== 'open') return release(socket);
+      // Still connecting (a later middleware is running): until the transport closes.
+      socket.conn.once('close', () => {
+        if (!socket.connected) release(socket);
+      });
+    });
   };
 }

@@ -5,8 +5,7 @@ import type { CallRegistry, RateLimiter } from '../../ports/realtime.js';
 import type { Schemas } from '../../protocol/schemas.js';
 import type { IceService } from '../../services/ice-service.js';
 import type { RoomService } from '../../services/room-service.js';
-import { defineHandler } from './define-handler.js';
-import { guardEvents } from './guard-events.js';
+import { EventRouter, route } from './event-router.js';
 import { callRoomKey, type RtcNamespace, type RtcSocket } from './socket-types.js';
 
 export interface RtcNamespaceDeps {
@@ -21,30 +20,17 @@ export interface RtcNamespaceDeps {
   recoveryWindowMs: number;
 }
 
-const EVENTS = new Set(['call:join', 'call:leave', 'rtc:signal', 'rtc:media']);
 const NO_MEDIA = { audio: false, video: false, screen: false };
 
 /**
  * `/rtc`: calls and WebRTC signaling. A peer is its /rtc socket (peerId = socket id), so a
  * signal is relayed to exactly one socket, anywhere in the cluster, with `from` stamped here.
+ * As in `/chat`, the handlers exist once per namespace and keep a socket's state in `socket.data`.
  */
 export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps): void {
-  nsp.on('connection', (socket) => onConnection(socket, deps));
-}
+  const { calls, rooms, logger, metrics } = deps;
 
-function onConnection(socket: RtcSocket, deps: RtcNamespaceDeps): void {
-  const { calls, rooms, logger } = deps;
-  const user = socket.data.user;
-  deps.metrics.socketConnections.inc({ namespace: '/rtc' });
-  // Call membership does not survive a disconnect (peers were told the peer left), so a
-  // recovered session starts outside any call and joins again.
-  if (socket.recovered && socket.data.callRoomId) void socket.leave(callRoomKey(socket.data.callRoomId));
-  socket.data.callRoomId = null;
-  socket.data.media = { ...NO_MEDIA };
-  guardEvents(socket, EVENTS, deps.eventLimiter);
-  const ctx = { logger, metrics: deps.metrics };
-
-  const leaveCall = async () => {
+  const leaveCall = async (socket: RtcSocket) => {
     const roomId = socket.data.callRoomId;
     if (!roomId) return;
     socket.data.callRoomId = null;
@@ -54,52 +40,72 @@ function onConnection(socket: RtcSocket, deps: RtcNamespaceDeps): void {
     }
   };
 
-  defineHandler(ctx, socket, 'call:join', deps.schemas.callJoin, async ({ roomId }) => {
-    const room = await rooms.requireAccess(user, roomId);
-    if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall();
-    const peer = { peerId: socket.id, userId: user.id, name: user.name, media: socket.data.media };
-    const outcome = await calls.join(roomId, peer, room.maxParticipants);
-    if (!outcome.joined) throw new AppError('ROOM_FULL', `the call is full (${room.maxParticipants} participants)`);
-    const rejoin = socket.data.callRoomId === roomId;
-    socket.data.callRoomId = roomId;
-    await socket.join(callRoomKey(roomId));
-    if (!rejoin) socket.to(callRoomKey(roomId)).emit('call:peer-joined', { ...peer, roomId });
-    return { peerId: socket.id, peers: outcome.peers, iceServers: deps.ice.forUser(user.id).iceServers };
-  });
+  const router = new EventRouter<RtcSocket>(
+    { logger, metrics, limiter: deps.eventLimiter },
+    {
+      'call:join': route(deps.schemas.callJoin, async (socket, { roomId }) => {
+        const user = socket.data.user;
+        const room = await rooms.requireAccess(user, roomId);
+        if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall(socket);
+        const peer = { peerId: socket.id, userId: user.id, name: user.name, media: (socket.data.media ??= { ...NO_MEDIA }) };
+        const outcome = await calls.join(roomId, peer, room.maxParticipants);
+        if (!outcome.joined) throw new AppError('ROOM_FULL', `the call is full (${room.maxParticipants} participants)`);
+        const rejoin = socket.data.callRoomId === roomId;
+        socket.data.callRoomId = roomId;
+        await socket.join(callRoomKey(roomId));
+        if (!rejoin) socket.to(callRoomKey(roomId)).emit('call:peer-joined', { ...peer, roomId });
+        return { peerId: socket.id, peers: outcome.peers, iceServers: deps.ice.forUser(user.id).iceServers };
+      }),
 
-  defineHandler(ctx, socket, 'call:leave', deps.schemas.callLeave, async ({ roomId }) => {
-    if (socket.data.callRoomId !== roomId) throw new AppError('NOT_IN_ROOM', 'you are not in this call');
-    await leaveCall();
-  });
+      'call:leave': route(deps.schemas.callLeave, async (socket, { roomId }) => {
+        if (socket.data.callRoomId !== roomId) throw new AppError('NOT_IN_ROOM', 'you are not in this call');
+        await leaveCall(socket);
+      }),
 
-  defineHandler(ctx, socket, 'rtc:signal', deps.schemas.rtcSignal, async ({ to, kind, data }) => {
-    const roomId = socket.data.callRoomId;
-    if (!roomId) throw new AppError('NOT_IN_ROOM', 'join a call first (call:join)');
-    // A peer on this node is checked locally: signaling between a node's own clients then
-    // keeps working while Redis is unreachable.
-    const local = socket.nsp.sockets.get(to);
-    const targetRoom = local ? local.data.callRoomId : await calls.roomOf(to);
-    if (to === socket.id || targetRoom !== roomId) {
-      throw new AppError('PEER_NOT_FOUND', 'no such peer in your call');
+      'rtc:signal': route(deps.schemas.rtcSignal, async (socket, { to, kind, data }) => {
+        const roomId = socket.data.callRoomId;
+        if (!roomId) throw new AppError('NOT_IN_ROOM', 'join a call first (call:join)');
+        // A peer on this node is checked locally: signaling between a node's own clients then
+        // keeps working while Redis is unreachable.
+        const local = socket.nsp.sockets.get(to);
+        const targetRoom = local ? local.data.callRoomId : await calls.roomOf(to);
+        if (to === socket.id || targetRoom !== roomId) {
+          throw new AppError('PEER_NOT_FOUND', 'no such peer in your call');
+        }
+        const signal = { from: socket.id, kind, data: data ?? null };
+        // Local peers skip the adapter: no Redis round trip on the hottest signaling path.
+        if (local) socket.nsp.local.to(to).emit('rtc:signal', signal);
+        else socket.nsp.to(to).emit('rtc:signal', signal);
+      }),
+
+      'rtc:media': route(deps.schemas.rtcMedia, async (socket, media) => {
+        socket.data.media = media;
+        const roomId = socket.data.callRoomId;
+        if (!roomId) return;
+        await calls.setMedia(roomId, socket.id, media);
+        socket.to(callRoomKey(roomId)).emit('rtc:media', { peerId: socket.id, ...media });
+      }),
+    },
+  );
+
+  /** One listener for every socket: Node calls it with `this` set to the socket that emits. */
+  function onDisconnect(this: RtcSocket): void {
+    metrics.socketConnections.dec({ namespace: '/rtc' });
+    void leaveCall(this).catch((err: unknown) => logger.warn('call leave on disconnect failed', { err }));
+  }
+
+  nsp.on('connection', (socket) => {
+    metrics.socketConnections.inc({ namespace: '/rtc' });
+    // Call membership does not survive a disconnect (peers were told the peer left), so a
+    // recovered session starts outside any call and joins again, with its media state reset.
+    if (socket.recovered) {
+      if (socket.data.callRoomId) void socket.leave(callRoomKey(socket.data.callRoomId));
+      socket.data.callRoomId = null;
+      socket.data.media = undefined;
     }
-    const signal = { from: socket.id, kind, data: data ?? null };
-    // Local peers skip the adapter: no Redis round trip on the hottest signaling path.
-    if (local) socket.nsp.local.to(to).emit('rtc:signal', signal);
-    else socket.nsp.to(to).emit('rtc:signal', signal);
+    router.attach(socket);
+    socket.on('disconnect', onDisconnect);
+    const { user } = socket.data;
+    socket.emit('hello', { userId: user.id, name: user.name, nodeId: deps.nodeId, recoveryWindowMs: deps.recoveryWindowMs });
   });
-
-  defineHandler(ctx, socket, 'rtc:media', deps.schemas.rtcMedia, async (media) => {
-    socket.data.media = media;
-    const roomId = socket.data.callRoomId;
-    if (!roomId) return;
-    await calls.setMedia(roomId, socket.id, media);
-    socket.to(callRoomKey(roomId)).emit('rtc:media', { peerId: socket.id, ...media });
-  });
-
-  socket.on('disconnect', () => {
-    deps.metrics.socketConnections.dec({ namespace: '/rtc' });
-    void leaveCall().catch((err: unknown) => logger.warn('call leave on disconnect failed', { err }));
-  });
-
-  socket.emit('hello', { userId: user.id, name: user.name, nodeId: deps.nodeId, recoveryWindowMs: deps.recoveryWindowMs });
 }
