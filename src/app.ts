@@ -75,7 +75,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
 
   const live = new SocketLiveDelivery(metrics);
   const rooms = new RoomService(infra.rooms, presence, config.maxCallParticipants, infra.liveSeq);
-  const chat = new ChatService(infra.messages, live, () => metrics.messagesAccepted.inc());
+  const chat = new ChatService(infra.messages, live, () => metrics.countAccepted());
   const ice = new IceService(config);
   const readiness = new Readiness(infra.probes);
 

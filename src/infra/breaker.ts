@@ -45,6 +45,10 @@ export class Breaker {
       errorThresholdPercentage: 50,
       rollingCountTimeout: 10_000,
       volumeThreshold: 3,
+      // Nothing reads opossum's latency percentiles or snapshots; left on, every call
+      // records its latency into an array and every second emits a snapshot.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
       // Only outages count toward opening: a bad entry or a missing room is not the
       // dependency's fault, and must not cut everyone else off.
       errorFilter: (err: unknown) => !this.isOutage(err),

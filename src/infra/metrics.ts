@@ -24,22 +24,50 @@ export class Metrics {
     labelNames: ['namespace'] as const,
     registers: [this.registry],
   });
-  readonly messagesAccepted = new Counter({
+  /**
+   * Per-message and per-event counts are plain numbers, handed to prom-client when it is
+   * scraped: its inc() hashes the labels and allocates on every call, measurable on the
+   * relay and chat hot paths.
+   */
+  private readonly tallies = { accepted: { n: 0, reported: 0 }, delivered: { n: 0, reported: 0 } };
+  private readonly socketEventTallies = new Map<string, { labels: { event: string; code: string }; n: number; reported: number }>();
+  private readonly messagesAccepted: Counter = new Counter({
     name: 'chat_messages_accepted_total',
     help: 'Chat messages made durable and acknowledged',
     registers: [this.registry],
+    collect: (): void => reportTally(this.messagesAccepted, this.tallies.accepted),
   });
-  readonly messagesDelivered = new Counter({
+  private readonly messagesDelivered: Counter = new Counter({
     name: 'chat_messages_delivered_total',
     help: 'Chat messages fanned out to rooms',
     registers: [this.registry],
+    collect: (): void => reportTally(this.messagesDelivered, this.tallies.delivered),
   });
-  readonly socketEvents = new Counter({
+  private readonly socketEvents: Counter<'event' | 'code'> = new Counter({
     name: 'socket_events_total',
     help: 'Inbound Socket.IO events by event and outcome code',
     labelNames: ['event', 'code'] as const,
     registers: [this.registry],
+    collect: (): void => {
+      for (const tally of this.socketEventTallies.values()) reportTally(this.socketEvents, tally, tally.labels);
+    },
   });
+
+  countAccepted(): void {
+    this.tallies.accepted.n++;
+  }
+
+  countDelivered(): void {
+    this.tallies.delivered.n++;
+  }
+  /** Counts one handled inbound event (names and codes are closed sets: known routes, error codes). */
+  countSocketEvent(event: string, code: string): void {
+    const key = `${event} ${code}`;
+    const tally = this.socketEventTallies.get(key);
+    if (tally) tally.n++;
+    else this.socketEventTallies.set(key, { labels: { event, code }, n: 1, reported: 0 });
+  }
+
   readonly ackLatency = new Histogram({
     name: 'chat_ack_latency_seconds',
     help: 'Time from receiving chat:send to its ack',
@@ -100,4 +128,13 @@ export class Metrics {
       },
     });
   })();
+}
+
+/** Moves a counter up by what was tallied since the last scrape. */
+function reportTally<L extends string>(counter: Counter<L>, tally: { n: number; reported: number }, labels?: Partial<Record<L, string>>): void {
+  const delta = tally.n - tally.reported;
+  if (delta === 0) return;
+  tally.reported = tally.n;
+  if (labels) counter.inc(labels, delta);
+  else counter.inc(delta);
 }

@@ -7,6 +7,17 @@ import { roomWithTwo } from './room-with-two.js';
 describe('/chat: rooms, presence and chat over Socket.IO', () => {
   const { server, open } = useServer();
 
+  /** Prometheus series → value, from /metrics. */
+  async function scrape(): Promise<Map<string, number>> {
+    const res = await request(server.url, 'GET', '/metrics');
+    const series = new Map<string, number>();
+    for (const line of String(res.body).split('\n')) {
+      const m = /^([^#\s][^ ]*) ([0-9.e+-]+)$/.exec(line);
+      if (m) series.set(m[1]!, Number(m[2]));
+    }
+    return series;
+  }
+
   it('joins a room, sees presence, and delivers chat to every member socket with seq', async () => {
     const ann = await guest(server.url, 'ann');
     const bob = await guest(server.url, 'bob');
@@ -45,9 +56,10 @@ describe('/chat: rooms, presence and chat over Socket.IO', () => {
     expect(rest.body.messages.map((m: { seq: number }) => m.seq)).to.deep.equal([1, 2]);
   });
 
-  it('does not store or deliver a retried clientMsgId twice', async () => {
+  it('does not store or deliver a retried clientMsgId twice, and counts it so in /metrics', async () => {
     const { ann, room, a, b } = await roomWithTwo(server.url, open);
     const received = collect(b, 'chat:message');
+    const before = await scrape();
 
     const first = await ask(a, 'chat:send', { roomId: room.id, clientMsgId: 'same', text: 'once' });
     const retries = await Promise.all([1, 2, 3].map(() => ask(a, 'chat:send', { roomId: room.id, clientMsgId: 'same', text: 'once' })));
@@ -57,6 +69,16 @@ describe('/chat: rooms, presence and chat over Socket.IO', () => {
     expect(received).to.have.length(1);
     const rest = await request(server.url, 'GET', `/api/messages?roomId=${room.id}`, { token: ann.token });
     expect(rest.body.messages).to.have.length(1);
+    const after = await scrape();
+    /** Sum of the series of `name` (with `labels` among theirs): after minus before. */
+    const delta = (name: string, labels = '') => {
+      const sum = (all: Map<string, number>) =>
+        [...all].filter(([k]) => (k === name || k.startsWith(`${name}{`)) && k.includes(labels)).reduce((t, [, v]) => t + v, 0);
+      return sum(after) - sum(before);
+    };
+    expect(delta('chat_messages_accepted_total')).to.equal(1);
+    expect(delta('chat_messages_delivered_total')).to.equal(1);
+    expect(delta('socket_events_total', 'event="chat:send",code="OK"')).to.equal(4);
   });
 
   it('a send whose ack was lost (the connection dropped) and is retried after reconnecting is stored once', async () => {

@@ -95,7 +95,7 @@ export class EventRouter<S extends AnySocket> {
     } catch (err) {
       answer = { ok: false, error: toErrorBody(err, logger, { event, socketId: socket.id, userId: socket.data.user?.id }) };
     }
-    metrics.socketEvents.inc({ event, code: answer.ok ? 'OK' : answer.error.code });
+    metrics.countSocketEvent(event, answer.ok ? 'OK' : answer.error.code);
     try {
       ack?.(answer);
     } catch (err) {

@@ -18,6 +18,6 @@ export class SocketLiveDelivery implements LiveDelivery {
     if (!this.nsp) return;
     const target = this.nsp.to(chatRoomKey(message.roomId));
     (exceptSocketId ? target.except(exceptSocketId) : target).emit('chat:message', message);
-    this.metrics.messagesDelivered.inc();
+    this.metrics.countDelivered();
   }
 }
