@@ -12,5 +12,8 @@ export async function selectStore(config: AppConfig, logger: Logger): Promise<St
     return store;
   }
   logger.info('using the embedded SQLite store', { dataDir: config.dataDir });
-  return new SqliteStore({ dataDir: config.dataDir });
+  return new SqliteStore({
+    dataDir: config.dataDir,
+    onWriterStopped: (err) => logger.error('the SQLite writer thread stopped; pending writes answered UNAVAILABLE, the next write starts a new one', { err }),
+  });
 }

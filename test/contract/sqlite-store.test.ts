@@ -117,7 +117,8 @@ describe('SqliteStore on disk', () => {
     const dir = tempDir('vcs-store-');
     dirs.push(dir);
     const now = new Date().toISOString();
-    const store = new SqliteStore({ dataDir: dir });
+    const stops: unknown[] = [];
+    const store = new SqliteStore({ dataDir: dir, onWriterStopped: (err) => stops.push(err) });
     await store.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
     const first = await store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'a', clientMsgId: 'c1', createdAt: now });
     // Fault injection: the thread is killed while a write is on its way to it.
@@ -130,10 +131,14 @@ describe('SqliteStore on disk', () => {
     );
     // Either it was committed before the thread died, or the client is told to retry.
     if ('code' in outcome) expect(outcome.code).to.equal('UNAVAILABLE');
+    // The operator hears of it (the server logs it), once.
+    expect(stops).to.have.length(1);
     const retry = await store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'b', clientMsgId: 'c2', createdAt: now });
     expect(retry.message.seq).to.equal(first.message.seq + 1);
     const page = await store.listMessages('r1', { limit: 10 });
     expect(page.messages.map((m) => m.clientMsgId)).to.deep.equal(['c1', 'c2']);
     await store.close();
+    // A close is not a death.
+    expect(stops).to.have.length(1);
   });
 });

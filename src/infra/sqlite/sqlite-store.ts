@@ -20,6 +20,8 @@ export interface SqliteStoreOptions {
    * synchronously, so this is kept short: past it the caller gets UNAVAILABLE and retries.
    */
   busyTimeoutMs?: number;
+  /** Told when the writer thread dies unasked; the next write starts a new one. */
+  onWriterStopped?: (error: unknown) => void;
 }
 
 /**
@@ -43,7 +45,7 @@ export class SqliteStore implements Store {
     this.db = openDatabase(file, busyTimeoutMs);
     migrate(this.db);
     this.checkpointer = new BackgroundCheckpointer(file);
-    this.writer = new SqliteWriter(file, busyTimeoutMs);
+    this.writer = new SqliteWriter(file, busyTimeoutMs, options.onWriterStopped);
     const db = this.db;
     this.stmt = {
       getRoom: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE id = ?'),

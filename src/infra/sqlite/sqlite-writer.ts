@@ -23,6 +23,8 @@ export class SqliteWriter {
   constructor(
     private readonly file: string,
     private readonly busyTimeoutMs: number,
+    /** Told when the thread dies unasked (not on close). */
+    private readonly onStopped: (error: unknown) => void = () => {},
   ) {}
 
   /** Resolves when committed; for appends, with one outcome per item. */
@@ -73,6 +75,7 @@ export class SqliteWriter {
   private fail(worker: Worker, error: unknown): void {
     if (this.worker !== worker) return;
     this.worker = null;
+    this.onStopped(error);
     const reason = error instanceof Error ? `: ${error.message}` : '';
     for (const p of this.pending.values()) p.reject(new AppError('UNAVAILABLE', `the message store writer stopped${reason}; try again`));
     this.pending.clear();
