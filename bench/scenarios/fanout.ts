@@ -1,4 +1,4 @@
-import { LoadWindow, openLoop, type RunResult } from '../lib/load.js';
+import { LoadRig } from '../lib/load-rig.js';
 import type { ServerProc } from '../lib/server-proc.js';
 import { closeAll, connect, guests, joinRoom, rooms } from '../lib/setup.js';
 import { connectMany, nowUs, readStamp, type SioClient } from '../lib/sio-client.js';
@@ -30,19 +30,18 @@ export interface FanoutShape {
   place?: (room: number, member: number) => ServerProc;
 }
 
-export class FanoutRig {
-  readonly win = new LoadWindow();
-  private window = 0;
+export class FanoutRig extends LoadRig<Member> {
   private expected = 0;
   private received = 0;
   private pendingAcks = 0;
   readonly senders: Member[];
 
   private constructor(
-    readonly servers: ServerProc[],
+    servers: ServerProc[],
     readonly members: Member[],
     readonly shape: FanoutShape,
   ) {
+    super(servers);
     this.senders = members.filter((m) => m.sender);
   }
 
@@ -76,7 +75,7 @@ export class FanoutRig {
     this.win.receive(readStamp(frame, p));
   }
 
-  private send(member: Member, stampUs: number): void {
+  protected send(member: Member, stampUs: number): void {
     member.inflight++;
     this.pendingAcks++;
     this.expected += this.shape.members - 1;
@@ -95,42 +94,17 @@ export class FanoutRig {
     });
   }
 
-  private inFlight = () => this.pendingAcks + Math.max(0, this.expected - this.received);
+  protected sources(): Member[] {
+    return this.senders;
+  }
 
-  private resetCounters(): void {
+  protected inFlight(): number {
+    return this.pendingAcks + Math.max(0, this.expected - this.received);
+  }
+
+  protected reset(): void {
     this.expected = 0;
     this.received = 0;
-  }
-
-  /** Closed loop: each sender keeps `window` sends awaiting their ack (saturation). */
-  saturation(opts: { warmupMs: number; measureMs: number; window: number }): Promise<RunResult> {
-    this.window = opts.window;
-    return this.win.measure(
-      this.servers,
-      opts,
-      () => {
-        this.resetCounters();
-        for (const s of this.senders) for (let k = 0; k < opts.window; k++) this.send(s, nowUs());
-      },
-      () => (this.window = 0),
-      this.inFlight,
-    );
-  }
-
-  /** Open loop: `rate` sends/s in total over random senders (Poisson). */
-  fixedRate(opts: { warmupMs: number; measureMs: number; rate: number }): Promise<RunResult> {
-    this.window = 0;
-    let stop = () => {};
-    return this.win.measure(
-      this.servers,
-      opts,
-      () => {
-        this.resetCounters();
-        stop = openLoop(opts.rate, (t) => this.send(this.senders[(Math.random() * this.senders.length) | 0]!, t));
-      },
-      () => stop(),
-      this.inFlight,
-    );
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import { LoadWindow, openLoop, type RunResult } from '../lib/load.js';
+import { LoadRig } from '../lib/load-rig.js';
 import type { ServerProc } from '../lib/server-proc.js';
 import { closeAll, connect, guests, joinCall, rooms } from '../lib/setup.js';
 import { connectMany, nowUs, readStamp, type SioClient } from '../lib/sio-client.js';
@@ -41,14 +41,13 @@ function templatesTo(to: string): [string, string][] {
   return [offer, candidate, candidate, candidate, answer, candidate, candidate, candidate];
 }
 
-export class RelayRig {
-  readonly win = new LoadWindow();
-  private window = 0;
-
+export class RelayRig extends LoadRig<Peer> {
   private constructor(
-    readonly servers: ServerProc[],
+    servers: ServerProc[],
     readonly peers: Peer[],
-  ) {}
+  ) {
+    super(servers);
+  }
 
   /**
    * `pairs` calls; peer A of each pair on `nodesA`'s server, peer B on `nodeB` (the same
@@ -97,44 +96,23 @@ export class RelayRig {
     if (this.window > 0 && this.win.running) this.send(sender, nowUs());
   }
 
-  private send(peer: Peer, stampUs: number): void {
+  protected send(peer: Peer, stampUs: number): void {
     const [pre, post] = peer.templates[peer.n++ & 7]!;
     peer.inflight++;
     this.win.sent++;
     peer.client.emitRaw('rtc:signal', pre + stampUs + post);
   }
 
-  private inFlight = () => this.peers.reduce((s, p) => s + p.inflight, 0);
-
-  /** Closed loop: each peer keeps `window` signals in flight (saturation). */
-  saturation(opts: { warmupMs: number; measureMs: number; window: number }): Promise<RunResult> {
-    this.window = opts.window;
-    return this.win.measure(
-      this.servers,
-      opts,
-      () => {
-        for (const peer of this.peers) peer.inflight = 0;
-        for (const peer of this.peers) for (let k = 0; k < opts.window; k++) this.send(peer, nowUs());
-      },
-      () => (this.window = 0),
-      this.inFlight,
-    );
+  protected sources(): Peer[] {
+    return this.peers;
   }
 
-  /** Open loop at `rate` signals/s in total, Poisson arrivals over random peers. */
-  fixedRate(opts: { warmupMs: number; measureMs: number; rate: number }): Promise<RunResult> {
-    this.window = 0;
-    let stop = () => {};
-    return this.win.measure(
-      this.servers,
-      opts,
-      () => {
-        for (const peer of this.peers) peer.inflight = 0;
-        stop = openLoop(opts.rate, (t) => this.send(this.peers[(Math.random() * this.peers.length) | 0]!, t));
-      },
-      () => stop(),
-      this.inFlight,
-    );
+  protected reset(): void {
+    for (const peer of this.peers) peer.inflight = 0;
+  }
+
+  protected inFlight(): number {
+    return this.peers.reduce((s, p) => s + p.inflight, 0);
   }
 
   close(): void {

@@ -1,0 +1,54 @@
+import { LoadWindow, openLoop, type RunResult } from './load.js';
+import type { ServerProc } from './server-proc.js';
+import { nowUs } from './sio-client.js';
+
+/**
+ * The two load shapes, once for every scenario rig: a rig says who sends (`sources`), how
+ * one message goes out (`send`), what to zero before a window (`reset`) and how many
+ * messages are still on their way (`inFlight`); a completed message sends the next one
+ * while `window` is above zero (closed loop).
+ */
+export abstract class LoadRig<S> {
+  readonly win = new LoadWindow();
+  /** Messages each source keeps in flight; 0 in the open loop (nothing resends). */
+  protected window = 0;
+
+  protected constructor(readonly servers: ServerProc[]) {}
+
+  protected abstract sources(): S[];
+  protected abstract send(source: S, stampUs: number): void;
+  protected abstract reset(): void;
+  protected abstract inFlight(): number;
+
+  /** Closed loop: each source keeps `window` messages in flight (saturation). */
+  saturation(opts: { warmupMs: number; measureMs: number; window: number }): Promise<RunResult> {
+    this.window = opts.window;
+    return this.win.measure(
+      this.servers,
+      opts,
+      () => {
+        this.reset();
+        for (const s of this.sources()) for (let k = 0; k < opts.window; k++) this.send(s, nowUs());
+      },
+      () => (this.window = 0),
+      () => this.inFlight(),
+    );
+  }
+
+  /** Open loop: `rate` messages/s in total, Poisson arrivals over random sources. */
+  fixedRate(opts: { warmupMs: number; measureMs: number; rate: number }): Promise<RunResult> {
+    this.window = 0;
+    let stop = () => {};
+    return this.win.measure(
+      this.servers,
+      opts,
+      () => {
+        this.reset();
+        const sources = this.sources();
+        stop = openLoop(opts.rate, (t) => this.send(sources[(Math.random() * sources.length) | 0]!, t));
+      },
+      () => stop(),
+      () => this.inFlight(),
+    );
+  }
+}
