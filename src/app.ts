@@ -4,16 +4,16 @@ import type { AddressInfo } from 'node:net';
 import type { AppConfig } from './config/app-config.js';
 import { loadOrCreateJwtSecret } from './infra/jwt-secret-file.js';
 import { createLogger } from './infra/logging/create-logger.js';
-import { Metrics } from './infra/metrics.js';
+import { PrometheusMetrics } from './infra/metrics.js';
 import { selectInfra } from './infra/select-infra.js';
 import { selectStore } from './infra/select-store.js';
-import { Breaker, guardMethods } from './infra/breaker.js';
 import { Closer } from './lifecycle/closer.js';
 import { trackHttpConnections } from './lifecycle/http-connections.js';
 import type { Logger } from './ports/logger.js';
 import type { Store } from './ports/store.js';
 import { buildSchemas } from './protocol/schemas.js';
 import { NAMESPACES } from './protocol/index.js';
+import { CallService } from './services/call-service.js';
 import { ChatService, JOIN_PAGE_SIZE } from './services/chat-service.js';
 import { Redelivery } from './services/redelivery.js';
 import { IceService } from './services/ice-service.js';
@@ -58,25 +58,23 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     overrides.logger ??
     createLogger({ level: config.logLevel, json: config.production, dir: config.logDir, defaultMeta: { nodeId: config.nodeId } });
   const closer = new Closer();
-  const metrics = new Metrics(config.nodeId);
+  const metrics = new PrometheusMetrics(config.nodeId);
   const schemas = buildSchemas({ maxMessageLength: config.maxMessageLength, maxCallParticipants: config.maxCallParticipants });
   const originPolicy = createOriginPolicy(config.corsOrigins, config.production);
 
-  const rawStore = overrides.store ?? (await selectStore(config, logger));
-  const storeBreaker = new Breaker({ name: 'store', timeoutMs: 3000 }, logger);
-  const store = guardMethods(rawStore, storeBreaker, ['ping', 'close']);
-  const infra = await selectInfra(config, store, logger, metrics);
-  metrics.observeBreaker(storeBreaker);
+  const infra = await selectInfra(config, overrides.store ?? (await selectStore(config, logger)), logger, metrics);
+  const { store } = infra;
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
   const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds);
 
   const { presence, calls, connections } = infra;
-  const { events: eventLimiter, messages: messageLimiter, http: httpLimiter } = infra.limiters;
+  const { events: eventLimiter, http: httpLimiter } = infra.limiters;
 
   const live = new SocketLiveDelivery(metrics);
-  const rooms = new RoomService(infra.rooms, presence, config.maxCallParticipants, infra.liveSeq);
-  const chat = new ChatService(infra.messages, live, () => metrics.countAccepted());
+  const rooms = new RoomService(infra.rooms, presence, config.maxCallParticipants, infra.messages);
+  const chat = new ChatService({ messages: infra.messages, rooms, live, budget: infra.limiters.messages, metrics });
   const ice = new IceService(config);
+  const callService = new CallService(rooms, calls, ice);
   const readiness = new Readiness(infra.probes);
 
   const { deadLetters } = infra;
@@ -97,12 +95,12 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const redelivery = new Redelivery({
     ackTimeoutMs: config.deliveryAckTimeoutMs,
     maxAttempts: config.deliveryMaxAttempts,
-    currentSeq: async (roomId) => (await infra.liveSeq(roomId)) ?? (await store.getRoom(roomId))?.lastSeq ?? 0,
+    currentSeq: (roomId) => chat.lastSeq(roomId),
     messagesAfter: async (roomId, after) => (await chat.history(roomId, { after, limit: JOIN_PAGE_SIZE })).messages,
     logger,
   });
-  registerChatNamespace(chatNsp, { ...common, chat, presence, messageLimiter, redelivery });
-  registerRtcNamespace(rtcNsp, { ...common, calls, ice });
+  registerChatNamespace(chatNsp, { ...common, chat, presence, redelivery });
+  registerRtcNamespace(rtcNsp, { ...common, calls: callService });
   live.attach(chatNsp);
   const announceDeadNode = (cleanup: DeadNodeCleanup) => {
     for (const { roomId, participant } of cleanup.left) chatNsp.to(chatRoomKey(roomId)).emit('room:presence', { roomId, left: participant });
@@ -123,10 +121,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     return closed;
   });
   closer.add('stop shared state', () => infra.stop());
-  closer.add('close store', () => {
-    storeBreaker.shutdown();
-    return store.close();
-  });
+  closer.add('close store', () => infra.closeStore());
 
   let stopping: Promise<void> | undefined;
   return {

@@ -31,7 +31,22 @@ export class AppError extends Error {
 
 export const roomNotFound = (roomId: string) => new AppError('ROOM_NOT_FOUND', `room ${JSON.stringify(roomId)} does not exist`);
 export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
-export const unavailable = (message: string) => new AppError('UNAVAILABLE', message);
+/**
+ * A dependency (store, Redis) cannot serve right now: the caller may retry. `cause` is the
+ * driver's error, kept for the one place that logs it (the dependency's Breaker).
+ */
+export const unavailable = (message: string, cause?: unknown): AppError => {
+  const error = new AppError('UNAVAILABLE', message);
+  if (cause !== undefined) error.cause = cause;
+  return error;
+};
+
+/**
+ * The one answer to "is this an outage?": an UNAVAILABLE AppError, which every dependency
+ * port raises for a failure of the dependency itself (not of the request). Waiting it out
+ * and retrying is right; counting it against an entry or a request is not.
+ */
+export const isUnavailable = (err: unknown): boolean => err instanceof AppError && err.code === 'UNAVAILABLE';
 
 /**
  * A pre-sequenced message whose (room, seq) or (room, clientMsgId) is held by another

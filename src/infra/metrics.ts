@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ServerMetrics } from '../ports/metrics.js';
 
 export interface QueueMetrics {
   persisted: Counter;
@@ -10,15 +11,15 @@ export interface QueueMetrics {
  * Prometheus metrics of one server instance. Each instance has its own registry, so several
  * nodes can run in one test process without sharing counters.
  */
-export class Metrics {
+export class PrometheusMetrics implements ServerMetrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({
+  private readonly httpRequests = new Counter({
     name: 'http_requests_total',
     help: 'REST requests by method, route and status',
     labelNames: ['method', 'route', 'status'] as const,
     registers: [this.registry],
   });
-  readonly socketConnections = new Gauge({
+  private readonly socketConnections = new Gauge({
     name: 'socket_connections',
     help: 'Open Socket.IO connections by namespace',
     labelNames: ['namespace'] as const,
@@ -53,22 +54,43 @@ export class Metrics {
     },
   });
 
-  countAccepted(): void {
+  messageAccepted(): void {
     this.tallies.accepted.n++;
   }
 
-  countDelivered(): void {
+  messageDelivered(): void {
     this.tallies.delivered.n++;
   }
+
+  sendAcked(seconds: number): void {
+    this.ackLatency.observe(seconds);
+  }
+
+  socketOpened(namespace: string): void {
+    this.socketConnections.inc({ namespace });
+  }
+
+  socketClosed(namespace: string): void {
+    this.socketConnections.dec({ namespace });
+  }
+
+  httpRequest(method: string, route: string, status: number): void {
+    this.httpRequests.inc({ method, route, status: String(status) });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
   /** Counts one handled inbound event (names and codes are closed sets: known routes, error codes). */
-  countSocketEvent(event: string, code: string): void {
+  socketEvent(event: string, code: string): void {
     const key = `${event} ${code}`;
     const tally = this.socketEventTallies.get(key);
     if (tally) tally.n++;
     else this.socketEventTallies.set(key, { labels: { event, code }, n: 1, reported: 0 });
   }
 
-  readonly ackLatency = new Histogram({
+  private readonly ackLatency = new Histogram({
     name: 'chat_ack_latency_seconds',
     help: 'Time from receiving chat:send to its ack',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],

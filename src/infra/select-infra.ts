@@ -5,16 +5,17 @@ import { noDeadLetters, type DeadLetterQueue } from '../ports/dead-letters.js';
 import type { Logger } from '../ports/logger.js';
 import type { CallRegistry, ConnectionCounter, Presence, RateLimiter } from '../ports/realtime.js';
 import type { MessageStore, RoomStore, Store } from '../ports/store.js';
-import type { Metrics } from './metrics.js';
+import type { PrometheusMetrics } from './metrics.js';
 import { keys } from './redis/redis-keys.js';
 import type { DependencyProbe } from '../services/readiness.js';
 import { MemoryCallRegistry } from './memory/memory-call-registry.js';
 import { MemoryConnectionCounter } from './memory/memory-connection-counter.js';
 import { MemoryPresence } from './memory/memory-presence.js';
 import { MemoryRateLimiter } from './memory/memory-rate-limiter.js';
-import { anyErrorButAppErrors, Breaker, guardMethods } from './breaker.js';
+import { Breaker, guardMethods, redisDriverOutage } from './breaker.js';
+import { CachedRoomStore } from './cached-room-store.js';
+import { InsuredRateLimiter } from './insured-rate-limiter.js';
 import { withPublishDeadline } from './redis/resilient-adapter.js';
-import { CachedRoomStore } from './redis/cached-room-store.js';
 import { ClusterMessageStore } from './redis/cluster-message-store.js';
 import { NodeRegistry, type DeadNodeCleanup } from './redis/node-registry.js';
 import { PersistConsumer } from './redis/persist-consumer.js';
@@ -25,21 +26,23 @@ import { RedisDeadLetters } from './redis/redis-dead-letters.js';
 import { RedisMessageLog } from './redis/redis-message-log.js';
 import { RedisPresence } from './redis/redis-presence.js';
 import { RedisRateLimiter } from './redis/redis-rate-limiter.js';
+import { RedisRoomCache } from './redis/redis-room-cache.js';
 
 type AdapterFactory = ReturnType<typeof createStreamsAdapter>;
 
 /** The shared-state half of a node: in process (embedded) or in Redis (cluster). */
 export interface RealtimeInfra {
   mode: 'embedded' | 'cluster';
+  /** The store behind its breaker: everything persisted, for readiness and shutdown. */
+  store: Store;
   /** Rooms and members (cluster: cached in Redis, so they outlive a store outage). */
   rooms: RoomStore;
+  /** Messages and each room's sequence (`lastSeq`): the store, or Redis in front of it. */
   messages: MessageStore;
   presence: Presence;
   calls: CallRegistry;
   connections: ConnectionCounter;
   limiters: { events: RateLimiter; messages: RateLimiter; http: RateLimiter; handshakes: RateLimiter };
-  /** The room's newest seq where it leads the store (cluster: the Redis counter). */
-  liveSeq: (roomId: string) => Promise<number | null>;
   adapter: AdapterFactory | null;
   deadLetters: DeadLetterQueue;
   probes: DependencyProbe[];
@@ -47,6 +50,8 @@ export interface RealtimeInfra {
   start(onCleanup: (c: DeadNodeCleanup) => void): Promise<void>;
   /** Stops background work and closes connections (after Socket.IO has closed). */
   stop(): Promise<void>;
+  /** Commits what the store has in hand and closes it (after `stop`). */
+  closeStore(): Promise<void>;
 }
 
 /** Deadline of any Redis call on a request path; past it the caller gets UNAVAILABLE. */
@@ -56,14 +61,29 @@ export const ADAPTER_STREAM_MAXLEN = 100_000;
 /** Recent messages kept per room in Redis for fast catch-up. */
 export const ROOM_LOG_MAXLEN = 1000;
 
-export async function selectInfra(config: AppConfig, store: Store, logger: Logger, metrics: Metrics): Promise<RealtimeInfra> {
-  return config.redisUrl ? clusterInfra(config, config.redisUrl, store, logger, metrics) : embeddedInfra(config, store);
+/** Deadline of a store call; past it the caller gets UNAVAILABLE. */
+export const STORE_DEADLINE_MS = 3000;
+
+/**
+ * Builds the shared-state half of a node around `rawStore`. Every dependency a request path
+ * uses is guarded here, the one way: its methods run through the dependency's Breaker.
+ */
+export async function selectInfra(config: AppConfig, rawStore: Store, logger: Logger, metrics: PrometheusMetrics): Promise<RealtimeInfra> {
+  const storeBreaker = new Breaker({ name: 'store', timeoutMs: STORE_DEADLINE_MS }, logger);
+  metrics.observeBreaker(storeBreaker);
+  const store = guardMethods(rawStore, storeBreaker, ['ping', 'close']);
+  const closeStore = () => {
+    storeBreaker.shutdown();
+    return store.close();
+  };
+  return config.redisUrl ? clusterInfra(config, config.redisUrl, store, closeStore, logger, metrics) : embeddedInfra(config, store, closeStore);
 }
 
-function embeddedInfra(config: AppConfig, store: Store): RealtimeInfra {
+function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promise<void>): RealtimeInfra {
   const limits = config.rateLimits;
   return {
     mode: 'embedded',
+    store,
     rooms: store,
     messages: store,
     presence: new MemoryPresence(),
@@ -75,16 +95,23 @@ function embeddedInfra(config: AppConfig, store: Store): RealtimeInfra {
       http: new MemoryRateLimiter(limits.httpPerMinute, 60_000),
       handshakes: new MemoryRateLimiter(limits.handshakesPer10s, 10_000),
     },
-    liveSeq: async () => null,
     adapter: null,
     deadLetters: noDeadLetters,
     probes: [{ name: 'store', durable: true, check: () => store.ping() }],
     start: async () => {},
     stop: async () => {},
+    closeStore,
   };
 }
 
-async function clusterInfra(config: AppConfig, url: string, store: Store, logger: Logger, metrics: Metrics): Promise<RealtimeInfra> {
+async function clusterInfra(
+  config: AppConfig,
+  url: string,
+  store: Store,
+  closeStore: () => Promise<void>,
+  logger: Logger,
+  metrics: PrometheusMetrics,
+): Promise<RealtimeInfra> {
   const { nodeId, rateLimits: limits } = config;
   const main = await connectRedis(url, logger, 'main');
   const adapterClient = await connectRedis(url, logger, 'adapter', { offlineQueue: true });
@@ -103,22 +130,22 @@ async function clusterInfra(config: AppConfig, url: string, store: Store, logger
       REDIS_DEADLINE_MS,
     );
   }
-  const redisBreaker = new Breaker({ name: 'redis', timeoutMs: REDIS_DEADLINE_MS, isOutage: anyErrorButAppErrors }, logger);
+  const redisBreaker = new Breaker({ name: 'redis', timeoutMs: REDIS_DEADLINE_MS, isDriverOutage: redisDriverOutage }, logger);
   // Rate limits fall back to per-node budgets quickly: they must never hold up a request.
-  const limiterBreaker = new Breaker({ name: 'redis-rate-limits', timeoutMs: 250, isOutage: anyErrorButAppErrors }, logger);
+  const limiterBreaker = new Breaker({ name: 'redis-rate-limits', timeoutMs: 250, isDriverOutage: redisDriverOutage }, logger);
+  const redisGuarded = <T extends object>(target: T) => guardMethods(target, redisBreaker);
+  const clusterBudget = (name: string, points: number, durationMs: number) =>
+    new InsuredRateLimiter(guardMethods(new RedisRateLimiter(main, name, points, durationMs), limiterBreaker), new MemoryRateLimiter(points, durationMs));
 
-  const log = guardMethods(new RedisMessageLog(main, ROOM_LOG_MAXLEN, config.queueHighWater, nodeId), redisBreaker);
+  const log = redisGuarded(new RedisMessageLog(main, ROOM_LOG_MAXLEN, config.queueHighWater, nodeId));
   const messages = new ClusterMessageStore(log, store, logger);
-  const presence = guardMethods(new RedisPresence(main, nodeId), redisBreaker);
-  const calls = guardMethods(new RedisCallRegistry(main, nodeId), redisBreaker);
+  const presence = redisGuarded(new RedisPresence(main, nodeId));
+  const calls = redisGuarded(new RedisCallRegistry(main, nodeId));
   const consumer = new PersistConsumer(consumerClient, store, logger, metrics.queue, {
     nodeId,
     maxAttempts: config.queueMaxAttempts,
     claimIdleMs: config.queueClaimIdleMs,
-    onSeqConflict: async (roomId) => {
-      const room = await store.getRoom(roomId);
-      if (room) await log.raiseTo(roomId, room.lastSeq);
-    },
+    onSeqConflict: (roomId) => messages.repairSequence(roomId),
   });
   metrics.observeQueue(() => queueDepth(main));
   metrics.observeBreaker(redisBreaker);
@@ -127,21 +154,21 @@ async function clusterInfra(config: AppConfig, url: string, store: Store, logger
 
   return {
     mode: 'cluster',
-    rooms: new CachedRoomStore(store, main),
+    store,
+    rooms: new CachedRoomStore(store, redisGuarded(new RedisRoomCache(main)), (room) => messages.startSequence(room.id)),
     messages,
     presence,
     calls,
-    connections: guardMethods(new RedisConnectionCounter(main, nodeId, limits.connectionsPerUser, limits.connectionsPerIp, 5000), redisBreaker),
+    connections: redisGuarded(new RedisConnectionCounter(main, nodeId, limits.connectionsPerUser, limits.connectionsPerIp, 5000)),
     limiters: {
       // A connection lives on one node, so its event budget needs no Redis round trip.
       events: new MemoryRateLimiter(limits.eventsPerSecond, 1000),
-      messages: new RedisRateLimiter(main, limiterBreaker, 'messages', limits.messagesPer10s, 10_000),
-      http: new RedisRateLimiter(main, limiterBreaker, 'http', limits.httpPerMinute, 60_000),
-      handshakes: new RedisRateLimiter(main, limiterBreaker, 'handshakes', limits.handshakesPer10s, 10_000),
+      messages: clusterBudget('messages', limits.messagesPer10s, 10_000),
+      http: clusterBudget('http', limits.httpPerMinute, 60_000),
+      handshakes: clusterBudget('handshakes', limits.handshakesPer10s, 10_000),
     },
-    liveSeq: (roomId) => messages.currentSeq(roomId),
     adapter,
-    deadLetters: guardMethods(new RedisDeadLetters(main), redisBreaker),
+    deadLetters: redisGuarded(new RedisDeadLetters(main)),
     probes: [
       { name: 'store', durable: true, check: () => store.ping() },
       { name: 'redis', durable: true, check: async () => void (await main.ping()) },
@@ -156,7 +183,10 @@ async function clusterInfra(config: AppConfig, url: string, store: Store, logger
       await consumer.stop();
       // close() lets queued writes (e.g. the adapter's session records) finish first.
       await Promise.all(clients.map((c) => c.close().catch(() => c.destroy())));
+      redisBreaker.shutdown();
+      limiterBreaker.shutdown();
     },
+    closeStore,
   };
 }
 

@@ -51,6 +51,11 @@ export interface MessageStore {
    */
   insertAssigned(messages: Message[]): Promise<void>;
   findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null>;
+  /**
+   * The room's newest assigned seq (0 for an empty or unknown room): the one source of a
+   * room's `lastSeq`. In cluster mode Redis assigns seq, so its counter leads the store.
+   */
+  lastSeq(roomId: string): Promise<number>;
   listMessages(roomId: string, query: HistoryQuery): Promise<HistoryPage>;
   /** Moves the member's delivery cursor forward (never back). */
   setCursor(roomId: string, userId: string, seq: number): Promise<void>;

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/app-error.js';
-import type { Message } from '../protocol/models.js';
-import type { LiveDelivery } from '../ports/realtime.js';
+import type { Message, Room } from '../protocol/models.js';
+import type { ServerMetrics } from '../ports/metrics.js';
+import type { LiveDelivery, RateLimiter } from '../ports/realtime.js';
 import type { HistoryPage, MessageStore } from '../ports/store.js';
+import type { RoomService } from './room-service.js';
 import type { AuthUser } from './token-service.js';
 
 export interface SendInput {
@@ -11,29 +13,46 @@ export interface SendInput {
   clientMsgId?: string | undefined;
 }
 
+export interface HistoryInput {
+  after?: number | undefined;
+  before?: number | undefined;
+  limit?: number | undefined;
+}
+
 /** Page size of `room:join` catch-up and of history without an explicit limit. */
 export const JOIN_PAGE_SIZE = 100;
 export const DEFAULT_HISTORY_LIMIT = 50;
 
+export interface ChatServiceDeps {
+  messages: MessageStore;
+  rooms: RoomService;
+  live: LiveDelivery;
+  /** The per-user chat budget (RATE_LIMIT_MESSAGES per 10 s), shared by every way of sending. */
+  budget: RateLimiter;
+  metrics: ServerMetrics;
+}
+
 /**
- * Chat use cases. Access to the room is checked by the caller (once per socket or per
- * request); this service stores, deduplicates and fans out.
+ * Chat use cases, whichever transport asks (a socket or REST). Access to the room is
+ * checked by the caller (once per socket or per request); this service meters, stores,
+ * deduplicates and fans out.
  */
 export class ChatService {
-  constructor(
-    private readonly messages: MessageStore,
-    private readonly live: LiveDelivery,
-    /** Told of every newly stored message (metrics). */
-    private readonly onAccepted: () => void = () => {},
-  ) {}
+  constructor(private readonly deps: ChatServiceDeps) {}
 
   /**
    * Stores the message (durably, with the room's next seq) and then delivers it live.
-   * A retried clientMsgId returns the original message and delivers nothing again.
-   * `originSocketId`, the sending socket, is left out of the fan-out: it has the ack.
+   * Every send counts against the sender's budget, a retried clientMsgId too: a retry costs
+   * the server a round trip like any send. A retried clientMsgId returns the original
+   * message and delivers nothing again. `originSocketId`, the sending socket, is left out of
+   * the fan-out: it has the ack.
    */
   async send(user: AuthUser, input: SendInput, originSocketId?: string): Promise<{ message: Message; created: boolean }> {
-    const result = await this.messages.append({
+    const { messages, live, budget, metrics } = this.deps;
+    const decision = await budget.consume(user.id);
+    if (!decision.allowed) throw new AppError('RATE_LIMITED', 'too many messages; slow down', undefined, decision.retryAfterMs);
+    const started = performance.now();
+    const result = await messages.append({
       id: randomUUID(),
       roomId: input.roomId,
       senderId: user.id,
@@ -46,16 +65,42 @@ export class ChatService {
       // Another user's clientMsgId: never hand their message to someone else.
       throw new AppError('CONFLICT', 'clientMsgId is already used by another sender in this room');
     }
-    if (result.created) this.onAccepted();
-    if (result.created || result.deliverAgain) this.live.deliverMessage(result.message, originSocketId);
+    if (result.created) metrics.messageAccepted();
+    if (result.created || result.deliverAgain) live.deliverMessage(result.message, originSocketId);
+    metrics.sendAcked((performance.now() - started) / 1000);
     return result;
   }
 
-  history(roomId: string, q: { after?: number | undefined; before?: number | undefined; limit?: number | undefined }): Promise<HistoryPage> {
+  /**
+   * A member (re)joins a room: access, the room with its current `lastSeq`, and what the
+   * member missed. `subscribe` (the transport joining its broadcast room) runs between the
+   * two reads, so a message stored meanwhile arrives live (maybe also in the page; clients
+   * dedupe by seq) and never falls in between.
+   */
+  async join(
+    user: AuthUser,
+    roomId: string,
+    lastSeq: number | undefined,
+    subscribe: () => Promise<void>,
+  ): Promise<{ room: Room; messages: Message[]; complete: boolean }> {
+    const { rooms } = this.deps;
+    const room = await rooms.withCurrentSeq(await rooms.requireAccess(user, roomId));
+    await subscribe();
+    const { messages, complete } = await this.catchUp(user, roomId, lastSeq);
+    const lastStored = messages.at(-1)?.seq ?? 0;
+    return { room: { ...room, lastSeq: Math.max(room.lastSeq, lastStored) }, messages, complete };
+  }
+
+  history(roomId: string, q: HistoryInput): Promise<HistoryPage> {
     const query: { after?: number; before?: number; limit: number } = { limit: q.limit ?? DEFAULT_HISTORY_LIMIT };
     if (q.after !== undefined) query.after = q.after;
     if (q.before !== undefined) query.before = q.before;
-    return this.messages.listMessages(roomId, query);
+    return this.deps.messages.listMessages(roomId, query);
+  }
+
+  /** The room's newest seq, from the owner of its sequence. */
+  lastSeq(roomId: string): Promise<number> {
+    return this.deps.messages.lastSeq(roomId);
   }
 
   /**
@@ -65,7 +110,7 @@ export class ChatService {
   async catchUp(user: AuthUser, roomId: string, lastSeq: number | undefined): Promise<{ messages: Message[]; complete: boolean }> {
     if (lastSeq === undefined) {
       // A cursor that cannot be read (store down) falls back to the latest page.
-      const cursor = await this.messages.getCursor(roomId, user.id).catch(() => 0);
+      const cursor = await this.deps.messages.getCursor(roomId, user.id).catch(() => 0);
       if (cursor > 0) return this.catchUp(user, roomId, cursor);
       const page = await this.history(roomId, { limit: DEFAULT_HISTORY_LIMIT });
       return { messages: page.messages, complete: true };
@@ -75,6 +120,6 @@ export class ChatService {
   }
 
   recordDelivered(user: AuthUser, roomId: string, seq: number): Promise<void> {
-    return this.messages.setCursor(roomId, user.id, seq);
+    return this.deps.messages.setCursor(roomId, user.id, seq);
   }
 }

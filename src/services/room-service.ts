@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, forbidden, roomNotFound } from '../domain/app-error.js';
 import type { Participant, Room } from '../protocol/models.js';
 import type { Presence } from '../ports/realtime.js';
-import type { RoomStore } from '../ports/store.js';
+import type { MessageStore, RoomStore } from '../ports/store.js';
 import type { AuthUser } from './token-service.js';
 
 export interface CreateRoomInput {
@@ -17,8 +17,8 @@ export class RoomService {
     private readonly rooms: RoomStore,
     private readonly presence: Presence,
     private readonly maxCallParticipants: number,
-    /** The room's newest seq where it leads the store (cluster mode: Redis's counter). */
-    private readonly liveSeq: (roomId: string) => Promise<number | null> = async () => null,
+    /** The owner of each room's sequence (cluster mode: Redis's counter leads the store). */
+    private readonly sequence: Pick<MessageStore, 'lastSeq'>,
   ) {}
 
   async create(user: AuthUser, input: CreateRoomInput): Promise<Room> {
@@ -46,14 +46,14 @@ export class RoomService {
   }
 
   async details(user: AuthUser, roomId: string): Promise<Room & { participants: Participant[] }> {
-    const room = await this.withLiveSeq(await this.requireAccess(user, roomId));
+    const room = await this.withCurrentSeq(await this.requireAccess(user, roomId));
     return { ...room, participants: await this.presence.list(roomId) };
   }
 
-  /** The room with `lastSeq` from the sequence source that leads (never behind the store). */
-  async withLiveSeq(room: Room): Promise<Room> {
-    const live = await this.liveSeq(room.id).catch(() => null);
-    return live !== null && live > room.lastSeq ? { ...room, lastSeq: live } : room;
+  /** The room with `lastSeq` from the owner of its sequence (never behind what was read with the room). */
+  async withCurrentSeq(room: Room): Promise<Room> {
+    const current = await this.sequence.lastSeq(room.id).catch(() => room.lastSeq);
+    return current > room.lastSeq ? { ...room, lastSeq: current } : room;
   }
 
   async addMember(user: AuthUser, roomId: string, userId: string): Promise<void> {

@@ -285,6 +285,31 @@ describe('socket floods: RATE_LIMIT_MESSAGES', function () {
     expect(history.body.messages).to.have.length(6);
     expect(history.body.messages.filter((m: any) => m.senderId === flooder.user.id)).to.have.length(5);
   });
+
+  it('meters REST sends with the same per-user budget as socket sends: 429 with Retry-After past it', async () => {
+    const user = await guest(server.url, 'rest-sender');
+    const room = await createRoom(server.url, user.token);
+    const s = await connect(server.url, '/chat', user.token);
+    sockets.push(s);
+    expect((await ask(s, 'room:join', { roomId: room.id })).ok).to.equal(true);
+    // Two over the socket, then a retried clientMsgId and two new ones over REST: five in all.
+    for (const id of ['s1', 's2']) expect((await ask(s, 'chat:send', { roomId: room.id, clientMsgId: id, text: id })).ok).to.equal(true);
+    const post = (clientMsgId: string) => request(server.url, 'POST', '/api/messages', { token: user.token, body: { roomId: room.id, text: clientMsgId, clientMsgId } });
+    expect((await post('s1')).status, 'a retried clientMsgId is answered, and counts').to.equal(200);
+    expect((await post('r1')).status).to.equal(201);
+    expect((await post('r2')).status).to.equal(201);
+
+    const refused = await post('r3');
+    expect(refused.status).to.equal(429);
+    expect(refused.body.error.code).to.equal('RATE_LIMITED');
+    expect(Number(refused.headers.get('retry-after'))).to.be.within(1, 10);
+    const overSocket = await ask(s, 'chat:send', { roomId: room.id, clientMsgId: 's3', text: 's3' });
+    expect(overSocket.ok, 'the socket shares the budget REST used up').to.equal(false);
+    expect(overSocket.error.code).to.equal('RATE_LIMITED');
+
+    const history = await request(server.url, 'GET', `/api/messages?roomId=${room.id}`, { token: user.token });
+    expect(history.body.messages.map((m: any) => m.text)).to.deep.equal(['s1', 's2', 'r1', 'r2']);
+  });
 });
 
 describe('socket floods: RATE_LIMIT_EVENTS', function () {

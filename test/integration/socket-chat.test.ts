@@ -5,7 +5,8 @@ import { useServer } from '../helpers/test-server.js';
 import { roomWithTwo } from './room-with-two.js';
 
 describe('/chat: rooms, presence and chat over Socket.IO', () => {
-  const { server, open } = useServer();
+  // Some tests seed more messages than one user's default budget (RATE_LIMIT_MESSAGES) allows.
+  const { server, open } = useServer({ RATE_LIMIT_MESSAGES: '1000' });
 
   /** Prometheus series → value, from /metrics. */
   async function scrape(): Promise<Map<string, number>> {

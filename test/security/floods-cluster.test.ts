@@ -68,6 +68,27 @@ describeWithRedis('security: floods across a cluster, and with Redis down (S23, 
     expect(codes).to.deep.equal([...Array(6).fill('ok'), ...Array(4).fill('RATE_LIMITED')]);
   });
 
+  it('S23 REST and socket sends of one user share the message budget across nodes', async () => {
+    const ip = newIp();
+    const user = await guestFrom(0, ip, 'mixed');
+    const headers = { 'x-forwarded-for': ip };
+    const room = (await request(url(0), 'POST', '/api/rooms', { token: user.token, body: { name: 'r' }, headers })).body.id;
+    const s = await connect(url(1), '/chat', user.token, { extraHeaders: headers });
+    sockets.push(s);
+    expect((await ask(s, 'room:join', { roomId: room })).ok).to.equal(true);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      if (i % 2 === 0) {
+        const res = await request(url(0), 'POST', '/api/messages', { token: user.token, body: { roomId: room, text: `m${i}`, clientMsgId: `m${i}` }, headers });
+        outcomes.push(String(res.status));
+      } else {
+        const a = await ask(s, 'chat:send', { roomId: room, clientMsgId: `m${i}`, text: `m${i}` });
+        outcomes.push(a.ok ? 'ok' : a.error.code);
+      }
+    }
+    expect(outcomes).to.deep.equal(['201', 'ok', '201', 'ok', '201', 'ok', '429', 'RATE_LIMITED']);
+  });
+
   it('S24 one address shares one handshake budget across nodes: 8 handshakes in all, then RATE_LIMITED on both', async () => {
     const ip = newIp();
     const { token } = await guestFrom(0, newIp(), 'handshaker');

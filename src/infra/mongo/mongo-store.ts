@@ -188,6 +188,10 @@ export class MongoStore implements Store {
     await this.guard(() => this.m.Cursor.updateOne({ roomId, userId }, { $max: { seq } }, { ...SAFE, upsert: true }));
   }
 
+  async lastSeq(roomId: string): Promise<number> {
+    return (await this.getRoom(roomId))?.lastSeq ?? 0;
+  }
+
   async getCursor(roomId: string, userId: string): Promise<number> {
     const doc = await this.guard(() => this.m.Cursor.findOne({ roomId, userId }, null, SAFE).lean<{ seq: number }>());
     return doc?.seq ?? 0;

@@ -1,14 +1,19 @@
-import { AppError, roomNotFound } from '../../domain/app-error.js';
+import { roomNotFound, unavailable } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
 import type { Logger } from '../../ports/logger.js';
 import type { AppendResult, HistoryPage, HistoryQuery, MessageStore, NewMessage, RoomStore } from '../../ports/store.js';
 import type { RedisMessageLog } from './redis-message-log.js';
 
 /**
- * Messages in cluster mode. Redis assigns `seq`, remembers clientMsgIds and queues the
- * message for the store in one atomic step (the ack point); the store catches up through
- * the persistence queue. Reads merge the store with Redis's recent log, so a message that
- * is acked but not yet stored is never missing from history.
+ * Messages in cluster mode, and the owner of each room's sequence. Redis assigns `seq`,
+ * remembers clientMsgIds and queues the message for the store in one atomic step (the ack
+ * point); the store catches up through the persistence queue. Reads merge the store with
+ * Redis's recent log, so a message that is acked but not yet stored is never missing from
+ * history. The counter is started when a room is created, seeded from the store when it is
+ * missing, and raised when the store shows it went back: all here, nowhere else.
+ *
+ * `log` is guarded (a Redis failure reaches this class as UNAVAILABLE, its cause logged by
+ * the breaker), so nothing is acked that Redis did not take.
  */
 export class ClusterMessageStore implements MessageStore {
   constructor(
@@ -18,15 +23,15 @@ export class ClusterMessageStore implements MessageStore {
   ) {}
 
   async append(message: NewMessage): Promise<AppendResult> {
-    const first = await this.durably(() => this.log.append(message));
+    const first = await this.log.append(message);
     if (first) return first;
     // The room's counter is not in Redis yet: seed it from the store (the source of truth
     // for everything persisted), then try once more.
     const room = await this.store.getRoom(message.roomId);
     if (!room) throw roomNotFound(message.roomId);
-    await this.durably(() => this.log.seed(message.roomId, room.lastSeq));
-    const second = await this.durably(() => this.log.append(message));
-    if (!second) throw new AppError('UNAVAILABLE', 'could not initialise the room sequence; try again');
+    await this.log.seed(message.roomId, room.lastSeq);
+    const second = await this.log.append(message);
+    if (!second) throw unavailable('could not initialise the room sequence; try again');
     return second;
   }
 
@@ -38,12 +43,31 @@ export class ClusterMessageStore implements MessageStore {
     return (await this.log.findByClientMsgId(roomId, clientMsgId).catch(() => null)) ?? this.store.findByClientMsgId(roomId, clientMsgId);
   }
 
+  /** Redis's counter, which leads the store; the store's figure while Redis has none or is down. */
+  async lastSeq(roomId: string): Promise<number> {
+    const live = await this.log.currentSeq(roomId).catch(() => null);
+    return live ?? this.store.lastSeq(roomId);
+  }
+
+  /** Starts a new room's counter, so its first message never needs the store to seed it. */
+  async startSequence(roomId: string): Promise<void> {
+    await this.log.seed(roomId, 0).catch(() => undefined);
+  }
+
+  /**
+   * The store holds a seq the counter was about to give out again (Redis restarted without
+   * its latest writes): raise the counter past everything stored, so no seq is reused.
+   */
+  async repairSequence(roomId: string): Promise<void> {
+    await this.log.raiseTo(roomId, await this.store.lastSeq(roomId));
+  }
+
   async listMessages(roomId: string, q: HistoryQuery): Promise<HistoryPage> {
     const [stored, recent] = await Promise.all([
       this.store.listMessages(roomId, q).catch((err: unknown) => this.unreadable('store', err)),
       this.log.range(roomId, q).catch((err: unknown) => this.unreadable('redis', err)),
     ]);
-    if (!stored && !recent) throw new AppError('UNAVAILABLE', 'history is unavailable right now; try again');
+    if (!stored && !recent) throw unavailable('history is unavailable right now; try again');
     const bySeq = new Map<number, Message>();
     for (const m of [...(stored?.messages ?? []), ...(recent?.messages ?? [])]) bySeq.set(m.seq, m);
     const all = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
@@ -60,24 +84,8 @@ export class ClusterMessageStore implements MessageStore {
     return this.store.getCursor(roomId, userId);
   }
 
-  /** The newest seq of the room: Redis's counter, which leads the store. */
-  async currentSeq(roomId: string): Promise<number | null> {
-    return this.log.currentSeq(roomId).catch(() => null);
-  }
-
   private unreadable(source: string, err: unknown): null {
-    this.logger.warn('history source unavailable', { source, err: (err as Error).message });
+    this.logger.debug('history source unavailable; serving the other', { source, err: (err as Error).message });
     return null;
-  }
-
-  /** A Redis failure on the write path is UNAVAILABLE: nothing is acked that Redis did not take. */
-  private async durably<R>(fn: () => Promise<R>): Promise<R> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      this.logger.warn('redis write failed', { err: (err as Error).message });
-      throw new AppError('UNAVAILABLE', 'cannot make the message durable right now; try again');
-    }
   }
 }

@@ -1,4 +1,4 @@
-import { AppError } from '../../domain/app-error.js';
+import { AppError, isUnavailable } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
 import type { Logger } from '../../ports/logger.js';
 import type { MessageStore } from '../../ports/store.js';
@@ -30,7 +30,6 @@ interface QueueEntry {
 }
 
 /** Is the store itself down (wait, do not count an attempt) rather than the entry bad? */
-const isTransient = (err: unknown) => err instanceof AppError && err.code === 'UNAVAILABLE';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -89,8 +88,8 @@ export class PersistConsumer {
         backoffMs = 100;
         if (!worked && this.readPending) this.readPending = false;
       } catch (err) {
-        if (!isTransient(err)) this.logger.warn('persistence queue: retrying', { err: (err as Error).message, backoffMs });
-        this.metrics.retries.inc({ reason: isTransient(err) ? 'store_unavailable' : 'error' });
+        if (!isUnavailable(err)) this.logger.warn('persistence queue: retrying', { err: (err as Error).message, backoffMs });
+        this.metrics.retries.inc({ reason: isUnavailable(err) ? 'store_unavailable' : 'error' });
         this.readPending = true;
         await sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 5000);
@@ -150,8 +149,8 @@ export class PersistConsumer {
       await this.store.insertAssigned(parsed.map((p) => p.message));
       await this.done(parsed.map((p) => p.entry.id));
     } catch (err) {
-      if (isTransient(err) || parsed.length === 1) {
-        if (isTransient(err)) throw err;
+      if (isUnavailable(err) || parsed.length === 1) {
+        if (isUnavailable(err)) throw err;
         return this.failed(parsed[0]!.entry, (err as Error).message, err);
       }
       // One bad entry must not hold back the healthy ones: retry them one by one.
@@ -160,7 +159,7 @@ export class PersistConsumer {
           await this.store.insertAssigned([p.message]);
           await this.done([p.entry.id]);
         } catch (one) {
-          if (isTransient(one)) throw one;
+          if (isUnavailable(one)) throw one;
           await this.failed(p.entry, (one as Error).message, one);
         }
       }

@@ -1,25 +1,16 @@
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { RateDecision, RateLimiter } from '../../ports/realtime.js';
-import type { Breaker } from '../breaker.js';
-import { consumeFrom, MemoryRateLimiter } from '../memory/memory-rate-limiter.js';
+import { consumeFrom } from '../memory/memory-rate-limiter.js';
 import type { RedisClient } from './redis-client.js';
 
 /**
- * A cluster-wide budget (RateLimiterRedis) behind the Redis circuit breaker, with an
- * in-memory insurance budget of the same size: while Redis is down, paused or slow, each
- * node keeps limiting on its own instead of waiting on Redis or letting everything through.
+ * A cluster-wide budget (rate-limiter-flexible's RateLimiterRedis). It fails when Redis
+ * does: guard it and give it insurance (InsuredRateLimiter) where it is composed.
  */
 export class RedisRateLimiter implements RateLimiter {
   private readonly limiter: RateLimiterRedis;
-  private readonly insurance: MemoryRateLimiter;
 
-  constructor(
-    redis: RedisClient,
-    private readonly breaker: Breaker,
-    name: string,
-    points: number,
-    durationMs: number,
-  ) {
+  constructor(redis: RedisClient, name: string, points: number, durationMs: number) {
     this.limiter = new RateLimiterRedis({
       storeClient: redis,
       useRedisPackage: true,
@@ -28,14 +19,9 @@ export class RedisRateLimiter implements RateLimiter {
       points,
       duration: durationMs / 1000,
     });
-    this.insurance = new MemoryRateLimiter(points, durationMs);
   }
 
-  async consume(key: string, points = 1): Promise<RateDecision> {
-    try {
-      return await this.breaker.run(() => consumeFrom(this.limiter, key, points));
-    } catch {
-      return this.insurance.consume(key, points);
-    }
+  consume(key: string, points = 1): Promise<RateDecision> {
+    return consumeFrom(this.limiter, key, points);
   }
 }

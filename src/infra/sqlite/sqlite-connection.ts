@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { AppError } from '../../domain/app-error.js';
+import { unavailable } from '../../domain/app-error.js';
 
 /**
  * Opens one connection to the chat database with the settings every connection to it
@@ -27,7 +27,7 @@ export function guardSqlite<R>(fn: () => R): R {
   try {
     return fn();
   } catch (error) {
-    if (isSqliteOutage(error)) throw new AppError('UNAVAILABLE', 'the message store is busy; try again');
+    if (isSqliteOutage(error)) throw unavailable('the message store is busy; try again', error);
     throw error;
   }
 }

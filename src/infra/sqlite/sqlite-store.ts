@@ -49,6 +49,7 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.stmt = {
       getRoom: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE id = ?'),
+      lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
       isMember: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM room_members WHERE room_id = ? AND user_id = ?'),
       byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`),
       getCursor: db.prepare<[string, string], { seq: number }>('SELECT seq FROM member_cursors WHERE room_id = ? AND user_id = ?'),
@@ -106,6 +107,10 @@ export class SqliteStore implements Store {
   async findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null> {
     const row = guardSqlite(() => this.stmt.byClientMsgId.get(roomId, clientMsgId));
     return row ? toMessage(row) : null;
+  }
+
+  async lastSeq(roomId: string): Promise<number> {
+    return guardSqlite(() => this.stmt.lastSeq.get(roomId)) ?? 0;
   }
 
   async listMessages(roomId: string, q: HistoryQuery): Promise<HistoryPage> {

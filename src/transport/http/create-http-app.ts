@@ -3,8 +3,8 @@ import cors from 'cors';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../../config/app-config.js';
-import type { Metrics } from '../../infra/metrics.js';
 import type { DeadLetterQueue } from '../../ports/dead-letters.js';
+import type { ServerMetrics } from '../../ports/metrics.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RateLimiter } from '../../ports/realtime.js';
 import type { Schemas } from '../../protocol/schemas.js';
@@ -27,7 +27,7 @@ import { roomRoutes } from './routes/room-routes.js';
 export interface HttpDeps {
   config: AppConfig;
   logger: Logger;
-  metrics: Metrics;
+  metrics: ServerMetrics;
   schemas: Schemas;
   originPolicy: OriginPolicy;
   httpLimiter: RateLimiter;
@@ -95,7 +95,7 @@ function rateLimit(limiter: RateLimiter): RequestHandler {
 }
 
 /** Counts every response; in development also logs it (never bodies or headers). */
-function requestMetrics(metrics: Metrics, devLogger: Logger | null): RequestHandler {
+function requestMetrics(metrics: ServerMetrics, devLogger: Logger | null): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -103,7 +103,7 @@ function requestMetrics(metrics: Metrics, devLogger: Logger | null): RequestHand
       // Only route patterns and mount points become labels: a path the client chose would make
       // every random URL a new time series, kept forever (unbounded memory, a scrape DoS).
       const label = route ? `${req.baseUrl}${route}` : res.statusCode === 404 ? 'unmatched' : req.baseUrl || 'unmatched';
-      metrics.httpRequests.inc({ method: req.method, route: label, status: String(res.statusCode) });
+      metrics.httpRequest(req.method, label, res.statusCode);
       devLogger?.http('request', {
         method: req.method,
         path: req.originalUrl.split('?')[0],

@@ -6,20 +6,19 @@ import type { ChatService } from '../../services/chat-service.js';
 import type { Redelivery, RedeliveryTarget } from '../../services/redelivery.js';
 import type { Message } from '../../protocol/models.js';
 import type { RoomService } from '../../services/room-service.js';
-import type { Metrics } from '../../infra/metrics.js';
+import type { ServerMetrics } from '../../ports/metrics.js';
 import { EventRouter, route } from './event-router.js';
 import { withoutRoom, withRoom } from './room-list.js';
 import { chatRoomKey, type ChatNamespace, type ChatSocket } from './socket-types.js';
 
 export interface ChatNamespaceDeps {
   logger: Logger;
-  metrics: Metrics;
+  metrics: ServerMetrics;
   schemas: Schemas;
   rooms: RoomService;
   chat: ChatService;
   presence: Presence;
   eventLimiter: RateLimiter;
-  messageLimiter: RateLimiter;
   nodeId: string;
   recoveryWindowMs: number;
   redelivery: Redelivery;
@@ -58,23 +57,14 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
     { logger, metrics, limiter: deps.eventLimiter },
     {
       'room:join': route(deps.schemas.roomJoin, async (socket, { roomId, lastSeq }) => {
-        const user = socket.data.user;
-        const room = await rooms.withLiveSeq(await rooms.requireAccess(user, roomId));
-        // Join the broadcast room before reading history: a message stored meanwhile arrives
-        // live (maybe also in the page; clients dedupe by seq) and never falls in between.
-        await socket.join(chatRoomKey(roomId));
-        socket.data.chatRooms = withRoom(socket.data.chatRooms, roomId);
-        // While joined, the room's access is cached by being in chatRooms.
-        if (socket.data.allowedRooms?.includes(roomId)) socket.data.allowedRooms = withoutRoom(socket.data.allowedRooms, roomId);
-        await announceJoin(socket, roomId);
-        const { messages, complete } = await chat.catchUp(user, roomId, lastSeq);
-        const lastStored = messages.at(-1)?.seq ?? 0;
-        return {
-          room: { ...room, lastSeq: Math.max(room.lastSeq, lastStored) },
-          participants: await presence.list(roomId),
-          messages,
-          complete,
-        };
+        const joinedRoom = await chat.join(socket.data.user, roomId, lastSeq, async () => {
+          await socket.join(chatRoomKey(roomId));
+          socket.data.chatRooms = withRoom(socket.data.chatRooms, roomId);
+          // While joined, the room's access is cached by being in chatRooms.
+          if (socket.data.allowedRooms?.includes(roomId)) socket.data.allowedRooms = withoutRoom(socket.data.allowedRooms, roomId);
+          await announceJoin(socket, roomId);
+        });
+        return { ...joinedRoom, participants: await presence.list(roomId) };
       }),
 
       'room:leave': route(deps.schemas.roomLeave, async (socket, { roomId }) => {
@@ -89,14 +79,7 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
 
       'chat:send': route(deps.schemas.chatSend, async (socket, input) => {
         requireJoined(socket, input.roomId);
-        const user = socket.data.user;
-        const budget = await deps.messageLimiter.consume(user.id);
-        if (!budget.allowed) {
-          throw new AppError('RATE_LIMITED', 'too many messages; slow down', undefined, budget.retryAfterMs);
-        }
-        const started = performance.now();
-        const { message } = await chat.send(user, input, socket.id);
-        metrics.ackLatency.observe((performance.now() - started) / 1000);
+        const { message } = await chat.send(socket.data.user, input, socket.id);
         return { message };
       }),
 
@@ -121,7 +104,7 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
 
   /** One listener for every socket: Node calls it with `this` set to the socket that emits. */
   function onDisconnect(this: ChatSocket): void {
-    metrics.socketConnections.dec({ namespace: '/chat' });
+    metrics.socketClosed('/chat');
     redelivery.forget(this.id);
     for (const roomId of this.data.chatRooms ?? []) {
       void announceLeave(this, roomId).catch((err: unknown) => logger.warn('presence leave failed', { err, roomId }));
@@ -129,7 +112,7 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
   }
 
   const onConnection = async (socket: ChatSocket) => {
-    metrics.socketConnections.inc({ namespace: '/chat' });
+    metrics.socketOpened('/chat');
     router.attach(socket);
     socket.on('disconnect', onDisconnect);
     // A recovered session is back in its Socket.IO rooms; make presence match.

@@ -3,7 +3,7 @@ import { toErrorBody } from '../../domain/to-error-body.js';
 import type { Ack } from '../../protocol/events.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RateLimiter } from '../../ports/realtime.js';
-import type { Metrics } from '../../infra/metrics.js';
+import type { ServerMetrics } from '../../ports/metrics.js';
 import type { AnySocket } from './socket-types.js';
 
 type AckFn = (answer: Ack<object>) => void;
@@ -25,7 +25,7 @@ export function route<S extends AnySocket, Z extends z.ZodType>(
 
 export interface RouterContext {
   logger: Logger;
-  metrics: Metrics;
+  metrics: ServerMetrics;
   /** The per-connection event budget (keyed by socket id). */
   limiter: RateLimiter;
 }
@@ -95,7 +95,7 @@ export class EventRouter<S extends AnySocket> {
     } catch (err) {
       answer = { ok: false, error: toErrorBody(err, logger, { event, socketId: socket.id, userId: socket.data.user?.id }) };
     }
-    metrics.countSocketEvent(event, answer.ok ? 'OK' : answer.error.code);
+    metrics.socketEvent(event, answer.ok ? 'OK' : answer.error.code);
     try {
       ack?.(answer);
     } catch (err) {

@@ -1,20 +1,17 @@
 import { AppError } from '../../domain/app-error.js';
-import type { Metrics } from '../../infra/metrics.js';
+import type { ServerMetrics } from '../../ports/metrics.js';
 import type { Logger } from '../../ports/logger.js';
-import type { CallRegistry, RateLimiter } from '../../ports/realtime.js';
+import type { RateLimiter } from '../../ports/realtime.js';
 import type { Schemas } from '../../protocol/schemas.js';
-import type { IceService } from '../../services/ice-service.js';
-import type { RoomService } from '../../services/room-service.js';
+import type { CallService } from '../../services/call-service.js';
 import { EventRouter, route } from './event-router.js';
 import { callRoomKey, type RtcNamespace, type RtcSocket } from './socket-types.js';
 
 export interface RtcNamespaceDeps {
   logger: Logger;
-  metrics: Metrics;
+  metrics: ServerMetrics;
   schemas: Schemas;
-  rooms: RoomService;
-  calls: CallRegistry;
-  ice: IceService;
+  calls: CallService;
   eventLimiter: RateLimiter;
   nodeId: string;
   recoveryWindowMs: number;
@@ -28,7 +25,7 @@ const NO_MEDIA = { audio: false, video: false, screen: false };
  * As in `/chat`, the handlers exist once per namespace and keep a socket's state in `socket.data`.
  */
 export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps): void {
-  const { calls, rooms, logger, metrics } = deps;
+  const { calls, logger, metrics } = deps;
 
   const leaveCall = async (socket: RtcSocket) => {
     const roomId = socket.data.callRoomId;
@@ -45,16 +42,14 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
     {
       'call:join': route(deps.schemas.callJoin, async (socket, { roomId }) => {
         const user = socket.data.user;
-        const room = await rooms.requireAccess(user, roomId);
         if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall(socket);
         const peer = { peerId: socket.id, userId: user.id, name: user.name, media: (socket.data.media ??= { ...NO_MEDIA }) };
-        const outcome = await calls.join(roomId, peer, room.maxParticipants);
-        if (!outcome.joined) throw new AppError('ROOM_FULL', `the call is full (${room.maxParticipants} participants)`);
+        const { peers, iceServers } = await calls.join(user, roomId, peer);
         const rejoin = socket.data.callRoomId === roomId;
         socket.data.callRoomId = roomId;
         await socket.join(callRoomKey(roomId));
         if (!rejoin) socket.to(callRoomKey(roomId)).emit('call:peer-joined', { ...peer, roomId });
-        return { peerId: socket.id, peers: outcome.peers, iceServers: deps.ice.forUser(user.id).iceServers };
+        return { peerId: socket.id, peers, iceServers };
       }),
 
       'call:leave': route(deps.schemas.callLeave, async (socket, { roomId }) => {
@@ -63,15 +58,8 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
       }),
 
       'rtc:signal': route(deps.schemas.rtcSignal, async (socket, { to, kind, data }) => {
-        const roomId = socket.data.callRoomId;
-        if (!roomId) throw new AppError('NOT_IN_ROOM', 'join a call first (call:join)');
-        // A peer on this node is checked locally: signaling between a node's own clients then
-        // keeps working while Redis is unreachable.
         const local = socket.nsp.sockets.get(to);
-        const targetRoom = local ? local.data.callRoomId : await calls.roomOf(to);
-        if (to === socket.id || targetRoom !== roomId) {
-          throw new AppError('PEER_NOT_FOUND', 'no such peer in your call');
-        }
+        await calls.requireSignalTarget(socket.id, socket.data.callRoomId, to, local ? (local.data.callRoomId ?? null) : undefined);
         const signal = { from: socket.id, kind, data: data ?? null };
         // Local peers skip the adapter: no Redis round trip on the hottest signaling path.
         if (local) socket.nsp.local.to(to).emit('rtc:signal', signal);
@@ -90,12 +78,12 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
 
   /** One listener for every socket: Node calls it with `this` set to the socket that emits. */
   function onDisconnect(this: RtcSocket): void {
-    metrics.socketConnections.dec({ namespace: '/rtc' });
+    metrics.socketClosed('/rtc');
     void leaveCall(this).catch((err: unknown) => logger.warn('call leave on disconnect failed', { err }));
   }
 
   nsp.on('connection', (socket) => {
-    metrics.socketConnections.inc({ namespace: '/rtc' });
+    metrics.socketOpened('/rtc');
     // Call membership does not survive a disconnect (peers were told the peer left), so a
     // recovered session starts outside any call and joins again, with its media state reset.
     if (socket.recovered) {

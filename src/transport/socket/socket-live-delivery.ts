@@ -1,13 +1,13 @@
 import type { Message } from '../../protocol/models.js';
 import type { LiveDelivery } from '../../ports/realtime.js';
-import type { Metrics } from '../../infra/metrics.js';
+import type { ServerMetrics } from '../../ports/metrics.js';
 import { chatRoomKey, type ChatNamespace } from './socket-types.js';
 
 /** Fans a stored message out to the room's /chat sockets, on every node through the adapter. */
 export class SocketLiveDelivery implements LiveDelivery {
   private nsp: ChatNamespace | null = null;
 
-  constructor(private readonly metrics: Metrics) {}
+  constructor(private readonly metrics: ServerMetrics) {}
 
   /** Bound once the Socket.IO server exists (it is built after the services). */
   attach(nsp: ChatNamespace): void {
@@ -18,6 +18,6 @@ export class SocketLiveDelivery implements LiveDelivery {
     if (!this.nsp) return;
     const target = this.nsp.to(chatRoomKey(message.roomId));
     (exceptSocketId ? target.except(exceptSocketId) : target).emit('chat:message', message);
-    this.metrics.countDelivered();
+    this.metrics.messageDelivered();
   }
 }
