@@ -20,6 +20,11 @@ export class RedisRateLimiter implements RateLimiter {
     points: number,
     durationMs: number,
   ) {
+    // rate-limiter-flexible keeps Redis windows in whole seconds (EX) and reads 0 as "never
+    // expires": a 300 ms window would refuse the key for good, and 1500 ms would be 1 s.
+    if (!Number.isInteger(durationMs / 1000) || durationMs < 1000) {
+      throw new RangeError(`rate limit ${name}: a Redis window must be a whole number of seconds, not ${durationMs} ms`);
+    }
     this.limiter = new RateLimiterRedis({
       storeClient: redis,
       useRedisPackage: true,
