@@ -14,7 +14,6 @@ import { MemoryPresence } from './memory/memory-presence.js';
 import { MemoryRateLimiter } from './memory/memory-rate-limiter.js';
 import { Breaker, guardMethods, redisDriverOutage } from './breaker.js';
 import { CachedRoomStore } from './cached-room-store.js';
-import { InsuredRateLimiter } from './insured-rate-limiter.js';
 import { withPublishDeadline } from './redis/resilient-adapter.js';
 import { ClusterMessageStore } from './redis/cluster-message-store.js';
 import { NodeRegistry, type DeadNodeCleanup } from './redis/node-registry.js';
@@ -25,7 +24,7 @@ import { RedisConnectionCounter } from './redis/redis-connection-counter.js';
 import { RedisDeadLetters } from './redis/redis-dead-letters.js';
 import { RedisMessageLog } from './redis/redis-message-log.js';
 import { RedisPresence } from './redis/redis-presence.js';
-import { RedisRateLimiter } from './redis/redis-rate-limiter.js';
+import { insuredRedisBudget } from './redis/redis-rate-limiter.js';
 import { RedisRoomCache } from './redis/redis-room-cache.js';
 
 type AdapterFactory = ReturnType<typeof createStreamsAdapter>;
@@ -134,8 +133,7 @@ async function clusterInfra(
   // Rate limits fall back to per-node budgets quickly: they must never hold up a request.
   const limiterBreaker = new Breaker({ name: 'redis-rate-limits', timeoutMs: 250, isDriverOutage: redisDriverOutage }, logger);
   const redisGuarded = <T extends object>(target: T) => guardMethods(target, redisBreaker);
-  const clusterBudget = (name: string, points: number, durationMs: number) =>
-    new InsuredRateLimiter(guardMethods(new RedisRateLimiter(main, name, points, durationMs), limiterBreaker), new MemoryRateLimiter(points, durationMs));
+  const clusterBudget = (name: string, points: number, durationMs: number) => insuredRedisBudget(main, limiterBreaker, name, points, durationMs);
 
   const log = redisGuarded(new RedisMessageLog(main, ROOM_LOG_MAXLEN, config.queueHighWater, nodeId));
   const messages = new ClusterMessageStore(log, store, logger);

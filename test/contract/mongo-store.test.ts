@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { silentLogger } from '../helpers/silent-logger.js';
 import { registerStoreContract } from './store-contract.js';
 
 /**
@@ -13,11 +14,10 @@ if (!uri) {
   });
 } else {
   const { MongoStore } = await import('../../src/infra/mongo/mongo-store.js');
-  const silent = { error() {}, warn() {}, info() {}, http() {}, debug() {}, child: () => silent };
   registerStoreContract('MongoDB', async () => {
     const url = new URL(uri);
     url.pathname = `/vcs_test_${randomUUID().slice(0, 8)}`;
-    const store = new MongoStore({ uri: url.toString(), production: false, logger: silent });
+    const store = new MongoStore({ uri: url.toString(), production: false, logger: silentLogger });
     await store.connect();
     return store;
   });

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { connectRedis, type RedisClient } from '../../src/infra/redis/redis-client.js';
 import { freePort } from './ports.js';
+import { silentLogger } from './silent-logger.js';
 import { tempDir } from './test-server.js';
 
 /** True when `redis-server` is installed (Debian package `redis-server`). */
@@ -97,4 +99,46 @@ export function redisAnswersPing(port: number): Promise<boolean> {
       resolve(d.toString().startsWith('+PONG'));
     });
   });
+}
+
+export interface SuiteRedis {
+  readonly server: TestRedis;
+  /** A client with the server's own settings (`connectRedis`), ready before the first test. */
+  readonly client: RedisClient;
+  /** One more such client (a blocking reader needs its own), closed with the suite. */
+  connect(name: string): Promise<RedisClient>;
+}
+
+/**
+ * A redis-server for the calling suite: started before its first test, emptied (FLUSHALL)
+ * before each one, stopped after the last, with every client made here closed first.
+ */
+export function useRedis(options: { aof?: boolean } = {}): SuiteRedis {
+  const server = new TestRedis(options);
+  const clients: RedisClient[] = [];
+  let client: RedisClient | null = null;
+  const connect = async (name: string) => {
+    const c = await connectRedis(server.url, silentLogger, name);
+    clients.push(c);
+    return c;
+  };
+  before(async () => {
+    await server.start();
+    client = await connect('test');
+  });
+  // A test may have killed the server on purpose: then there is nothing left to empty.
+  beforeEach(async () => void (client?.isReady && (await client.flushAll())));
+  after(async () => {
+    // destroy, not close: a client of a killed server would wait for it to come back.
+    for (const c of clients) if (c.isOpen) c.destroy();
+    await server.stop();
+  });
+  return {
+    server,
+    get client() {
+      if (!client) throw new Error('useRedis: the client exists once the suite has started');
+      return client;
+    },
+    connect,
+  };
 }
