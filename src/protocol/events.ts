@@ -39,14 +39,38 @@ export type PresenceEvent =
   | { roomId: string; joined: Participant }
   | { roomId: string; left: Participant };
 
-export interface ChatClientToServerEvents {
-  'room:join': (payload: Payload<'roomJoin'>, ack?: AckCallback<RoomJoinResult>) => void;
-  'room:leave': (payload: Payload<'roomLeave'>, ack?: AckCallback) => void;
-  'chat:send': (payload: Payload<'chatSend'>, ack?: AckCallback<{ message: Message }>) => void;
-  'chat:history': (payload: Payload<'chatHistory'>, ack?: AckCallback<HistoryResult>) => void;
-  'chat:typing': (payload: Payload<'chatTyping'>, ack?: AckCallback) => void;
-  'chat:ack': (payload: Payload<'chatAck'>, ack?: AckCallback) => void;
+/**
+ * What a client may ask of the server: for each event, its payload and what a successful
+ * ack carries besides `ok: true`. The server's handlers are typed from these tables, so a
+ * route name or an ack shape that drifts from them does not compile.
+ */
+export interface ChatRequests {
+  'room:join': { payload: Payload<'roomJoin'>; result: RoomJoinResult };
+  'room:leave': { payload: Payload<'roomLeave'>; result: NoResult };
+  'chat:send': { payload: Payload<'chatSend'>; result: { message: Message } };
+  'chat:history': { payload: Payload<'chatHistory'>; result: HistoryResult };
+  'chat:typing': { payload: Payload<'chatTyping'>; result: NoResult };
+  'chat:ack': { payload: Payload<'chatAck'>; result: NoResult };
 }
+
+export interface RtcRequests {
+  'call:join': { payload: Payload<'callJoin'>; result: CallJoinResult };
+  'call:leave': { payload: Payload<'callLeave'>; result: NoResult };
+  'rtc:signal': { payload: Payload<'rtcSignal'>; result: NoResult };
+  'rtc:media': { payload: Payload<'rtcMedia'>; result: NoResult };
+}
+
+/** An ack with nothing but `ok: true`. */
+export type NoResult = Record<never, never>;
+
+/** A table of requests: event name → payload and ack result. */
+export type RequestMap<M> = { [E in keyof M]: { payload: unknown; result: object } };
+/** A table of requests in Socket.IO's event-map shape (payload, optional ack). */
+export type ClientToServerEvents<M extends RequestMap<M>> = {
+  [E in keyof M]: (payload: M[E]['payload'], ack?: AckCallback<M[E]['result']>) => void;
+};
+
+export type ChatClientToServerEvents = ClientToServerEvents<ChatRequests>;
 
 export interface ChatServerToClientEvents {
   hello: (event: HelloEvent) => void;
@@ -58,14 +82,10 @@ export interface ChatServerToClientEvents {
   'chat:resync': (event: { roomId: string; fromSeq: number }) => void;
 }
 
-export type SignalKind = 'offer' | 'answer' | 'ice-candidate' | 'ice-restart';
+/** The kinds of `rtc:signal`, as the schema accepts them. */
+export type SignalKind = Payload<'rtcSignal'>['kind'];
 
-export interface RtcClientToServerEvents {
-  'call:join': (payload: Payload<'callJoin'>, ack?: AckCallback<CallJoinResult>) => void;
-  'call:leave': (payload: Payload<'callLeave'>, ack?: AckCallback) => void;
-  'rtc:signal': (payload: Payload<'rtcSignal'>, ack?: AckCallback) => void;
-  'rtc:media': (payload: Payload<'rtcMedia'>, ack?: AckCallback) => void;
-}
+export type RtcClientToServerEvents = ClientToServerEvents<RtcRequests>;
 
 export interface RtcServerToClientEvents {
   hello: (event: HelloEvent) => void;
@@ -78,20 +98,3 @@ export interface RtcServerToClientEvents {
 
 /** Events nodes exchange through the adapter (cluster mode). */
 export type InterServerEvents = Record<string, never>;
-
-/** What the server keeps on each socket; restored with connection-state recovery. */
-export interface SocketData {
-  user: { id: string; name: string; guest: boolean };
-  tokenExpiresAt: number;
-  /** Rooms this /chat socket joined, restored with the session; absent until the first. */
-  chatRooms?: string[];
-  /**
-   * Rooms besides `chatRooms` whose access was checked on this socket, so hot events skip
-   * the store; absent until the first.
-   */
-  allowedRooms?: string[];
-  /** Call this /rtc socket is in, if any. */
-  callRoomId?: string | null;
-  /** What this /rtc socket sends; absent means nothing (audio, video and screen off). */
-  media?: MediaState;
-}

@@ -5,6 +5,7 @@
 export * from './error-codes.js';
 export * from './models.js';
 export * from './schemas.js';
+export * from './query-schemas.js';
 export * from './events.js';
 export * from './text-rules.js';
 

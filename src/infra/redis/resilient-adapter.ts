@@ -1,4 +1,5 @@
 import type { Namespace } from 'socket.io';
+import { requireInternal } from '../socketio-internals.js';
 
 type AdapterFactory = (nsp: Namespace) => unknown;
 
@@ -10,7 +11,11 @@ type AdapterFactory = (nsp: Namespace) => unknown;
  */
 export function withPublishDeadline<F extends AdapterFactory>(factory: F, deadlineMs: number): F {
   const wrapped = function (nsp: Namespace) {
-    const adapter = new (factory as unknown as new (n: Namespace) => { publishAndReturnOffset(m: unknown): Promise<unknown> })(nsp);
+    const adapter = requireInternal(
+      new (factory as unknown as new (n: Namespace) => { publishAndReturnOffset(m: unknown): Promise<unknown> })(nsp),
+      'publishAndReturnOffset',
+      'the cluster adapter',
+    );
     const publish = adapter.publishAndReturnOffset.bind(adapter);
     adapter.publishAndReturnOffset = (message: unknown) => {
       let timer: NodeJS.Timeout | undefined;

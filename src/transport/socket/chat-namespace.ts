@@ -7,7 +7,8 @@ import type { Redelivery, RedeliveryTarget } from '../../services/redelivery.js'
 import type { Message } from '../../protocol/models.js';
 import type { RoomService } from '../../services/room-service.js';
 import type { ServerMetrics } from '../../ports/metrics.js';
-import { EventRouter, route } from './event-router.js';
+import type { ChatRequests } from '../../protocol/events.js';
+import { EventRouter } from './event-router.js';
 import { withoutRoom, withRoom } from './room-list.js';
 import { chatRoomKey, type ChatNamespace, type ChatSocket } from './socket-types.js';
 
@@ -53,52 +54,70 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
     if (left) socket.to(chatRoomKey(roomId)).emit('room:presence', { roomId, left });
   };
 
-  const router = new EventRouter<ChatSocket>(
+  const router = new EventRouter<ChatSocket, ChatRequests>(
     { logger, metrics, limiter: deps.eventLimiter },
     {
-      'room:join': route(deps.schemas.roomJoin, async (socket, { roomId, lastSeq }) => {
-        const joinedRoom = await chat.join(socket.data.user, roomId, lastSeq, async () => {
-          await socket.join(chatRoomKey(roomId));
-          socket.data.chatRooms = withRoom(socket.data.chatRooms, roomId);
-          // While joined, the room's access is cached by being in chatRooms.
-          if (socket.data.allowedRooms?.includes(roomId)) socket.data.allowedRooms = withoutRoom(socket.data.allowedRooms, roomId);
-          await announceJoin(socket, roomId);
-        });
-        return { ...joinedRoom, participants: await presence.list(roomId) };
-      }),
+      'room:join': {
+        schema: deps.schemas.roomJoin,
+        handle: async (socket, { roomId, lastSeq }) => {
+          const joinedRoom = await chat.join(socket.data.user, roomId, lastSeq, async () => {
+            await socket.join(chatRoomKey(roomId));
+            socket.data.chatRooms = withRoom(socket.data.chatRooms, roomId);
+            // While joined, the room's access is cached by being in chatRooms.
+            if (socket.data.allowedRooms?.includes(roomId)) socket.data.allowedRooms = withoutRoom(socket.data.allowedRooms, roomId);
+            await announceJoin(socket, roomId);
+          });
+          return { ...joinedRoom, participants: await presence.list(roomId) };
+        },
+      },
 
-      'room:leave': route(deps.schemas.roomLeave, async (socket, { roomId }) => {
-        requireJoined(socket, roomId);
-        redelivery.forget(socket.id, roomId);
-        socket.data.chatRooms = withoutRoom(socket.data.chatRooms, roomId);
-        // Its access stays cached after the leave, as it was checked on the join.
-        socket.data.allowedRooms = withRoom(socket.data.allowedRooms, roomId);
-        await socket.leave(chatRoomKey(roomId));
-        await announceLeave(socket, roomId);
-      }),
+      'room:leave': {
+        schema: deps.schemas.roomLeave,
+        handle: async (socket, { roomId }) => {
+          requireJoined(socket, roomId);
+          redelivery.forget(socket.id, roomId);
+          socket.data.chatRooms = withoutRoom(socket.data.chatRooms, roomId);
+          // Its access stays cached after the leave, as it was checked on the join.
+          socket.data.allowedRooms = withRoom(socket.data.allowedRooms, roomId);
+          await socket.leave(chatRoomKey(roomId));
+          await announceLeave(socket, roomId);
+        },
+      },
 
-      'chat:send': route(deps.schemas.chatSend, async (socket, input) => {
-        requireJoined(socket, input.roomId);
-        const { message } = await chat.send(socket.data.user, input, socket.id);
-        return { message };
-      }),
+      'chat:send': {
+        schema: deps.schemas.chatSend,
+        handle: async (socket, input) => {
+          requireJoined(socket, input.roomId);
+          const { message } = await chat.send(socket.data.user, input, socket.id);
+          return { message };
+        },
+      },
 
-      'chat:history': route(deps.schemas.chatHistory, async (socket, { roomId, ...query }) => {
-        await requireAccess(socket, roomId);
-        return chat.history(roomId, query);
-      }),
+      'chat:history': {
+        schema: deps.schemas.chatHistory,
+        handle: async (socket, { roomId, ...query }) => {
+          await requireAccess(socket, roomId);
+          return chat.history(roomId, query);
+        },
+      },
 
-      'chat:typing': route(deps.schemas.chatTyping, async (socket, { roomId, typing }) => {
-        requireJoined(socket, roomId);
-        // Volatile: typing is not worth replaying after a reconnect.
-        socket.to(chatRoomKey(roomId)).volatile.emit('chat:typing', { roomId, userId: socket.data.user.id, typing });
-      }),
+      'chat:typing': {
+        schema: deps.schemas.chatTyping,
+        handle: async (socket, { roomId, typing }) => {
+          requireJoined(socket, roomId);
+          // Volatile: typing is not worth replaying after a reconnect.
+          socket.to(chatRoomKey(roomId)).volatile.emit('chat:typing', { roomId, userId: socket.data.user.id, typing });
+        },
+      },
 
-      'chat:ack': route(deps.schemas.chatAck, async (socket, { roomId, seq }) => {
-        await requireAccess(socket, roomId);
-        await chat.recordDelivered(socket.data.user, roomId, seq);
-        if (joined(socket, roomId)) redelivery.acked(new SocketRedeliveryTarget(socket), roomId, seq);
-      }),
+      'chat:ack': {
+        schema: deps.schemas.chatAck,
+        handle: async (socket, { roomId, seq }) => {
+          await requireAccess(socket, roomId);
+          await chat.recordDelivered(socket.data.user, roomId, seq);
+          if (joined(socket, roomId)) redelivery.acked(new SocketRedeliveryTarget(socket), roomId, seq);
+        },
+      },
     },
   );
 

@@ -1,9 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
 import type { AppConfig } from '../../config/app-config.js';
-import type { InterServerEvents, SocketData } from '../../protocol/events.js';
+import type { InterServerEvents } from '../../protocol/events.js';
 import { NAMESPACES } from '../../protocol/index.js';
 import type { OriginPolicy } from '../origin-policy.js';
+import type { SocketData } from './socket-types.js';
 
 export type IoServer = Server<Record<string, never>, Record<string, never>, InterServerEvents, SocketData>;
 

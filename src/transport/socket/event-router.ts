@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { toErrorBody } from '../../domain/to-error-body.js';
-import type { Ack } from '../../protocol/events.js';
+import type { Ack, RequestMap } from '../../protocol/events.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RateLimiter } from '../../ports/realtime.js';
 import type { ServerMetrics } from '../../ports/metrics.js';
@@ -10,18 +10,21 @@ type AckFn = (answer: Ack<object>) => void;
 type Packet = unknown[];
 
 /** One inbound event: its payload schema and what it does for a socket. */
-export interface Route<S extends AnySocket> {
-  schema: z.ZodType;
-  handle(socket: S, payload: unknown): Promise<object | void>;
+export interface Route<S extends AnySocket, P, R extends object> {
+  schema: z.ZodType<P>;
+  /** The ack's fields besides `ok: true` (nothing for an event whose result is NoResult). */
+  handle(socket: S, payload: P): Promise<R | void>;
 }
 
-/** A route whose handler gets the payload as its schema parses it. */
-export function route<S extends AnySocket, Z extends z.ZodType>(
-  schema: Z,
-  handle: (socket: S, payload: z.infer<Z>) => Promise<object | void>,
-): Route<S> {
-  return { schema, handle: handle as Route<S>['handle'] };
-}
+/**
+ * A namespace's routes, one per request of its table (ChatRequests, RtcRequests): a route
+ * missing, one too many, a payload schema or an ack that differs from the table does not compile.
+ */
+export type Routes<S extends AnySocket, M extends RequestMap<M>> = {
+  [E in keyof M]: Route<S, M[E]['payload'], M[E]['result']>;
+};
+
+type AnyRoute<S extends AnySocket> = Route<S, unknown, object>;
 
 export interface RouterContext {
   logger: Logger;
@@ -44,14 +47,14 @@ export interface RouterContext {
  * emits the event on the socket itself and no listener is needed, nor ever runs for an event
  * that is not in the routes (an event named `error` would otherwise throw out of the emitter).
  */
-export class EventRouter<S extends AnySocket> {
-  private readonly routes: Map<string, Route<S>>;
+export class EventRouter<S extends AnySocket, M extends RequestMap<M>> {
+  private readonly routes: Map<string, AnyRoute<S>>;
 
   constructor(
     private readonly ctx: RouterContext,
-    routes: Record<string, Route<S>>,
+    routes: Routes<S, M>,
   ) {
-    this.routes = new Map(Object.entries(routes));
+    this.routes = new Map(Object.entries(routes) as [string, AnyRoute<S>][]);
   }
 
   attach(socket: S): void {
@@ -87,7 +90,7 @@ export class EventRouter<S extends AnySocket> {
     );
   }
 
-  private async run(socket: S, event: string, found: Route<S>, payload: unknown, ack?: AckFn): Promise<void> {
+  private async run(socket: S, event: string, found: AnyRoute<S>, payload: unknown, ack?: AckFn): Promise<void> {
     const { logger, metrics } = this.ctx;
     let answer: Ack<object>;
     try {

@@ -3,7 +3,9 @@ import { AppError } from '../../domain/app-error.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ConnectionCounter, RateLimiter } from '../../ports/realtime.js';
 import type { TokenService } from '../../services/token-service.js';
+import { Socket } from 'socket.io';
 import { ExpiryIndex } from './expiry-index.js';
+import { requireInternal } from '../../infra/socketio-internals.js';
 import type { AnySocket, ChatSocket } from './socket-types.js';
 
 type Next = (err?: Error) => void;
@@ -30,7 +32,8 @@ interface SessionRestorer {
  * duplicate would take over the live socket's id and, when refused, remove its rooms.
  */
 export function holdMissedPacketsUntilAuthenticated(nsp: { adapter: SessionRestorer; sockets: ReadonlyMap<string, unknown> }): void {
-  const adapter = nsp.adapter;
+  const adapter = requireInternal(nsp.adapter, 'restoreSession', 'the namespace adapter');
+  requireInternal(Socket.prototype, 'packet', 'socket.io Socket');
   const restore = adapter.restoreSession.bind(adapter);
   adapter.restoreSession = async (pid, offset) => {
     const session = await restore(pid, offset);

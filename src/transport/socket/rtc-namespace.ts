@@ -4,7 +4,8 @@ import type { Logger } from '../../ports/logger.js';
 import type { RateLimiter } from '../../ports/realtime.js';
 import type { Schemas } from '../../protocol/schemas.js';
 import type { CallService } from '../../services/call-service.js';
-import { EventRouter, route } from './event-router.js';
+import type { RtcRequests } from '../../protocol/events.js';
+import { EventRouter } from './event-router.js';
 import { callRoomKey, type RtcNamespace, type RtcSocket } from './socket-types.js';
 
 export interface RtcNamespaceDeps {
@@ -37,42 +38,54 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
     }
   };
 
-  const router = new EventRouter<RtcSocket>(
+  const router = new EventRouter<RtcSocket, RtcRequests>(
     { logger, metrics, limiter: deps.eventLimiter },
     {
-      'call:join': route(deps.schemas.callJoin, async (socket, { roomId }) => {
-        const user = socket.data.user;
-        if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall(socket);
-        const peer = { peerId: socket.id, userId: user.id, name: user.name, media: (socket.data.media ??= { ...NO_MEDIA }) };
-        const { peers, iceServers } = await calls.join(user, roomId, peer);
-        const rejoin = socket.data.callRoomId === roomId;
-        socket.data.callRoomId = roomId;
-        await socket.join(callRoomKey(roomId));
-        if (!rejoin) socket.to(callRoomKey(roomId)).emit('call:peer-joined', { ...peer, roomId });
-        return { peerId: socket.id, peers, iceServers };
-      }),
+      'call:join': {
+        schema: deps.schemas.callJoin,
+        handle: async (socket, { roomId }) => {
+          const user = socket.data.user;
+          if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall(socket);
+          const peer = { peerId: socket.id, userId: user.id, name: user.name, media: (socket.data.media ??= { ...NO_MEDIA }) };
+          const { peers, iceServers } = await calls.join(user, roomId, peer);
+          const rejoin = socket.data.callRoomId === roomId;
+          socket.data.callRoomId = roomId;
+          await socket.join(callRoomKey(roomId));
+          if (!rejoin) socket.to(callRoomKey(roomId)).emit('call:peer-joined', { ...peer, roomId });
+          return { peerId: socket.id, peers, iceServers };
+        },
+      },
 
-      'call:leave': route(deps.schemas.callLeave, async (socket, { roomId }) => {
-        if (socket.data.callRoomId !== roomId) throw new AppError('NOT_IN_ROOM', 'you are not in this call');
-        await leaveCall(socket);
-      }),
+      'call:leave': {
+        schema: deps.schemas.callLeave,
+        handle: async (socket, { roomId }) => {
+          if (socket.data.callRoomId !== roomId) throw new AppError('NOT_IN_ROOM', 'you are not in this call');
+          await leaveCall(socket);
+        },
+      },
 
-      'rtc:signal': route(deps.schemas.rtcSignal, async (socket, { to, kind, data }) => {
-        const local = socket.nsp.sockets.get(to);
-        await calls.requireSignalTarget(socket.id, socket.data.callRoomId, to, local ? (local.data.callRoomId ?? null) : undefined);
-        const signal = { from: socket.id, kind, data: data ?? null };
-        // Local peers skip the adapter: no Redis round trip on the hottest signaling path.
-        if (local) socket.nsp.local.to(to).emit('rtc:signal', signal);
-        else socket.nsp.to(to).emit('rtc:signal', signal);
-      }),
+      'rtc:signal': {
+        schema: deps.schemas.rtcSignal,
+        handle: async (socket, { to, kind, data }) => {
+          const local = socket.nsp.sockets.get(to);
+          await calls.requireSignalTarget(socket.id, socket.data.callRoomId, to, local ? (local.data.callRoomId ?? null) : undefined);
+          const signal = { from: socket.id, kind, data: data ?? null };
+          // Local peers skip the adapter: no Redis round trip on the hottest signaling path.
+          if (local) socket.nsp.local.to(to).emit('rtc:signal', signal);
+          else socket.nsp.to(to).emit('rtc:signal', signal);
+        },
+      },
 
-      'rtc:media': route(deps.schemas.rtcMedia, async (socket, media) => {
-        socket.data.media = media;
-        const roomId = socket.data.callRoomId;
-        if (!roomId) return;
-        await calls.setMedia(roomId, socket.id, media);
-        socket.to(callRoomKey(roomId)).emit('rtc:media', { peerId: socket.id, ...media });
-      }),
+      'rtc:media': {
+        schema: deps.schemas.rtcMedia,
+        handle: async (socket, media) => {
+          socket.data.media = media;
+          const roomId = socket.data.callRoomId;
+          if (!roomId) return;
+          await calls.setMedia(roomId, socket.id, media);
+          socket.to(callRoomKey(roomId)).emit('rtc:media', { peerId: socket.id, ...media });
+        },
+      },
     },
   );
 

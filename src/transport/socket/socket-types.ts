@@ -5,8 +5,28 @@ import type {
   InterServerEvents,
   RtcClientToServerEvents,
   RtcServerToClientEvents,
-  SocketData,
 } from '../../protocol/events.js';
+import type { MediaState } from '../../protocol/models.js';
+
+/**
+ * What the server keeps on each socket; restored with connection-state recovery. Server
+ * only: clients never see it, so it is not part of the published protocol.
+ */
+export interface SocketData {
+  user: { id: string; name: string; guest: boolean };
+  tokenExpiresAt: number;
+  /** Rooms this /chat socket joined, restored with the session; absent until the first. */
+  chatRooms?: string[];
+  /**
+   * Rooms besides `chatRooms` whose access was checked on this socket, so hot events skip
+   * the store; absent until the first.
+   */
+  allowedRooms?: string[];
+  /** Call this /rtc socket is in, if any. */
+  callRoomId?: string | null;
+  /** What this /rtc socket sends; absent means nothing (audio, video and screen off). */
+  media?: MediaState;
+}
 
 export type ChatNamespace = Namespace<ChatClientToServerEvents, ChatServerToClientEvents, InterServerEvents, SocketData>;
 export type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEvents, InterServerEvents, SocketData>;

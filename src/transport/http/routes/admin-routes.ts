@@ -1,18 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
-import { z } from 'zod';
 import { AppError } from '../../../domain/app-error.js';
 import type { DeadLetterQueue } from '../../../ports/dead-letters.js';
+import { DeadLetterListQuerySchema } from '../../../protocol/query-schemas.js';
 import { parse } from '../validate.js';
-
-const ListQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(1000))
-    .optional(),
-});
 
 /** `Authorization: Bearer <ADMIN_TOKEN>`: 401 without a token, 403 with another one. */
 function requireAdmin(adminToken: string | null): RequestHandler {
@@ -36,7 +27,7 @@ export function adminRoutes(deps: { deadLetters: DeadLetterQueue; adminToken: st
   const router = Router();
   router.use(requireAdmin(deps.adminToken));
   router.get('/dead-letters', async (req, res) => {
-    const { limit } = parse(ListQuery, req.query);
+    const { limit } = parse(DeadLetterListQuerySchema, req.query);
     res.json({ deadLetters: await deps.deadLetters.list(limit ?? 100) });
   });
   router.post('/dead-letters/:id/retry', async (req, res) => {

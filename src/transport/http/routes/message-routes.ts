@@ -1,24 +1,9 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { IdSchema, type Schemas } from '../../../protocol/schemas.js';
+import { HistoryQuerySchema } from '../../../protocol/query-schemas.js';
+import type { Schemas } from '../../../protocol/schemas.js';
 import type { ChatService } from '../../../services/chat-service.js';
 import type { RoomService } from '../../../services/room-service.js';
 import { parse, userOf } from '../validate.js';
-
-/** Query numbers are digits only: "1e9", "-1", "0x10" or "" are refused, not coerced. */
-const queryInt = (max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,16}$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(max));
-
-const HistoryQuerySchema = z.strictObject({
-  roomId: IdSchema,
-  after: queryInt(Number.MAX_SAFE_INTEGER).optional(),
-  before: queryInt(Number.MAX_SAFE_INTEGER).optional(),
-  limit: queryInt(100).pipe(z.number().min(1, 'expected at least 1')).optional(),
-});
 
 /** `POST /api/messages` (201, or 200 for a repeated clientMsgId) and seq-cursor history. */
 export function messageRoutes(deps: { chat: ChatService; rooms: RoomService; schemas: Schemas }): Router {

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { IdSchema } from './schemas.js';
+
+/**
+ * Schemas of REST query strings. A query value is a string, so numbers are digits only:
+ * "1e9", "-1", "0x10" or "" are refused, not coerced.
+ */
+export const queryInt = (max: number, digits: RegExp = /^\d{1,16}$/) =>
+  z
+    .string()
+    .regex(digits, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(max));
+
+/** `GET /api/messages`: seq cursors and a page size of at most 100. */
+export const HistoryQuerySchema = z.strictObject({
+  roomId: IdSchema,
+  after: queryInt(Number.MAX_SAFE_INTEGER).optional(),
+  before: queryInt(Number.MAX_SAFE_INTEGER).optional(),
+  limit: queryInt(100).pipe(z.number().min(1, 'expected at least 1')).optional(),
+});
+
+/** `GET /api/admin/dead-letters`: how many to list, 1–1000. */
+export const DeadLetterListQuerySchema = z.strictObject({
+  limit: queryInt(1000, /^\d{1,4}$/).pipe(z.number().min(1, 'expected at least 1')).optional(),
+});
