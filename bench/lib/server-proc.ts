@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../test/helpers/ports.js';
+import { freePort } from '../../support/loopback.js';
 import { BUILD_DIR } from './build.js';
 import { ROOT } from './paths.js';
 
