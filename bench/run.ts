@@ -19,20 +19,20 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSummary, mainProfile, summarize as summarizeProfile, type ProfileSummary } from './cpuprofile-summary.js';
-import type { RunResult } from './lib/load.js';
+import type { RunResult } from './rigs/load-window.js';
 import { BenchRedis } from './lib/redis.js';
 import { buildServers } from './lib/build.js';
 import { currentRuntime, hasTaskset, killAllServers, ROOT, ServerProc, useRuntime, type ServerKind } from './lib/server-proc.js';
 import { guests, rooms } from './lib/setup.js';
 import { median, ratio, round, summarize } from './lib/stats.js';
 import { absoluteTable, ratioTable } from './lib/report.js';
-import { connectStorm, type ConnectResult } from './scenarios/connect.js';
-import { CrossNodeRigs } from './scenarios/crossnode.js';
-import { drainRun, type DrainResult } from './scenarios/drain.js';
-import { FanoutRig } from './scenarios/fanout.js';
-import { idleMemory, type IdleResult } from './scenarios/idle.js';
-import { RelayRig } from './scenarios/relay.js';
-import { reconnectStorm, type StormResult } from './scenarios/storm.js';
+import { connectStorm, type ConnectResult } from './rigs/connect-storm.js';
+import { CrossNodeRigs } from './rigs/cross-node-rigs.js';
+import { drainRun, type DrainResult } from './rigs/drain-run.js';
+import { FanoutRig } from './rigs/fanout-rig.js';
+import { idleMemory, type IdleResult } from './rigs/idle-memory.js';
+import { RelayRig } from './rigs/relay-rig.js';
+import { reconnectStorm, type StormResult } from './rigs/reconnect-storm.js';
 
 const ALL = ['relay', 'chat', 'idle', 'connect', 'cross', 'drain', 'storm'] as const;
 type Scenario = (typeof ALL)[number];

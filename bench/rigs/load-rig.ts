@@ -1,6 +1,6 @@
-import { LoadWindow, openLoop, type RunResult } from './load.js';
-import type { ServerProc } from './server-proc.js';
-import { nowUs } from './sio-client.js';
+import { LoadWindow, openLoop, type RunResult } from './load-window.js';
+import type { ServerProc } from '../lib/server-proc.js';
+import { nowUs } from '../lib/sio-client.js';
 
 /**
  * The two load shapes, once for every scenario rig: a rig says who sends (`sources`), how
