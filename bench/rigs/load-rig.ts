@@ -19,6 +19,8 @@ export abstract class LoadRig<S> {
   protected abstract send(source: S, stampUs: number): void;
   protected abstract reset(): void;
   protected abstract inFlight(): number;
+  /** Drops every client of the rig. */
+  abstract close(): void;
 
   /** Closed loop: each source keeps `window` messages in flight (saturation). */
   saturation(opts: { warmupMs: number; measureMs: number; window: number }): Promise<RunResult> {
