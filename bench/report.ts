@@ -4,14 +4,14 @@
  *   node --import tsx bench/report.ts bench/results/<date>.json
  */
 import { readFileSync } from 'node:fs';
-import { absoluteTable, ratioTable } from './lib/report.js';
+import { absoluteTable, ratioTable, type Ratios } from './lib/report.js';
 
 const file = process.argv[2];
 if (!file) {
   console.error('usage: report.ts <results.json>');
   process.exit(2);
 }
-const doc = JSON.parse(readFileSync(file, 'utf8')) as { ratios: Record<string, number | null>; absolute: Record<string, unknown>; mode: string; date: string; elapsedSec: number };
+const doc = JSON.parse(readFileSync(file, 'utf8')) as { ratios: Ratios; absolute: Record<string, unknown>; mode: string; date: string; elapsedSec: number };
 console.log(`Run: ${doc.date} (${doc.mode}, ${Math.round(doc.elapsedSec / 60)} min)\n`);
 console.log(ratioTable(doc.ratios));
 console.log('');

@@ -2,8 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redisAnswersPing } from '../../test/helpers/redis-server.js';
-import { freePort } from './server-proc.js';
+import { freePort, waitForRedisPing } from '../../support/loopback.js';
 
 /** A throwaway redis-server on loopback: no persistence (see docs/benchmarks.md). */
 export class BenchRedis {
@@ -23,13 +22,9 @@ export class BenchRedis {
     this.port = await freePort();
     const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     this.proc = proc;
+    // A failed or interrupted run must not leave a redis-server behind.
     process.once('exit', () => proc.kill('SIGKILL'));
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      if (await redisAnswersPing(this.port)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('redis-server did not answer PING');
+    await waitForRedisPing(this.port);
   }
 
   /** The Redis floor of this session (perf-anchors §7.7): XADD and PUBLISH via redis-benchmark. */

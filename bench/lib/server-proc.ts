@@ -1,25 +1,19 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../test/helpers/ports.js';
+import { freePort } from '../../support/loopback.js';
 import { BUILD_DIR } from './build.js';
+import { pinnedCommand } from './cpu-pinning.js';
 import { ROOT } from './paths.js';
 
-export { ROOT };
 const PROBE = new URL('./probe.mjs', import.meta.url).href;
 
 /**
- * How the servers run: 'build' (default) from bench/.build, compiled by buildServers();
- * 'tsx' from the TypeScript sources through tsx (the development loader), for comparison.
+ * How the servers run: 'build' from bench/.build, compiled by buildServers(); 'tsx' from the
+ * TypeScript sources through tsx (the development loader), for comparison.
  */
-let runtime: 'build' | 'tsx' = 'build';
-export function useRuntime(r: 'build' | 'tsx'): void {
-  runtime = r;
-}
-export function currentRuntime(): 'build' | 'tsx' {
-  return runtime;
-}
+export type Runtime = 'build' | 'tsx';
 
 export type ServerKind = 'bare' | 'ours';
 
@@ -47,6 +41,7 @@ export const OURS_ENV: Record<string, string> = {
 
 export interface ServerOptions {
   kind: ServerKind;
+  runtime: Runtime;
   /** Pin to this CPU with taskset; null = let the scheduler place it. */
   cpu: number | null;
   port?: number;
@@ -57,22 +52,6 @@ export interface ServerOptions {
   /** Write a V8 CPU profile (node --cpu-prof) into this directory when the server exits. */
   cpuProfDir?: string;
   env?: Record<string, string>;
-}
-
-export { freePort };
-
-export const hasTaskset = (() => {
-  try {
-    return spawnSync('taskset', ['-V']).status === 0;
-  } catch {
-    return false;
-  }
-})();
-
-/** Runs `argv` pinned to `cpu` when taskset exists. */
-export function pinned(cpu: number | null, argv: string[]): [string, string[]] {
-  if (cpu === null || !hasTaskset) return [argv[0]!, argv.slice(1)];
-  return ['taskset', ['-c', String(cpu), ...argv]];
 }
 
 interface ProbeReply {
@@ -95,7 +74,8 @@ export class ServerProc {
   private nextProbe = 1;
   private readonly waiting = new Map<number, (r: ProbeReply) => void>();
   private stderrTail = '';
-  private exited: Promise<number | null>;
+  /** Resolves with the exit code once the process has exited, however it ended. */
+  readonly exited: Promise<number | null>;
   readonly ownsDataDir: boolean;
 
   private constructor(
@@ -130,19 +110,20 @@ export class ServerProc {
     return `${this.options.kind}${this.options.nodeId ? `:${this.options.nodeId}` : ''}`;
   }
 
-  static async start(options: ServerOptions): Promise<ServerProc> {
+  /** Spawns the server; it serves once waitForHealth() resolves. Start servers through a ServerFleet. */
+  static async spawn(options: ServerOptions): Promise<ServerProc> {
     const port = options.port ?? (await freePort());
     const ownsDataDir = !options.dataDir;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'vcs-bench-'));
     const script =
-      runtime === 'tsx'
+      options.runtime === 'tsx'
         ? options.kind === 'ours'
           ? 'src/main.ts'
           : 'bench/bare-server.ts'
         : join(BUILD_DIR, options.kind === 'ours' ? 'src/main.js' : 'bare-server.js');
-    const nodeArgs = ['--expose-gc', ...(runtime === 'tsx' ? ['--import', 'tsx'] : []), '--import', PROBE];
+    const nodeArgs = ['--expose-gc', ...(options.runtime === 'tsx' ? ['--import', 'tsx'] : []), '--import', PROBE];
     if (options.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
-    const [cmd, args] = pinned(options.cpu, [process.execPath, ...nodeArgs, script]);
+    const [cmd, args] = pinnedCommand(options.cpu, [process.execPath, ...nodeArgs, script]);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       ...(options.kind === 'ours' ? OURS_ENV : {}),
@@ -154,10 +135,7 @@ export class ServerProc {
       ...options.env,
     };
     const proc = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    const server = new ServerProc(options, proc, port, dataDir, ownsDataDir);
-    live.add(server);
-    await server.waitForHealth();
-    return server;
+    return new ServerProc(options, proc, port, dataDir, ownsDataDir);
   }
 
   get url(): string {
@@ -168,7 +146,7 @@ export class ServerProc {
     return this.stderrTail;
   }
 
-  private async waitForHealth(timeoutMs = 30_000): Promise<void> {
+  async waitForHealth(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.proc.exitCode !== null) throw new Error(`${this.label} exited during start-up:\n${this.stderrTail}`);
@@ -221,7 +199,6 @@ export class ServerProc {
   async kill(): Promise<void> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
     await this.exited;
-    live.delete(this);
   }
 
   /** Graceful stop (SIGTERM, so a --cpu-prof profile is written), then SIGKILL after a deadline. */
@@ -232,20 +209,6 @@ export class ServerProc {
       await this.exited;
       clearTimeout(timer);
     }
-    live.delete(this);
     if (removeData && this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
-
-const live = new Set<ServerProc>();
-/** Nothing outlives the benchmark, even when it fails. */
-export function killAllServers(): void {
-  for (const s of live) {
-    try {
-      s.proc.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-}
-process.once('exit', killAllServers);

@@ -1,5 +1,9 @@
+/**
+ * The set-up every rig does against a server under test: guest tokens and rooms over its HTTP
+ * API, then sockets connected, authenticated and joined.
+ */
 import type { ServerProc } from './server-proc.js';
-import { connectMany, nextLocalAddress, SioClient } from './sio-client.js';
+import { connectMany, randomLocalAddress, SioClient } from './sio-client.js';
 
 export interface Guest {
   token: string;
@@ -45,7 +49,7 @@ export function connect(
     port: server.port,
     nsp,
     auth: { token, ...extra.auth },
-    ...(process.env.NO_LOCAL_ADDR ? {} : { localAddress: nextLocalAddress() }),
+    ...(process.env.NO_LOCAL_ADDR ? {} : { localAddress: randomLocalAddress() }),
     trackOffset: extra.trackOffset ?? false,
     ...(extra.onEvent ? { onEvent: extra.onEvent } : {}),
   });

@@ -40,11 +40,13 @@ export interface ConnectOptions {
 
 export class ConnectError extends Error {}
 
-let addressCounter = 0;
-/** Round-robins 127.0.0.2 … 127.0.0.201 so repeated runs do not run out of ephemeral ports. */
-export function nextLocalAddress(): string {
-  addressCounter = (addressCounter + 1) % 200;
-  return `127.0.0.${addressCounter + 2}`;
+/**
+ * One of 127.0.0.2 … 127.0.0.201, so that repeated runs do not run out of ephemeral ports.
+ * Picked at random rather than in turn: as even a spread over thousands of connections, and
+ * no counter shared by every rig of the process.
+ */
+export function randomLocalAddress(): string {
+  return `127.0.0.${2 + Math.floor(Math.random() * 200)}`;
 }
 
 export class SioClient {
@@ -57,8 +59,6 @@ export class SioClient {
   lastOffset: string | null = null;
   connected = false;
   closed = false;
-  /** Free slot for the scenario's own state. */
-  tag: any = null;
 
   readonly prefixLength: number;
   private readonly eventPrefix: string;

@@ -62,3 +62,13 @@ export function cpuMeter(): () => { cpuUs: number; share: number } {
 export function poissonGapUs(ratePerSec: number): number {
   return (-Math.log(1 - Math.random()) / ratePerSec) * 1e6;
 }
+
+/** The median of one figure over the repetitions, rounded. */
+export function medianOf<T>(xs: T[], pick: (x: T) => number, digits = 3): number {
+  return round(median(xs.map(pick)), digits);
+}
+
+/** The total of one count over the repetitions. */
+export function sumOf<T>(xs: T[], pick: (x: T) => number): number {
+  return xs.reduce((sum, x) => sum + pick(x), 0);
+}

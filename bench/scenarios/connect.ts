@@ -1,53 +1,54 @@
-import { Histogram } from '../lib/histogram.js';
-import type { ServerProc } from '../lib/server-proc.js';
-import { closeAll, connect, joinCall, sleep, type Guest } from '../lib/setup.js';
-import { connectMany, nowUs, type SioClient } from '../lib/sio-client.js';
-import { cpuMeter, round } from '../lib/stats.js';
+import { alternate, withBothServers } from '../lib/alternation.js';
+import type { Scenario } from '../lib/scenario.js';
+import { guests, rooms } from '../lib/setup.js';
+import { medianOf, ratio, summarize, sumOf } from '../lib/stats.js';
+import { connectStorm, type ConnectResult } from '../rigs/connect-storm.js';
 
-/**
- * S5 connect + auth rate: `count` handshakes with `concurrency` in flight, each a WebSocket
- * open, a /rtc CONNECT carrying the token (ours verifies the JWT and takes connection
- * slots), and `call:join` into a call of four. Rate = completed / elapsed.
- */
-export interface ConnectResult {
-  rate: number;
-  connectMs: ReturnType<Histogram['summaryMs']>;
-  errors: number;
-  serverCpuUsPerConn: number;
-  generatorCpu: number;
-  /** The window on the server's monotonic clock (to cut a CPU profile to it). */
-  windowUs: [number, number];
-}
-
-export async function connectStorm(server: ServerProc, users: Guest[], roomIds: string[], count: number, concurrency: number): Promise<ConnectResult> {
-  const hist = new Histogram();
-  const fromUs = await server.resetWindow();
-  const gen = cpuMeter();
-  const t0 = performance.now();
-  const { ok, errors } = await connectMany(count, concurrency, async (i) => {
-    const start = nowUs();
-    const client: SioClient = await connect(server, '/rtc', users[i % users.length]!.token);
-    try {
-      await joinCall(client, roomIds[Math.floor(i / 4) % roomIds.length]!);
-    } catch (err) {
-      client.terminate();
-      throw err;
-    }
-    hist.record(nowUs() - start);
-    return client;
-  });
-  const elapsedMs = performance.now() - t0;
-  const stats = await server.windowStats();
-  const generator = gen();
-  closeAll(ok);
-  if (errors.length) console.error(`  ${server.label}: ${errors.length} handshakes failed (${errors[0]})`);
-  await sleep(1500); // let the server finish the disconnects before the next run
+function connectFigures(xs: ConnectResult[]) {
   return {
-    rate: Math.round((ok.length / elapsedMs) * 1000),
-    connectMs: hist.summaryMs(),
-    errors: errors.length,
-    serverCpuUsPerConn: round(stats.cpuUs / Math.max(1, ok.length), 1),
-    generatorCpu: generator.share,
-    windowUs: [fromUs, stats.hrtimeUs],
+    rate: summarize(xs.map((r) => r.rate), 0),
+    p99Ms: medianOf(xs, (r) => r.connectMs.p99, 1),
+    cpuUsPerConn: medianOf(xs, (r) => r.serverCpuUsPerConn, 1),
+    generatorCpu: medianOf(xs, (r) => r.generatorCpu, 2),
+    errors: sumOf(xs, (r) => r.errors),
   };
 }
+
+/** S5: handshakes per second, each a WebSocket, a /rtc CONNECT with the token and a call:join. */
+export const connectScenario: Scenario = {
+  name: 'connect',
+  async run(ctx) {
+    const { reps } = ctx.knobs;
+    const { count, concurrency } = ctx.knobs.connect;
+    const runs = await withBothServers(
+      ctx,
+      async (servers) => {
+        const callRooms = Math.ceil(count / 4);
+        const bareUsers = await guests(servers.bare, 100);
+        // Bare checks no token: any owner will do.
+        const bareRooms = await rooms(servers.bare, { token: 'x', id: 'x', name: 'x' }, callRooms);
+        const oursUsers = await guests(servers.ours, 100);
+        const setup = {
+          bare: { users: bareUsers, rooms: bareRooms },
+          ours: { users: oursUsers, rooms: await rooms(servers.ours, oursUsers[0]!, callRooms) },
+        };
+        // Unrecorded warm-up storms: handshake rates here keep rising for the first ~8,000
+        // connections (JIT), on both servers.
+        for (let i = 0; i < 4; i++) for (const kind of ['bare', 'ours'] as const) await connectStorm(servers[kind], setup[kind].users, setup[kind].rooms, 2000, concurrency);
+        return alternate(reps, async (kind, rep) => {
+          const r = await connectStorm(servers[kind], setup[kind].users, setup[kind].rooms, count, concurrency);
+          ctx.log(`connect ${kind} rep ${rep + 1}/${reps}: ${r.rate} conn/s, p99 ${r.connectMs.p99} ms, ${r.serverCpuUsPerConn} µs CPU/conn, generator ${r.generatorCpu}, errors ${r.errors}`);
+          if (rep === reps - 1) ctx.profiler?.capture('connect', servers[kind], r.windowUs);
+          return r;
+        });
+      },
+      'connect',
+    );
+    const bare = connectFigures(runs.bare);
+    const ours = connectFigures(runs.ours);
+    return {
+      absolute: { connect: { count, concurrency, bare, ours } },
+      ratios: { connectRate: ratio(ours.rate.median, bare.rate.median) },
+    };
+  },
+};

@@ -7,7 +7,7 @@ import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { ask, connect, eventually, next } from '../helpers/socket-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../support/loopback.js';
 import { startServer } from '../helpers/test-server.js';
 import { ChatSender, checkHistory } from '../helpers/traffic.js';
 

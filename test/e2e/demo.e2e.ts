@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../support/loopback.js';
 import { tempDir } from '../helpers/test-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

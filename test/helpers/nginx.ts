@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './ports.js';
+import { freePort } from '../../support/loopback.js';
 import { tempDir } from './test-server.js';
 
 /** The shipped proxy configuration that the tests run (not a copy of it). */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './ports.js';
+import { freePort } from '../../support/loopback.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Output kept per stream: the tail is what explains a failure. */

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { connectRedis, type RedisClient } from '../../src/infra/redis/redis-client.js';
-import { freePort } from './ports.js';
+import { freePort, waitForRedisPing } from '../../support/loopback.js';
 import { silentLogger } from './silent-logger.js';
 import { tempDir } from './test-server.js';
 
@@ -45,7 +44,7 @@ export class TestRedis {
     running.add(proc);
     proc.once('exit', () => running.delete(proc));
     this.proc = proc;
-    await this.waitForPing();
+    await waitForRedisPing(this.port);
   }
 
   /** SIGKILL: a crash. Data survives only through AOF. */
@@ -76,29 +75,6 @@ export class TestRedis {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
-
-  private async waitForPing(deadlineMs = 5000): Promise<void> {
-    const deadline = Date.now() + deadlineMs;
-    while (Date.now() < deadline) {
-      if (await redisAnswersPing(this.port)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`redis-server did not answer PING on port ${this.port}`);
-  }
-
-}
-
-/** True when a Redis on this loopback port answers PING (a raw RESP probe, no client). */
-export function redisAnswersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
-    sock.once('error', () => resolve(false));
-    sock.once('connect', () => sock.write('PING\r\n'));
-    sock.once('data', (d) => {
-      sock.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
 }
 
 export interface SuiteRedis {

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRoom, guest, request } from '../helpers/http-client.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../support/loopback.js';
 import { eventually } from '../helpers/socket-client.js';
 import { tempDir } from '../helpers/test-server.js';
 

@@ -1,4 +1,4 @@
-import { LoadRig } from '../lib/load-rig.js';
+import { LoadRig } from './load-rig.js';
 import type { ServerProc } from '../lib/server-proc.js';
 import { closeAll, connect, guests, joinRoom, rooms } from '../lib/setup.js';
 import { connectMany, nowUs, readStamp, type SioClient } from '../lib/sio-client.js';

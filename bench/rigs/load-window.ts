@@ -1,8 +1,8 @@
-import { Histogram } from './histogram.js';
-import type { ServerProc, WindowStats } from './server-proc.js';
-import { sleep } from './setup.js';
-import { nowUs } from './sio-client.js';
-import { cpuMeter, poissonGapUs, round } from './stats.js';
+import { Histogram } from '../lib/histogram.js';
+import type { ServerProc, WindowStats } from '../lib/server-proc.js';
+import { sleep } from '../lib/setup.js';
+import { nowUs } from '../lib/sio-client.js';
+import { cpuMeter, poissonGapUs, round } from '../lib/stats.js';
 
 /** What one measured window produced. */
 export interface RunResult {

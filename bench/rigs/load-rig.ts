@@ -1,6 +1,6 @@
-import { LoadWindow, openLoop, type RunResult } from './load.js';
-import type { ServerProc } from './server-proc.js';
-import { nowUs } from './sio-client.js';
+import { LoadWindow, openLoop, type RunResult } from './load-window.js';
+import type { ServerProc } from '../lib/server-proc.js';
+import { nowUs } from '../lib/sio-client.js';
 
 /**
  * The two load shapes, once for every scenario rig: a rig says who sends (`sources`), how
@@ -19,6 +19,8 @@ export abstract class LoadRig<S> {
   protected abstract send(source: S, stampUs: number): void;
   protected abstract reset(): void;
   protected abstract inFlight(): number;
+  /** Drops every client of the rig. */
+  abstract close(): void;
 
   /** Closed loop: each source keeps `window` messages in flight (saturation). */
   saturation(opts: { warmupMs: number; measureMs: number; window: number }): Promise<RunResult> {

@@ -1,7 +1,7 @@
-import type { RunResult } from '../lib/load.js';
+import type { RunResult } from './load-window.js';
 import type { ServerProc } from '../lib/server-proc.js';
-import { FanoutRig } from './fanout.js';
-import { RelayRig } from './relay.js';
+import { FanoutRig } from './fanout-rig.js';
+import { RelayRig } from './relay-rig.js';
 
 /**
  * S3 cross-node latency: two nodes on one Redis (ours: cluster mode, the Redis streams

@@ -1,0 +1,76 @@
+import { serverOrder, withBothServers, type PerKind } from '../lib/alternation.js';
+import type { BenchContext } from '../lib/scenario.js';
+import type { ServerKind, ServerProc } from '../lib/server-proc.js';
+import { medianOf, summarize, sumOf } from '../lib/stats.js';
+import type { LoadRig } from '../rigs/load-rig.js';
+import type { RunResult } from '../rigs/load-window.js';
+
+/** The figures of one load, per server: medians over the repetitions. */
+function loadFigures(sat: RunResult[], fixed: RunResult[]) {
+  return {
+    saturation: summarize(sat.map((r) => r.rate), 0),
+    cpuUsPerMsg: medianOf(sat, (r) => r.serverCpuUsPerMsg, 2),
+    serverCpuAtSaturation: medianOf(sat, (r) => r.serverCpu, 2),
+    generatorCpuAtSaturation: medianOf(sat, (r) => r.generatorCpu, 2),
+    at50pct: {
+      rate: medianOf(fixed, (r) => r.rate, 0),
+      p50Ms: medianOf(fixed, (r) => r.latencyMs.p50),
+      p99Ms: medianOf(fixed, (r) => r.latencyMs.p99),
+      p999Ms: medianOf(fixed, (r) => r.latencyMs.p999),
+      eventLoopDelayP99Ms: medianOf(fixed, (r) => r.eventLoopDelayMs.p99),
+      serverCpu: medianOf(fixed, (r) => r.serverCpu),
+    },
+    lost: sumOf([...sat, ...fixed], (r) => r.lost),
+    errors: sumOf([...sat, ...fixed], (r) => r.errors),
+  };
+}
+
+export type LoadFigures = ReturnType<typeof loadFigures>;
+
+/**
+ * S1 and S2 in every repetition, on fresh servers: saturation (closed loop, `windowSize`
+ * in flight per source) for both, then latency (open loop) for both at 50 % of the rate
+ * bare saturated at in that repetition. With --profile, the last repetition is profiled.
+ */
+export async function measureLoad(
+  ctx: BenchContext,
+  name: string,
+  makeRig: (server: ServerProc) => Promise<LoadRig<unknown>>,
+  windowSize: number,
+): Promise<Record<ServerKind, LoadFigures>> {
+  const { reps, window } = ctx.knobs;
+  const sat: PerKind<RunResult> = { bare: [], ours: [] };
+  const fixed: PerKind<RunResult> = { bare: [], ours: [] };
+  for (let rep = 0; rep < reps; rep++) {
+    const profiled = ctx.profiler !== null && rep === reps - 1;
+    await withBothServers(
+      ctx,
+      async (servers) => {
+        const rigs = { bare: await makeRig(servers.bare), ours: await makeRig(servers.ours) };
+        try {
+          let bareSentRate = 0;
+          for (const kind of serverOrder(rep)) {
+            const r = await rigs[kind].saturation({ ...window, window: windowSize });
+            if (kind === 'bare') bareSentRate = r.sentRate;
+            sat[kind].push(r);
+            ctx.log(`${name} ${kind} rep ${rep + 1}/${reps}: saturation ${r.rate}/s, ${r.serverCpuUsPerMsg} µs CPU/msg, server ${r.serverCpu}, generator ${r.generatorCpu}`);
+            if (profiled) ctx.profiler?.capture(name, servers[kind], r.windowUs);
+          }
+          const rate = Math.max(100, Math.round((bareSentRate * 0.5) / 10) * 10);
+          for (const kind of serverOrder(rep)) {
+            const r = await rigs[kind].fixedRate({ ...window, rate });
+            fixed[kind].push(r);
+            ctx.log(
+              `${name} ${kind} rep ${rep + 1}/${reps}: ${rate} sends/s: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, loop delay p99 ${r.eventLoopDelayMs.p99} ms, CPU ${r.serverCpu}, heap ${r.heapMB} MB, GC ${r.gc.major} major ${r.gc.majorMs} ms / ${r.gc.minor} minor ${r.gc.minorMs} ms (max ${r.gc.maxMs} ms)`,
+            );
+          }
+        } finally {
+          rigs.bare.close();
+          rigs.ours.close();
+        }
+      },
+      profiled ? name : undefined,
+    );
+  }
+  return { bare: loadFigures(sat.bare, fixed.bare), ours: loadFigures(sat.ours, fixed.ours) };
+}
