@@ -1,7 +1,13 @@
 /**
  * Every Redis key in one place. Keys that belong to a room carry the room as a hash tag
- * (`{roomId}`), so the atomic multi-key steps of one room stay in one slot. Node-wide keys
- * are few and named by node id.
+ * (`{roomId}`); node-wide keys are few and named by node id.
+ *
+ * Not yet one slot per step (this is what Redis Cluster support has to change): the append
+ * script writes the room's keys and the global `chat:queue`; the presence, call-registry
+ * and connection-counter scripts mix a room's or a user's keys with node-wide ones
+ * (`node:<id>:…`, `nodes:heartbeat`); the consumer's ack and dead-letter transactions mix
+ * the queue with `chat:queue:attempts` and `chat:dead-letters`. On one Redis, or on
+ * Sentinel, every script is atomic as written.
  */
 export const keys = {
   roomSeq: (roomId: string) => `chat:{${roomId}}:seq`,
