@@ -16,6 +16,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** True when something accepts TCP connections on this loopback port. */
+export function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    sock.once('error', () => resolve(false));
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+  });
+}
+
 /** True when a Redis on this loopback port answers PING (a raw RESP probe, no client). */
 export function redisAnswersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {

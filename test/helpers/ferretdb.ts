@@ -1,0 +1,173 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, portAccepts } from '../../support/loopback.js';
+import { tempDir } from './test-server.js';
+
+/** How to get the server the MongoDB suites start (see .ci/install-ferretdb). */
+export const FERRETDB_HOWTO =
+  'go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2 (a plain go install of v1.24.2 panics at start for want of its ' +
+  'version file: .ci/install-ferretdb builds that same package with it into $(go env GOPATH)/bin, where the tests look)';
+
+/** `ferretdb` on PATH or in Go's bin directory, if it runs; null otherwise. */
+export function findFerretDb(): string | null {
+  const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
+  for (const go of ['go', '/usr/local/go/bin/go']) {
+    const gopath = spawnSync(go, ['env', 'GOPATH'], { encoding: 'utf8', timeout: 5000 });
+    if (gopath.status === 0 && gopath.stdout.trim()) dirs.push(join(gopath.stdout.trim().split(':')[0]!, 'bin'));
+  }
+  dirs.push(join(homedir(), 'go', 'bin'));
+  for (const dir of dirs) {
+    const bin = join(dir, 'ferretdb');
+    if (existsSync(bin) && spawnSync(bin, ['--version'], { timeout: 5000 }).status === 0) return bin;
+  }
+  return null;
+}
+
+/** Every FerretDB this process started: killed on exit, so none outlives a test run. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((p) => p.kill('SIGKILL')));
+
+export interface FerretDbOptions {
+  /** Turn on authentication with one user (FerretDB's new auth, which its SQLite backend has). */
+  auth?: { user: string; password: string; database: string };
+}
+
+/**
+ * A real FerretDB (a MongoDB-wire server; SQLite backend) for tests: its own port and
+ * temporary directory, and process control to inject faults (kill -9, restart on the same
+ * data, SIGSTOP/SIGCONT), as TestRedis does for Redis.
+ */
+export class TestFerretDb {
+  readonly dir = tempDir('vcs-ferretdb-');
+  private proc: ChildProcess | null = null;
+  private output = '';
+  port = 0;
+
+  constructor(
+    readonly bin: string,
+    private readonly options: FerretDbOptions = {},
+  ) {}
+
+  /** The URI of database `db` (a fresh, unique one by default) on this server. */
+  uri(db = uniqueDbName()): string {
+    return `mongodb://127.0.0.1:${this.port}/${db}`;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  async start(): Promise<void> {
+    if (!this.port) this.port = await freePort();
+    const args = [
+      '--handler=sqlite',
+      `--sqlite-url=file:${this.dir}/`,
+      `--state-dir=${this.dir}`,
+      `--listen-addr=127.0.0.1:${this.port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=error',
+    ];
+    const auth = this.options.auth;
+    if (auth) args.push('--test-enable-new-auth', `--setup-database=${auth.database}`, `--setup-username=${auth.user}`, `--setup-password=${auth.password}`);
+    const proc = spawn(this.bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-8000)));
+    running.add(proc);
+    proc.once('exit', () => running.delete(proc));
+    this.proc = proc;
+    const deadline = Date.now() + 10_000;
+    while (!(await portAccepts(this.port))) {
+      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`ferretdb did not listen on port ${this.port}:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGKILL: a crash. FerretDB's SQLite files keep what it committed. */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGCONT');
+    proc.kill('SIGKILL');
+    await exited;
+    this.proc = null;
+  }
+
+  /** SIGSTOP: a hung server; connections stay open and nothing answers. */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function uniqueDbName(): string {
+  return `vcs_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+}
+
+/** Where a suite's MongoDB is: a URI per database, and the FerretDB process when we started one. */
+export interface MongoTarget {
+  /** A fresh database's URI on the suite's server. */
+  uri(): string;
+  /** The FerretDB this suite started (null when MONGODB_URI points at a server of yours). */
+  ferret: TestFerretDb | null;
+}
+
+/**
+ * Declares a suite that needs a MongoDB-wire server. `MONGODB_URI`, when set, points it at
+ * a real MongoDB (each test gets a database of its own there); otherwise the suite starts
+ * one FerretDB for all its tests. Without ferretdb the suite prints why it is skipped and
+ * how to get it; under CI (CI=true), where .ci/run builds it, it fails instead.
+ */
+export function describeWithMongo(title: string, body: (target: MongoTarget) => void): void {
+  const external = process.env.MONGODB_URI;
+  if (external) {
+    describe(`${title} (MONGODB_URI)`, () =>
+      body({
+        uri: () => {
+          const url = new URL(external);
+          url.pathname = `/${uniqueDbName()}`;
+          return url.toString();
+        },
+        ferret: null,
+      }),
+    );
+    return;
+  }
+  const bin = findFerretDb();
+  if (!bin) {
+    describe(title, () => {
+      if (process.env.CI) it('needs a MongoDB-wire server', () => Promise.reject(new Error(`ferretdb not found under CI: ${FERRETDB_HOWTO}`)));
+      else it(`is skipped: ferretdb is not installed; ${FERRETDB_HOWTO}; or set MONGODB_URI`);
+    });
+    return;
+  }
+  describe(`${title} (FerretDB)`, () => {
+    const ferret = new TestFerretDb(bin);
+    before(() => ferret.start());
+    after(() => ferret.stop());
+    body({ uri: () => ferret.uri(), ferret });
+  });
+}
+
+/** For a test that kills or pauses the server: skipped (saying why) against a MongoDB of yours. */
+export function needsFerret(target: MongoTarget, ctx: Mocha.Context): TestFerretDb {
+  if (target.ferret) return target.ferret;
+  console.log('      (skipped: this test kills or pauses the server; it runs against the FerretDB the tests start, not MONGODB_URI)');
+  ctx.skip();
+}
