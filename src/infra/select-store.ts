@@ -7,7 +7,7 @@ import { SqliteStore } from './sqlite/sqlite-store.js';
 export async function selectStore(config: AppConfig, logger: Logger): Promise<Store> {
   if (config.mongodbUri) {
     const { MongoStore } = await import('./mongo/mongo-store.js');
-    const store = new MongoStore({ uri: config.mongodbUri, production: config.production, logger });
+    const store = new MongoStore({ uri: config.mongodbUri, production: config.production, logger, nodeId: config.nodeId });
     await store.connect();
     return store;
   }

@@ -19,6 +19,16 @@ export interface MessageDoc {
   senderName: string;
   text: string;
   clientMsgId: string | null;
+  /**
+   * The deduplication key, never null: `c:<clientMsgId>`, or `m:<id>` for a message sent
+   * without one. A unique index on a nullable field would need a partial or sparse index,
+   * which FerretDB 1.x does not have (FerretDB#2448: partialFilterExpression is refused,
+   * `sparse` is accepted and ignored, so two nulls collide); a plain unique index on a key
+   * that is never null works on both servers.
+   */
+  clientKey: string;
+  /** The node that stored it (MongoDB assigns seq): a retry elsewhere delivers it again. */
+  node?: string;
   createdAt: string;
 }
 
@@ -34,9 +44,16 @@ export interface MongoModels {
   Cursor: Model<CursorDoc>;
 }
 
+/** The dedup key of a message (see MessageDoc.clientKey). */
+export const clientKeyOf = (m: { id: string; clientMsgId: string | null }): string => (m.clientMsgId === null ? `m:${m.id}` : `c:${m.clientMsgId}`);
+
 const strict = { strict: 'throw' as const, strictQuery: 'throw' as const, versionKey: false as const };
 
-/** Models bound to one connection (never to the mongoose default singleton). */
+/**
+ * Models bound to one connection (never to the mongoose default singleton). The schemas
+ * declare the indexes; they are built by MongoConnection before the store reports ready
+ * (never by mongoose's autoIndex, which runs once at bind time and caches its failure).
+ */
 export function bindModels(conn: Connection): MongoModels {
   const room = new Schema<RoomDoc>(
     {
@@ -60,15 +77,16 @@ export function bindModels(conn: Connection): MongoModels {
       senderName: { type: String, required: true },
       text: { type: String, required: true },
       clientMsgId: { type: String, default: null },
+      clientKey: { type: String, required: true },
+      node: { type: String },
       createdAt: { type: String, required: true },
     },
     strict,
   );
+  // The two unique indexes are what makes a seq and a clientMsgId impossible to store twice,
+  // across every node, without a transaction.
   message.index({ roomId: 1, seq: 1 }, { unique: true });
-  message.index(
-    { roomId: 1, clientMsgId: 1 },
-    { unique: true, partialFilterExpression: { clientMsgId: { $type: 'string' } } },
-  );
+  message.index({ roomId: 1, clientKey: 1 }, { unique: true });
   const cursor = new Schema<CursorDoc>(
     { roomId: { type: String, required: true }, userId: { type: String, required: true }, seq: { type: Number, required: true } },
     strict,

@@ -1,19 +1,19 @@
-import mongoose, { type Connection } from 'mongoose';
-import { AppError, roomNotFound, seqConflict } from '../../domain/app-error.js';
+import mongoose from 'mongoose';
+import { AppError, seqConflict, unavailable } from '../../domain/app-error.js';
 import type { Message, Room } from '../../protocol/models.js';
-import type { Logger } from '../../ports/logger.js';
 import type { AppendResult, HistoryPage, HistoryQuery, NewMessage, NewRoom, Store } from '../../ports/store.js';
-import { bindModels, type MessageDoc, type MongoModels, type RoomDoc } from './mongo-models.js';
+import { MongoAppender, toDoc, toMessage } from './mongo-append.js';
+import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
+import { isDuplicateKey, isMongoOutage } from './mongo-errors.js';
+import type { MessageDoc, MongoModels, RoomDoc } from './mongo-models.js';
 
-export interface MongoStoreOptions {
-  uri: string;
-  production: boolean;
-  logger: Logger;
-  serverSelectionTimeoutMs?: number;
+export interface MongoStoreOptions extends MongoConnectionOptions {
+  /** This node's id, stamped on the messages it sequences (see AppendResult.deliverAgain). */
+  nodeId?: string;
 }
 
+/** Filters built from request values: an object where a string belongs is compared, never run. */
 const SAFE = { sanitizeFilter: true } as const;
-const DUPLICATE_KEY = 11000;
 
 const toRoom = (d: RoomDoc): Room => ({
   id: d._id,
@@ -25,77 +25,38 @@ const toRoom = (d: RoomDoc): Room => ({
   lastSeq: d.lastSeq,
 });
 
-const toMessage = (d: MessageDoc): Message => ({
-  id: d._id,
-  roomId: d.roomId,
-  seq: d.seq,
-  senderId: d.senderId,
-  senderName: d.senderName,
-  text: d.text,
-  clientMsgId: d.clientMsgId ?? null,
-  createdAt: d.createdAt,
-});
-
 /**
- * The MongoDB store through mongoose: its own connection, no command buffering (an outage
- * fails fast instead of hanging), sanitized filters, and a transaction where a write spans
- * documents (the room's seq counter and the message). Transactions need a replica set.
+ * The MongoDB store through mongoose. It needs no transaction anywhere, so a standalone
+ * server (the seed's `mongodb://localhost:27017/chat-app`, and FerretDB, which the tests
+ * run) keeps every promise, and a replica set runs the very same code: unique indexes make
+ * each seq and each clientMsgId storable once (see MongoAppender), and every multi-document
+ * write is ordered so that a retry completes it. It answers UNAVAILABLE until it is
+ * connected with its indexes built, and whenever MongoDB cannot be reached.
  */
 export class MongoStore implements Store {
   readonly kind = 'mongo' as const;
-  private readonly conn: Connection;
+  private readonly connection: MongoConnection;
   private readonly m: MongoModels;
+  private readonly appender: MongoAppender;
 
-  constructor(private readonly options: MongoStoreOptions) {
-    this.conn = mongoose.createConnection(options.uri, {
-      bufferCommands: false,
-      autoIndex: true,
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 3000,
-      socketTimeoutMS: 10_000,
-      ...(options.production ? { writeConcern: { w: 'majority', j: true, wtimeoutMS: 5000 } } : {}),
-    });
-    this.conn.on('error', (err: unknown) => options.logger.warn('mongodb connection error', { err }));
-    this.conn.on('disconnected', () => options.logger.warn('mongodb disconnected'));
-    this.conn.on('reconnected', () => options.logger.info('mongodb reconnected'));
-    this.m = bindModels(this.conn);
+  constructor(options: MongoStoreOptions) {
+    this.connection = new MongoConnection(options);
+    this.m = this.connection.models;
+    this.appender = new MongoAppender(this.m, options.nodeId);
+  }
+
+  /** The mongoose connection (tests read its options). */
+  get conn(): mongoose.Connection {
+    return this.connection.conn;
   }
 
   /**
    * Connects and builds the indexes. When MongoDB is unreachable the server still starts
-   * (chat is queued in cluster mode, readiness says "degraded") and this keeps retrying in
-   * the background, so an outage at start-up heals by itself.
+   * (UNAVAILABLE for writes; in cluster mode chat is queued) and the connection keeps
+   * trying in the background, so an outage at start-up heals by itself.
    */
-  async connect(): Promise<void> {
-    try {
-      await this.conn.asPromise();
-      await this.initIndexes();
-    } catch (err) {
-      this.options.logger.error(
-        `MongoDB refused or unreachable at ${new URL(this.options.uri).host} — is mongod running (as a replica set), and is MONGODB_URI right? Retrying in the background.`,
-        { err: (err as Error).message },
-      );
-      this.scheduleReconnect();
-    }
-  }
-
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  private closed = false;
-
-  private scheduleReconnect(): void {
-    if (this.closed || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      this.conn
-        .openUri(this.options.uri)
-        .then(() => this.initIndexes())
-        .then(() => this.options.logger.info('mongodb connected'))
-        .catch(() => this.scheduleReconnect());
-    }, 3000);
-    this.reconnectTimer.unref();
-  }
-
-  private async initIndexes(): Promise<void> {
-    await Promise.all([this.m.Room.init(), this.m.Message.init(), this.m.Cursor.init()]);
+  connect(): Promise<void> {
+    return this.connection.open();
   }
 
   async createRoom(room: NewRoom): Promise<Room> {
@@ -116,66 +77,71 @@ export class MongoStore implements Store {
     return (await this.guard(() => this.m.Room.exists({ _id: roomId, members: userId }).setOptions(SAFE))) !== null;
   }
 
-  async append(message: NewMessage): Promise<AppendResult> {
-    if (message.clientMsgId !== null) {
-      const existing = await this.findByClientMsgId(message.roomId, message.clientMsgId);
-      if (existing) return { message: existing, created: false };
-    }
-    try {
-      return await this.guard(() =>
-        this.conn.transaction(async (session) => {
-          const room = await this.m.Room.findOneAndUpdate({ _id: message.roomId }, { $inc: { lastSeq: 1 } }, { ...SAFE, session, new: true }).lean<RoomDoc>();
-          if (!room) throw roomNotFound(message.roomId);
-          const stored: Message = { id: message.id, roomId: message.roomId, seq: room.lastSeq, senderId: message.senderId, senderName: message.senderName, text: message.text, clientMsgId: message.clientMsgId, createdAt: message.createdAt };
-          await this.m.Message.create([{ _id: stored.id, ...stored }], { session });
-          return { message: stored, created: true };
-        }),
-      );
-    } catch (err) {
-      // A concurrent retry with the same clientMsgId won the race: return its message.
-      if ((err as { code?: number }).code === DUPLICATE_KEY && message.clientMsgId !== null) {
-        const existing = await this.findByClientMsgId(message.roomId, message.clientMsgId);
-        if (existing) return { message: existing, created: false };
-      }
-      throw err;
-    }
+  append(message: NewMessage): Promise<AppendResult> {
+    return this.guard(() => this.appender.append(message));
   }
 
+  /**
+   * Pre-sequenced messages (cluster mode: Redis assigned seq). Inserted unordered, so one
+   * refused message does not hold back the rest; then each room's counter is raised to what
+   * is stored, also when part of the batch was refused, so the counter never lags behind
+   * stored messages. A refusal that is this very message (a redelivery) counts as done.
+   * An outage midway leaves the entries in the queue, whose redelivery finishes the job.
+   */
   async insertAssigned(messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
+    let failure: unknown = null;
     try {
-      await this.guard(() => this.m.Message.insertMany(messages.map((m) => ({ _id: m.id, ...m })), { ordered: false }));
+      await this.guard(() => this.m.Message.insertMany(messages.map((m) => toDoc(m)), { ordered: false, throwOnValidationError: true }));
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
-      const onlyDuplicates = writeErrors?.every((e) => (e.code ?? e.err?.code) === DUPLICATE_KEY) ?? (err as { code?: number }).code === DUPLICATE_KEY;
-      if (!onlyDuplicates) throw err;
-      // A duplicate is fine when it is this very message (redelivery); another message in
-      // its slot means the sequence was reused.
-      const ids = messages.map((m) => m.id);
-      const present = new Set((await this.m.Message.find({ _id: { $in: ids } }, { _id: 1 }).setOptions(SAFE).lean<{ _id: string }[]>()).map((d) => d._id));
-      const missing = messages.find((m) => !present.has(m.id));
-      if (missing) throw seqConflict(missing);
+      if (err instanceof AppError) throw err;
+      failure = err;
+    }
+    let stored = messages;
+    if (failure) {
+      // Our own ids (not request values): trusted, so sanitizeFilter leaves the $in alone.
+      const ids = mongoose.trusted({ $in: messages.map((m) => m.id) });
+      const present = await this.guard(() => this.m.Message.find({ _id: ids }, { _id: 1, roomId: 1, seq: 1 }, SAFE).lean<Pick<MessageDoc, '_id' | 'roomId' | 'seq'>[]>());
+      const same = new Set(present.map((d) => `${d._id}\n${d.roomId}\n${d.seq}`));
+      stored = messages.filter((m) => same.has(`${m.id}\n${m.roomId}\n${m.seq}`));
     }
     const top = new Map<string, number>();
-    for (const m of messages) top.set(m.roomId, Math.max(top.get(m.roomId) ?? 0, m.seq));
-    await this.guard(() =>
-      this.m.Room.bulkWrite([...top].map(([roomId, seq]) => ({ updateOne: { filter: { _id: roomId }, update: { $max: { lastSeq: seq } } } }))),
-    );
+    for (const m of stored) top.set(m.roomId, Math.max(top.get(m.roomId) ?? 0, m.seq));
+    if (top.size > 0) {
+      const raise = [...top].map(([roomId, seq]) => ({ updateOne: { filter: { _id: roomId }, update: { $max: { lastSeq: seq } } } }));
+      await this.guard(() => this.m.Room.bulkWrite(raise));
+    }
+    const missing = messages.find((m) => !stored.includes(m));
+    // Its (room, seq) or (room, clientMsgId) is held by another message: the seq was reused.
+    if (missing) throw isDuplicateKey(failure) ? seqConflict(missing) : failure;
   }
 
   async findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null> {
-    const doc = await this.guard(() => this.m.Message.findOne({ roomId, clientMsgId }, null, SAFE).lean<MessageDoc>());
+    const doc = await this.guard(() => this.appender.byClientKey(roomId, `c:${clientMsgId}`));
     return doc ? toMessage(doc) : null;
+  }
+
+  /**
+   * The newest seq stored in the room: the room's counter, or the newest message if that is
+   * higher (the counter step of an append whose node died right after the insert runs only
+   * at the room's next append).
+   */
+  async lastSeq(roomId: string): Promise<number> {
+    const [room, newest] = await this.guard(() =>
+      Promise.all([this.m.Room.findOne({ _id: roomId }, { lastSeq: 1 }, SAFE).lean<{ lastSeq: number }>(), this.appender.newestSeq(roomId)]),
+    );
+    return Math.max(room?.lastSeq ?? 0, newest);
   }
 
   async listMessages(roomId: string, q: HistoryQuery): Promise<HistoryPage> {
     const ascending = q.after !== undefined;
-    const seq: Record<string, number> = {};
-    if (q.after !== undefined) seq.$gt = q.after;
-    if (q.before !== undefined) seq.$lt = q.before;
-    const filter = Object.keys(seq).length ? { roomId, seq } : { roomId };
+    const range: Record<string, number> = {};
+    if (q.after !== undefined) range.$gt = q.after;
+    if (q.before !== undefined) range.$lt = q.before;
+    // The bounds are numbers the protocol schema validated; the range operators are ours.
+    const filter = Object.keys(range).length ? { roomId, seq: mongoose.trusted(range) } : { roomId };
     const docs = await this.guard(() =>
-      this.m.Message.find(filter)
+      this.m.Message.find(filter, null, SAFE)
         .sort({ seq: ascending ? 1 : -1 })
         .limit(q.limit + 1)
         .lean<MessageDoc[]>(),
@@ -188,37 +154,31 @@ export class MongoStore implements Store {
     await this.guard(() => this.m.Cursor.updateOne({ roomId, userId }, { $max: { seq } }, { ...SAFE, upsert: true }));
   }
 
-  async lastSeq(roomId: string): Promise<number> {
-    return (await this.getRoom(roomId))?.lastSeq ?? 0;
-  }
-
   async getCursor(roomId: string, userId: string): Promise<number> {
     const doc = await this.guard(() => this.m.Cursor.findOne({ roomId, userId }, null, SAFE).lean<{ seq: number }>());
     return doc?.seq ?? 0;
   }
 
   async ping(): Promise<void> {
-    const db = this.conn.db;
-    if (!db) throw new AppError('UNAVAILABLE', 'mongodb is not connected');
-    await db.admin().ping();
+    await this.guard(() => this.connection.ping());
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    await this.conn.close();
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
-  /** Connection-level failures become UNAVAILABLE (retryable); logic errors pass through. */
+  /**
+   * The one place a driver error is judged: an outage (or a store not yet connected and
+   * indexed) becomes UNAVAILABLE with the driver's error as its cause; logic errors pass.
+   */
   private async guard<R>(fn: () => Promise<R>): Promise<R> {
+    this.connection.assertServing();
     try {
       return await fn();
     } catch (err) {
       if (err instanceof AppError) throw err;
-      const name = (err as Error).name ?? '';
-      // Not connected (yet), or the connection failed mid-call: an outage, not a bug.
-      if (this.conn.readyState !== 1 || /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTimeout|PoolCleared/.test(name)) {
-        throw new AppError('UNAVAILABLE', 'the message store is unreachable; try again');
+      if (isMongoOutage(err) || this.conn.readyState !== mongoose.ConnectionStates.connected) {
+        throw unavailable('the message store is unreachable; try again', err);
       }
       throw err;
     }
