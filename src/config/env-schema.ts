@@ -32,6 +32,24 @@ const url = (protocols: string[]) =>
     }
   }, `expected a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
 
+/**
+ * A MongoDB connection string: `mongodb://[user:pass@]host[:port][,host[:port]…][/db][?options]`
+ * or `mongodb+srv://…`. A replica set's list of hosts is not a URL host, so each host is
+ * checked on its own and the rest as a URL with the first host.
+ */
+function isMongoUri(v: string): boolean {
+  const parts = /^(mongodb(?:\+srv)?:\/\/)([^/?#]*)(.*)$/.exec(v);
+  if (!parts) return false;
+  const [, scheme = '', authority = '', tail = ''] = parts;
+  const at = authority.lastIndexOf('@');
+  const hosts = authority.slice(at + 1).split(',');
+  try {
+    return hosts.every((h) => new URL(scheme + h).host !== '') && new URL(scheme + authority.slice(0, at + 1) + hosts[0] + tail).host !== '';
+  } catch {
+    return false;
+  }
+}
+
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1–64 letters, digits, _ . -').optional(),
@@ -41,7 +59,7 @@ export const EnvSchema = z.object({
   CORS_ORIGINS: list.optional(),
   TRUST_PROXY: z.string().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
-  MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).optional(),
+  MONGODB_URI: z.string().refine(isMongoUri, 'expected a MongoDB connection string starting with mongodb:// or mongodb+srv://').optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_HOST: z.string().min(1).optional(),
   REDIS_PORT: int(1, 65535).default(6379),

@@ -54,6 +54,20 @@ describe('loadConfig', () => {
     expect(config.redisUrl).to.equal('redis://127.0.0.1:6379');
   });
 
+  it('accepts MongoDB connection strings for a standalone server, a replica set and SRV', () => {
+    for (const uri of [
+      'mongodb://localhost:27017/chat-app',
+      'mongodb://chat:p%40ss@db1.internal:27017,db2.internal:27018,db3.internal/chat?replicaSet=rs0&authSource=admin',
+      'mongodb+srv://chat:pw@cluster0.example.net/chat?retryWrites=true&w=majority',
+      'mongodb://[::1]:27017/chat',
+    ]) {
+      expect(loadConfig({ MONGODB_URI: uri }).mongodbUri).to.equal(uri);
+    }
+    for (const bad of ['mongodb://', 'mongodb:///chat', 'mongodb://host:port/chat', 'redis://localhost:6379']) {
+      expect(configError({ MONGODB_URI: bad }).message, bad).to.contain('MONGODB_URI');
+    }
+  });
+
   it('builds the Redis URL from host, port and password (password URL-encoded)', () => {
     const config = loadConfig({ REDIS_HOST: 'cache.internal', REDIS_PORT: '6380', REDIS_PASSWORD: 'p@ss/word' });
     expect(config.redisUrl).to.equal('redis://:p%40ss%2Fword@cache.internal:6380');
