@@ -181,6 +181,16 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
       expect((await store.getRoom(room.id))!.lastSeq).to.equal(Math.max(...page.messages.map((m) => m.seq)));
     });
 
+    it('lastSeq is the newest assigned seq: 0 for an unknown or empty room, then what appends and insertAssigned stored', async () => {
+      const room = await newRoom();
+      expect([await store.lastSeq('no-such-room'), await store.lastSeq(room.id)]).to.deep.equal([0, 0]);
+      await store.append(msg(room.id, 'a'));
+      await store.append(msg(room.id, 'b'));
+      expect(await store.lastSeq(room.id)).to.equal(2);
+      await store.insertAssigned([{ ...msg(room.id, 'c'), seq: 3 }]);
+      expect(await store.lastSeq(room.id)).to.equal(3);
+    });
+
     it('answers ping while open', async () => {
       await store.ping();
     });
