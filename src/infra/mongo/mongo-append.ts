@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { AppError, roomNotFound } from '../../domain/app-error.js';
+import { roomNotFound, unavailable } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
 import type { AppendResult, NewMessage } from '../../ports/store.js';
 import { isDuplicateKey } from './mongo-errors.js';
@@ -7,6 +7,8 @@ import { clientKeyOf, type MessageDoc, type MongoModels } from './mongo-models.j
 
 /** Slots lost to other nodes in a row before the caller is told to retry. */
 const MAX_ATTEMPTS = 50;
+/** An append that waited this long behind others of its room is refused (the store's call deadline). */
+const MAX_QUEUED_MS = 3000;
 /** Rooms whose next seq this node remembers (a hint: a stale one costs one retry). */
 const MAX_HINTS = 10_000;
 const SAFE = { sanitizeFilter: true } as const;
@@ -67,8 +69,14 @@ export class MongoAppender {
 
   append(message: NewMessage): Promise<AppendResult> {
     const roomId = message.roomId;
+    const queuedAt = Date.now();
     const prev = this.tails.get(roomId) ?? Promise.resolve();
-    const run = prev.then(() => this.appendNow(message));
+    const run = prev.then(() => {
+      // Behind an append that hung (MongoDB paused): the caller has been told UNAVAILABLE by
+      // now and will retry, so a late run would only replay a stale backlog.
+      if (Date.now() - queuedAt > MAX_QUEUED_MS) throw unavailable('the message store is slow to answer; try again');
+      return this.appendNow(message);
+    });
     const tail = run.catch(() => undefined);
     this.tails.set(roomId, tail);
     void tail.then(() => this.tails.get(roomId) === tail && this.tails.delete(roomId));
@@ -105,7 +113,7 @@ export class MongoAppender {
       await this.m.Room.updateOne({ _id: roomId }, { $max: { lastSeq: seq } }, SAFE);
       return { message: toMessage(doc), created: true };
     }
-    throw new AppError('UNAVAILABLE', 'the room is busy; try again');
+    throw unavailable('the room is busy; try again');
   }
 
   /** The message already stored under this clientMsgId, as a retry gets it back. */
