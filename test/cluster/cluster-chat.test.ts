@@ -3,8 +3,11 @@ import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { forEachStore, type StoreUnderTest } from '../helpers/stores.js';
 
-describeWithRedis('cluster: three nodes over Redis behave as one server', () => {
+describeWithRedis('cluster: three nodes over Redis behave as one server', () => forEachStore(threeNodes));
+
+function threeNodes(store: StoreUnderTest): void {
   let cluster: TestCluster;
   const sockets: Socket[] = [];
   const open = async (nodeIndex: number, ns: '/chat' | '/rtc', token: string) => {
@@ -14,7 +17,7 @@ describeWithRedis('cluster: three nodes over Redis behave as one server', () => 
   };
 
   before(async () => {
-    cluster = await startCluster(3);
+    cluster = await startCluster(3, store.env());
   });
   afterEach(() => sockets.splice(0).forEach((s) => s.close()));
   after(async () => {
@@ -108,4 +111,4 @@ describeWithRedis('cluster: three nodes over Redis behave as one server', () => 
     expect(await left).to.deep.equal({ roomId: room.id, peerId: bJoin.peerId });
     expect((await ask(c, 'call:join', { roomId: room.id })).ok).to.equal(true);
   });
-});
+}

@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
 import { io, type Socket } from 'socket.io-client';
-import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
+import type { Store } from '../../src/ports/store.js';
 import type { Message } from '../../src/protocol/models.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { useNodeProcesses } from '../helpers/node-process.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
+import { forEachStore, type StoreUnderTest } from '../helpers/stores.js';
 
 /**
  * Promise 5 ("a node can die") with real processes: connection-state recovery across nodes,
@@ -56,11 +57,11 @@ function nodeHolding(cluster: TestCluster, socketId: string | undefined): string
 }
 
 /**
- * Waits until the shared SQLite store (opened here as one more process would) holds
- * `total` messages of the room, and returns them (paged by seq cursor).
+ * Waits until the shared store (opened here as one more process would) holds `total`
+ * messages of the room, and returns them (paged by seq cursor).
  */
-async function drainStore(cluster: TestCluster, roomId: string, total: number, since: number): Promise<{ stored: Message[]; drainedAfterMs: number }> {
-  const store = new SqliteStore({ dataDir: cluster.dataDir });
+async function drainStore(open: () => Promise<Store>, roomId: string, total: number, since: number): Promise<{ stored: Message[]; drainedAfterMs: number }> {
+  const store = await open();
   const all = async () => {
     const messages: Message[] = [];
     for (let after = 0, more = true; more && messages.length <= total * 2; ) {
@@ -82,8 +83,12 @@ async function drainStore(cluster: TestCluster, roomId: string, total: number, s
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGKILL)', function () {
+describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGKILL)', () => forEachStore(nodeCanDie));
+
+function nodeCanDie(store: StoreUnderTest): void {
   let cluster: TestCluster;
+  /** Every node's environment: the rate limits above and the shared store. */
+  let env: Record<string, string>;
   const sockets: Socket[] = [];
   const cleanups: (() => void)[] = [];
   const nodes = useNodeProcesses();
@@ -94,7 +99,8 @@ describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGK
   };
 
   before(async () => {
-    cluster = await startCluster(2, ENV);
+    env = { ...ENV, ...store.env() };
+    cluster = await startCluster(2, env);
   });
   afterEach(() => {
     cleanups.splice(0).forEach((fn) => fn());
@@ -149,7 +155,7 @@ describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGK
   it('SIGTERM: clients of the stopping node recover on a survivor, lose nothing, and the node exits 0 in time', async function () {
     this.timeout(30_000);
     const survivor = cluster.nodes[1]!;
-    const child = await nodes.start({ redisUrl: cluster.redis.url, dataDir: cluster.dataDir, nodeId: 'node-term', env: ENV });
+    const child = await nodes.start({ redisUrl: cluster.redis.url, dataDir: cluster.dataDir, nodeId: 'node-term', env });
     const ann = await guest(child.url, 'ann');
     const bob = await guest(child.url, 'bob');
     const cat = await guest(survivor.url, 'cat');
@@ -206,7 +212,7 @@ describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGK
   it('SIGKILL under traffic: every acked message is delivered to every member and stored exactly once, in seq order; stale presence goes', async function () {
     this.timeout(50_000);
     const survivor = cluster.nodes[0]!;
-    const child = await nodes.start({ redisUrl: cluster.redis.url, dataDir: cluster.dataDir, nodeId: 'node-kill', env: ENV });
+    const child = await nodes.start({ redisUrl: cluster.redis.url, dataDir: cluster.dataDir, nodeId: 'node-kill', env });
     const owner = await guest(survivor.url, 'owner');
     const room = await createRoom(survivor.url, owner.token, { name: 'sigkill' });
     const roomId = room.id;
@@ -386,7 +392,7 @@ describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGK
     expect(child.signalCode).to.equal('SIGKILL');
     const ackedBeforeKill = acked.size;
     // The queue drains in the background while the rest is checked.
-    const drained = drainStore(cluster, roomId, TOTAL, killedAt);
+    const drained = drainStore(() => store.open(env, cluster.dataDir), roomId, TOTAL, killedAt);
     drained.catch(() => undefined); // awaited below; not unhandled if an earlier check fails
     await traffic;
     const trafficDoneAt = Date.now();
@@ -453,7 +459,7 @@ describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGK
     expect(await participantsOf(survivor.url, owner.token, roomId)).to.deep.equal(members.map((m) => m.userId).sort());
     expect(presenceGoneAfterMs, 'stale presence removed within seconds').to.be.below(10_000);
 
-    // After the queue drains, the shared SQLite store holds every message once, in order,
+    // After the queue drains, the shared store holds every message once, in order,
     // nothing is left pending (the dead node's unacknowledged batch was claimed) and nothing
     // was dead-lettered.
     const { stored, drainedAfterMs } = await drained;
@@ -477,4 +483,4 @@ describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGK
         (rejoinErrors.length ? `; rejoin retries: ${rejoinErrors.join(', ')}` : ''),
     );
   });
-});
+}
