@@ -48,6 +48,24 @@ export class ChatSender {
   }
 }
 
+/**
+ * One ChatSender per socket, sending all along while `fault` runs (from 300 ms in, and for
+ * 500 ms after it); returns the senders for the checker.
+ */
+export async function underTraffic(sockets: Socket[], roomId: string, fault: () => Promise<void>): Promise<ChatSender[]> {
+  let stopping = false;
+  const senders = sockets.map((s, i) => new ChatSender(s, roomId, `c${i}`));
+  const running = senders.map((s) => s.run(() => stopping));
+  await sleep(300);
+  await fault();
+  await sleep(500);
+  stopping = true;
+  await Promise.all(running);
+  return senders;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export interface StoredMessage {
   seq: number;
   clientMsgId: string | null;

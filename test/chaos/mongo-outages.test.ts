@@ -1,0 +1,193 @@
+import { expect } from 'chai';
+import { createClient } from 'redis';
+import type { Socket } from 'socket.io-client';
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { describeWithMongo, needsFerret, TestFerretDb, type MongoTarget } from '../helpers/ferretdb.js';
+import { createRoom, guest, request } from '../helpers/http-client.js';
+import { freePort } from '../../support/loopback.js';
+import { ask, connect, eventually, next } from '../helpers/socket-client.js';
+import { startServer, type TestServer } from '../helpers/test-server.js';
+import { checkHistory, underTraffic, type ChatSender } from '../helpers/traffic.js';
+
+/**
+ * Promise 6 with MongoDB as the store, against the real server process: FerretDB killed
+ * and restarted mid-traffic, paused (SIGSTOP), unreachable at start. With MONGODB_URI alone
+ * MongoDB assigns seq, so sends answer UNAVAILABLE while it is down; with Redis as well
+ * chat goes on and the queue drains into MongoDB once it is back. In every case nothing
+ * acked is lost and nothing is stored twice.
+ */
+
+const LIMITS = { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000', RATE_LIMIT_HTTP: '100000' };
+/** Nodes with data directories of their own still accept each other's tokens. */
+const JWT_SECRET = 'mongo-outages-test-secret-0123456789abcdef';
+const ADMIN = 'admin-token-for-tests-0123456789';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Two chat sockets per node in one room, and two call peers on the first node. */
+async function roomOnNodes(nodes: TestServer[], sockets: Socket[]) {
+  const ann = await guest(nodes[0]!.url, 'ann');
+  const room = await createRoom(nodes[0]!.url, ann.token);
+  const open = async (node: TestServer, ns: '/chat' | '/rtc') => {
+    const s = await connect(node.url, ns, ann.token);
+    sockets.push(s);
+    return s;
+  };
+  const chat: Socket[] = [];
+  for (const node of [...nodes, ...nodes]) {
+    const s = await open(node, '/chat');
+    expect((await ask(s, 'room:join', { roomId: room.id })).ok).to.equal(true);
+    chat.push(s);
+  }
+  const [rtcA, rtcB] = [await open(nodes[0]!, '/rtc'), await open(nodes[0]!, '/rtc')];
+  const a = await ask(rtcA, 'call:join', { roomId: room.id });
+  const b = await ask(rtcB, 'call:join', { roomId: room.id });
+  /** An offer from one peer to the other: signaling needs no store. */
+  const signal = async () => {
+    const offer = next(rtcB, 'rtc:signal');
+    expect((await ask(rtcA, 'rtc:signal', { to: b.peerId, kind: 'offer', data: { type: 'offer', sdp: 'v=0' } }, 3000)).ok).to.equal(true);
+    expect((await offer).from).to.equal(a.peerId);
+  };
+  return { ann, room, chat, signal };
+}
+
+/** A send during the outage: refused UNAVAILABLE (never a false ack), within the store's deadline. */
+async function refusedWhileDown(socket: Socket, roomId: string): Promise<void> {
+  const t0 = Date.now();
+  const res = await ask(socket, 'chat:send', { roomId, clientMsgId: `down-${t0}`, text: 'while down' }, 8000);
+  expect([res.ok, res.error?.code]).to.deep.equal([false, 'UNAVAILABLE']);
+  expect(Date.now() - t0).to.be.below(4500);
+}
+
+/** The Jepsen-style check; the test's own sends ('during', 'down-…') were attempted too. */
+const expectExactlyOnce = (stored: { seq: number; clientMsgId: string | null }[], senders: ChatSender[]) => {
+  // A refused send (UNAVAILABLE) may or may not be stored: it was never acked, so it is not "lost".
+  const check = checkHistory(stored, senders);
+  expect(check).to.deep.include({ lost: [], duplicated: [], gaps: 0, seqMismatch: [] });
+  expect(check.unexpected.filter((id) => !id.startsWith('down-') && id !== 'during')).to.deep.equal([]);
+  expect(check.acked).to.be.greaterThan(10);
+};
+
+describeWithMongo('MongoDB outages', (target: MongoTarget) => {
+  /** Whatever a test did to the server, the next one finds it running. */
+  afterEach(async () => {
+    const ferret = target.ferret;
+    if (!ferret) return;
+    ferret.resume();
+    if (ferret.pid === undefined) await ferret.start();
+  });
+
+  describe('MONGODB_URI alone: two nodes, MongoDB assigns seq', function () {
+    this.timeout(60_000);
+    let nodes: TestServer[] = [];
+    const sockets: Socket[] = [];
+    beforeEach(async () => {
+      const env = { ...LIMITS, JWT_SECRET, MONGODB_URI: target.uri() };
+      nodes = [await startServer({ ...env, NODE_ID: 'node-a' }), await startServer({ ...env, NODE_ID: 'node-b' })];
+    });
+    afterEach(async () => {
+      sockets.splice(0).forEach((s) => s.close());
+      await Promise.all(nodes.map((n) => n.stop()));
+    });
+    const stored = async (roomId: string) => (await nodes[1]!.app.store.listMessages(roomId, { after: 0, limit: 1000 })).messages;
+
+    it('senders on both nodes at once: each ack its own seq, 1..N without gaps, each message stored once', async () => {
+      const { room, chat } = await roomOnNodes(nodes, sockets);
+      const senders = await underTraffic(chat, room.id, async () => void (await sleep(1000)));
+      expectExactlyOnce(await stored(room.id), senders);
+    });
+
+    it('killed and restarted mid-traffic: sends answer UNAVAILABLE while it is down, signaling goes on, nothing lost or twice', async function () {
+      const ferret = needsFerret(target, this);
+      const { room, chat, signal } = await roomOnNodes(nodes, sockets);
+      const senders = await underTraffic(chat, room.id, async () => {
+        await ferret.kill();
+        await refusedWhileDown(chat[0]!, room.id);
+        await signal();
+        await ferret.start();
+      });
+      expectExactlyOnce(await stored(room.id), senders);
+    });
+
+    it('paused (SIGSTOP): sends answer UNAVAILABLE within the store deadline, signaling goes on; after SIGCONT nothing lost or twice', async function () {
+      const ferret = needsFerret(target, this);
+      const { room, chat, signal } = await roomOnNodes(nodes, sockets);
+      const senders = await underTraffic(chat, room.id, async () => {
+        ferret.pause();
+        await Promise.all([refusedWhileDown(chat[1]!, room.id), signal()]);
+        expect((await request(nodes[0]!.url, 'GET', '/readyz')).body.dependencies.store).to.equal('down');
+        ferret.resume();
+      });
+      expectExactlyOnce(await stored(room.id), senders);
+    });
+
+    it('unreachable at start: the node starts and says so, then serves once MongoDB is up, with no restart', async function () {
+      const later = new TestFerretDb(needsFerret(target, this).bin);
+      later.port = await freePort();
+      const node = await startServer({ MONGODB_URI: later.uri() });
+      try {
+        const user = await guest(node.url, 'ann');
+        const ready = await request(node.url, 'GET', '/readyz');
+        expect([ready.status, ready.body.dependencies.store]).to.deep.equal([503, 'down']);
+        expect((await request(node.url, 'POST', '/api/rooms', { token: user.token, body: { name: 'r' } })).body.error.code).to.equal('UNAVAILABLE');
+        await later.start();
+        await eventually(async () => (await request(node.url, 'GET', '/readyz')).status === 200, 15_000, 'the store up');
+        const room = await createRoom(node.url, user.token);
+        const sent = await request(node.url, 'POST', '/api/messages', { token: user.token, body: { roomId: room.id, text: 'hi', clientMsgId: 'c1' } });
+        expect([sent.status, sent.body.seq]).to.deep.equal([201, 1]);
+      } finally {
+        await node.stop();
+        await later.stop();
+      }
+    });
+  });
+
+  describeWithRedis('with Redis: Redis assigns seq, the queue writes MongoDB', function () {
+    this.timeout(60_000);
+    let cluster: TestCluster;
+    const sockets: Socket[] = [];
+    beforeEach(async () => {
+      cluster = await startCluster(2, { ...LIMITS, MONGODB_URI: target.uri(), ADMIN_TOKEN: ADMIN, QUEUE_MAX_ATTEMPTS: '2' });
+    });
+    afterEach(async () => {
+      sockets.splice(0).forEach((s) => s.close());
+      await cluster.stop();
+    });
+
+    /** Once the queue is empty, what MongoDB holds, and the dead letters (none expected). */
+    async function drained(roomId: string) {
+      const redis = createClient({ url: cluster.redis.url });
+      await redis.connect();
+      try {
+        await eventually(async () => (await redis.xLen('chat:queue')) === 0, 20_000, 'the queue drained into MongoDB');
+      } finally {
+        await redis.close();
+      }
+      const dead = await request(cluster.nodes[0]!.url, 'GET', '/api/admin/dead-letters', { token: ADMIN });
+      return { stored: (await cluster.nodes[0]!.app.store.listMessages(roomId, { after: 0, limit: 1000 })).messages, dead: dead.body.deadLetters };
+    }
+
+    for (const fault of ['paused (SIGSTOP)', 'killed and restarted'] as const) {
+      it(`MongoDB ${fault} mid-traffic: chat goes on with truthful acks, /readyz degraded, the queue drains after; nothing lost, twice or dead-lettered`, async function () {
+        const ferret = needsFerret(target, this);
+        const { room, chat, signal } = await roomOnNodes(cluster.nodes, sockets);
+        const senders = await underTraffic(chat, room.id, async () => {
+          if (fault === 'paused (SIGSTOP)') ferret.pause();
+          else await ferret.kill();
+          const during = await ask(chat[0]!, 'chat:send', { roomId: room.id, clientMsgId: 'during', text: 'queued' });
+          expect(during.ok, JSON.stringify(during)).to.equal(true);
+          await signal();
+          const ready = await request(cluster.nodes[1]!.url, 'GET', '/readyz');
+          expect([ready.status, ready.body.status, ready.body.dependencies]).to.deep.equal([200, 'degraded', { store: 'down', redis: 'up' }]);
+          // Long enough for the consumers to fail several times: waiting for MongoDB costs no attempt.
+          await sleep(1500);
+          if (fault === 'paused (SIGSTOP)') ferret.resume();
+          else await ferret.start();
+        });
+        const { stored, dead } = await drained(room.id);
+        expectExactlyOnce(stored, senders);
+        expect(stored.some((m) => m.clientMsgId === 'during')).to.equal(true);
+        expect(dead).to.deep.equal([]);
+      });
+    }
+  });
+});
