@@ -2,11 +2,10 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket as NetSocket } from 'node:net';
 import { join } from 'node:path';
-import { createClient } from 'redis';
 import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { ask, connect, eventually, next } from '../helpers/socket-client.js';
-import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { describeWithRedis, queueDrained, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { freePort } from '../../support/loopback.js';
 import { startServer } from '../helpers/test-server.js';
 import { forEachStore, type StoreUnderTest } from '../helpers/stores.js';
@@ -43,13 +42,7 @@ function redisOutages(store: StoreUnderTest): void {
 
   /** Waits until the persistence queue is empty (every entry acked and deleted), then reads the store. */
   async function drainedHistory(roomId: string) {
-    const redis = createClient({ url: cluster.redis.url });
-    await redis.connect();
-    try {
-      await eventually(async () => (await redis.xLen('chat:queue')) === 0, 20_000, 'queue drained');
-    } finally {
-      await redis.close();
-    }
+    await queueDrained(cluster);
     return (await cluster.nodes[0]!.app.store.listMessages(roomId, { after: 0, limit: 100_000 })).messages;
   }
 

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { createClient } from 'redis';
 import type { Socket } from 'socket.io-client';
-import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { describeWithRedis, queueDrained, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { describeWithMongo, needsFerret, TestFerretDb, type MongoTarget } from '../helpers/ferretdb.js';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { freePort } from '../../support/loopback.js';
@@ -153,15 +152,9 @@ describeWithMongo('MongoDB outages', (target: MongoTarget) => {
       await cluster.stop();
     });
 
-    /** Once the queue is empty, what MongoDB holds, and the dead letters (none expected). */
+    /** Once the queue is empty: what MongoDB holds, and the dead letters (none expected). */
     async function drained(roomId: string) {
-      const redis = createClient({ url: cluster.redis.url });
-      await redis.connect();
-      try {
-        await eventually(async () => (await redis.xLen('chat:queue')) === 0, 20_000, 'the queue drained into MongoDB');
-      } finally {
-        await redis.close();
-      }
+      await queueDrained(cluster);
       const dead = await request(cluster.nodes[0]!.url, 'GET', '/api/admin/dead-letters', { token: ADMIN });
       return { stored: (await cluster.nodes[0]!.app.store.listMessages(roomId, { after: 0, limit: 1000 })).messages, dead: dead.body.deadLetters };
     }

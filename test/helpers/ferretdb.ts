@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, portAccepts } from '../../support/loopback.js';
+import { ServerProcess } from './server-process.js';
 import { tempDir } from './test-server.js';
 
 /** How to get the server the MongoDB suites start (see .ci/install-ferretdb). */
@@ -26,10 +27,6 @@ export function findFerretDb(): string | null {
   return null;
 }
 
-/** Every FerretDB this process started: killed on exit, so none outlives a test run. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => running.forEach((p) => p.kill('SIGKILL')));
-
 export interface FerretDbOptions {
   /** Turn on authentication with one user (FerretDB's new auth, which its SQLite backend has). */
   auth?: { user: string; password: string; database: string };
@@ -38,26 +35,22 @@ export interface FerretDbOptions {
 /**
  * A real FerretDB (a MongoDB-wire server; SQLite backend) for tests: its own port and
  * temporary directory, and process control to inject faults (kill -9, restart on the same
- * data, SIGSTOP/SIGCONT), as TestRedis does for Redis.
+ * data, SIGSTOP/SIGCONT), as TestRedis does for Redis. FerretDB's SQLite files keep what it
+ * committed across a kill.
  */
-export class TestFerretDb {
-  readonly dir = tempDir('vcs-ferretdb-');
-  private proc: ChildProcess | null = null;
+export class TestFerretDb extends ServerProcess {
   private output = '';
-  port = 0;
 
   constructor(
     readonly bin: string,
     private readonly options: FerretDbOptions = {},
-  ) {}
+  ) {
+    super(tempDir('vcs-ferretdb-'));
+  }
 
   /** The URI of database `db` (a fresh, unique one by default) on this server. */
   uri(db = uniqueDbName()): string {
     return `mongodb://127.0.0.1:${this.port}/${db}`;
-  }
-
-  get pid(): number | undefined {
-    return this.proc?.pid;
   }
 
   async start(): Promise<void> {
@@ -73,46 +66,13 @@ export class TestFerretDb {
     ];
     const auth = this.options.auth;
     if (auth) args.push('--test-enable-new-auth', `--setup-database=${auth.database}`, `--setup-username=${auth.user}`, `--setup-password=${auth.password}`);
-    const proc = spawn(this.bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = this.adopt(spawn(this.bin, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
     proc.stderr!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-8000)));
-    running.add(proc);
-    proc.once('exit', () => running.delete(proc));
-    this.proc = proc;
     const deadline = Date.now() + 10_000;
     while (!(await portAccepts(this.port))) {
       if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`ferretdb did not listen on port ${this.port}:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-  }
-
-  /** SIGKILL: a crash. FerretDB's SQLite files keep what it committed. */
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGCONT');
-    proc.kill('SIGKILL');
-    await exited;
-    this.proc = null;
-  }
-
-  /** SIGSTOP: a hung server; connections stay open and nothing answers. */
-  pause(): void {
-    this.proc?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.proc?.kill('SIGCONT');
-  }
-
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

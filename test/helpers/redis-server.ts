@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connectRedis, type RedisClient } from '../../src/infra/redis/redis-client.js';
 import { freePort, waitForRedisPing } from '../../support/loopback.js';
+import { ServerProcess } from './server-process.js';
 import { silentLogger } from './silent-logger.js';
 import { tempDir } from './test-server.js';
 
@@ -11,27 +12,17 @@ export function hasRedisServer(): boolean {
   return path.split(':').some((dir) => existsSync(`${dir}/redis-server`));
 }
 
-/** Every redis-server this process started: killed on exit, so none outlives a test run. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => running.forEach((p) => p.kill('SIGKILL')));
-
 /**
  * A real redis-server for tests: its own port and temporary directory, AOF when asked, and
  * process control to inject faults (kill -9, restart on the same data, SIGSTOP/SIGCONT).
  */
-export class TestRedis {
-  readonly dir = tempDir('vcs-redis-');
-  private proc: ChildProcess | null = null;
-  port = 0;
-
-  constructor(private readonly options: { aof?: boolean } = {}) {}
+export class TestRedis extends ServerProcess {
+  constructor(private readonly options: { aof?: boolean } = {}) {
+    super(tempDir('vcs-redis-'));
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.proc?.pid;
   }
 
   async start(): Promise<void> {
@@ -40,40 +31,8 @@ export class TestRedis {
     // appendfsync always: with everysec Redis may reply before writing the AOF while a
     // background fsync runs (seen here under load: acked writes lost on SIGKILL).
     if (this.options.aof) args.push('--appendonly', 'yes', '--appendfsync', 'always');
-    const proc = spawn('redis-server', args, { stdio: 'ignore' });
-    running.add(proc);
-    proc.once('exit', () => running.delete(proc));
-    this.proc = proc;
+    this.adopt(spawn('redis-server', args, { stdio: 'ignore' }));
     await waitForRedisPing(this.port);
-  }
-
-  /** SIGKILL: a crash. Data survives only through AOF. */
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGKILL');
-    await exited;
-    this.proc = null;
-  }
-
-  pause(): void {
-    this.proc?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.proc?.kill('SIGCONT');
-  }
-
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.start();
-  }
-
-  async stop(): Promise<void> {
-    this.resume();
-    await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
