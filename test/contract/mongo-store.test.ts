@@ -84,6 +84,24 @@ describeWithMongo('MongoStore', (target) => {
     expect(await b.append(message(roomId, 'x'))).to.deep.equal({ message: first.message, created: false, deliverAgain: true });
   });
 
+  it('a node that died between storing a message and raising the counter: the next send skips the slot, a retry gets it back and repairs', async () => {
+    const uri = target.uri();
+    const store = await openStore({ uri, nodeId: 'b' });
+    const { id: roomId } = await store.createRoom(room());
+    // What a node leaves behind when it is killed right after the insert of seq 1: the message, an unmoved counter.
+    const conn = await mongoose.createConnection(uri).asPromise();
+    const orphan = { ...message(roomId, 'x'), seq: 1 };
+    const { id, ...fields } = orphan;
+    await conn.db!.collection<{ _id: string; clientKey: string; node: string }>('messages').insertOne({ _id: id, ...fields, clientKey: 'c:x', node: 'dead-node' });
+    await conn.close();
+    expect([(await store.getRoom(roomId))!.lastSeq, await store.lastSeq(roomId)]).to.deep.equal([0, 1]);
+    const next = await store.append(message(roomId, 'y'));
+    expect(next.message.seq).to.equal(2);
+    // The retry (on another node: its first fan-out died with that node) gets the original back.
+    expect(await store.append(message(roomId, 'x'))).to.deep.equal({ message: orphan, created: false, deliverAgain: true });
+    expect((await store.getRoom(roomId))!.lastSeq).to.equal(2);
+  });
+
   it('answers UNAVAILABLE while the server is unreachable at start, then connects by itself: indexes first, its options kept', async function () {
     this.timeout(30_000);
     const later = new TestFerretDb(needsFerret(target, this).bin);
@@ -98,7 +116,7 @@ describeWithMongo('MongoStore', (target) => {
       // Up means indexed: the unique indexes exist by the time ping answers.
       expect((await indexesOf(uri, 'messages')).filter((i) => i.unique)).to.have.length(2);
       // The reconnect kept the connection options (a bare openUri(uri) would drop them).
-      const options = (store as unknown as { conn: { getClient(): mongoose.mongo.MongoClient } }).conn.getClient().options;
+      const options = store.conn.getClient().options;
       expect([options.serverSelectionTimeoutMS, options.socketTimeoutMS > 0]).to.deep.equal([500, true]);
       expect(options.writeConcern).to.deep.include({ w: 'majority', journal: true });
       const { id } = await store.createRoom(room());
