@@ -1,13 +1,12 @@
 /**
- * Group commit: appends go to the writer thread in batches, one batch in flight at a time.
- * What arrives while a batch is being committed waits and goes as the next batch, so under
- * load the batch grows with the load (one wake-up of the writer thread and one WAL commit
- * serve many messages), and when idle a message goes at the end of the current event-loop
- * turn, without waiting. `runBatch` answers one outcome per item, in order; a failure of
- * the whole batch fails every item in it.
+ * Group commit, the one batching stage of the SQLite write path: appends go to the writer
+ * thread in batches, one batch in flight at a time. What arrives while a batch is being
+ * committed waits and goes as the next batch, so under load the batch grows with the load
+ * (one wake-up of the writer thread and one WAL commit serve many messages), and when idle
+ * a message goes at the end of the current event-loop turn, without waiting. `runBatch`
+ * answers one settled result per item, in order; a failure of the whole batch fails every
+ * item in it.
  */
-export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
-
 export class GroupCommit<T, R> {
   private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
@@ -15,7 +14,8 @@ export class GroupCommit<T, R> {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly runBatch: (items: T[]) => Promise<Outcome<R>[]>,
+    private readonly runBatch: (items: T[]) => Promise<PromiseSettledResult<R>[]>,
+    /** Most items one batch (one transaction) takes; the rest go in the next. */
     private readonly maxBatch = 1000,
   ) {}
 
@@ -44,18 +44,18 @@ export class GroupCommit<T, R> {
     }
     this.inFlight = true;
     const batch = this.pending.splice(0, this.maxBatch);
-    const settle = (outcomes: Outcome<R>[] | null, error?: unknown) => {
+    const settle = (results: PromiseSettledResult<R>[] | null, error?: unknown) => {
       this.inFlight = false;
       batch.forEach((p, i) => {
-        const o = outcomes?.[i];
-        if (!o) p.reject(error);
-        else if (o.ok) p.resolve(o.value);
-        else p.reject(o.error);
+        const r = results?.[i];
+        if (!r) p.reject(error);
+        else if (r.status === 'fulfilled') p.resolve(r.value);
+        else p.reject(r.reason);
       });
       this.flush();
     };
     this.runBatch(batch.map((p) => p.item)).then(
-      (outcomes) => settle(outcomes),
+      (results) => settle(results),
       (error: unknown) => settle(null, error),
     );
   }

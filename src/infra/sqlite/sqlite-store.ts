@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { Message, Room } from '../../protocol/models.js';
 import type { AppendResult, HistoryPage, HistoryQuery, NewMessage, NewRoom, Store } from '../../ports/store.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
-import { GroupCommit, type Outcome } from './group-commit.js';
+import { GroupCommit } from './group-commit.js';
 import { guardSqlite, openDatabase } from './sqlite-connection.js';
 import { migrate } from './sqlite-schema.js';
 import { MESSAGE_COLUMNS, toMessage, toRoom, type MessageRow, type RoomRow } from './sqlite-rows.js';
-import { SqliteWriter } from './sqlite-writer.js';
-import { fromWire } from './writer-protocol.js';
+import { WriterThreadClient } from './writer-thread-client.js';
+import { fromWire } from './writer-thread-wire.js';
 
 export interface SqliteStoreOptions {
   dataDir: string;
@@ -27,13 +27,13 @@ export interface SqliteStoreOptions {
 /**
  * The embedded store: one SQLite file in WAL mode, safe for several server processes on
  * one host. Reads run here, on the request thread (a WAL reader never waits for the
- * writer); every write goes to the writer thread (sqlite-writer.ts), and appends made in
- * the same event-loop turn travel and commit together (group commit).
+ * writer); every write goes to the writer thread (writer-thread-client.ts), and appends made
+ * in the same event-loop turn travel and commit together (group-commit.ts).
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
-  private readonly writer: SqliteWriter;
+  private readonly writer: WriterThreadClient;
   private readonly appends: GroupCommit<NewMessage, AppendResult>;
   private readonly checkpointer: BackgroundCheckpointer;
   private readonly stmt;
@@ -45,7 +45,7 @@ export class SqliteStore implements Store {
     this.db = openDatabase(file, busyTimeoutMs);
     migrate(this.db);
     this.checkpointer = new BackgroundCheckpointer(file);
-    this.writer = new SqliteWriter(file, busyTimeoutMs, options.onWriterStopped);
+    this.writer = new WriterThreadClient(file, busyTimeoutMs, options.onWriterStopped);
     const db = this.db;
     this.stmt = {
       getRoom: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE id = ?'),
@@ -58,7 +58,7 @@ export class SqliteStore implements Store {
   }
 
   async createRoom(room: NewRoom): Promise<Room> {
-    await this.writer.run({ op: 'createRoom', room });
+    await this.writer.createRoom(room);
     return { ...room, lastSeq: 0 };
   }
 
@@ -68,7 +68,7 @@ export class SqliteStore implements Store {
   }
 
   async addMember(roomId: string, userId: string): Promise<void> {
-    await this.writer.run({ op: 'addMember', roomId, userId, addedAt: new Date().toISOString() });
+    await this.writer.addMember(roomId, userId, new Date().toISOString());
   }
 
   async isMember(roomId: string, userId: string): Promise<boolean> {
@@ -80,11 +80,11 @@ export class SqliteStore implements Store {
   }
 
   /** A new message comes back as its seq only: the rest is what was sent. */
-  private async appendBatch(items: NewMessage[]): Promise<Outcome<AppendResult>[]> {
-    const outcomes = (await this.writer.run({ op: 'append', items }))!;
-    return outcomes.map((o, i): Outcome<AppendResult> => {
-      if (!o.ok) return { ok: false, error: fromWire(o.error) };
-      if ('existing' in o) return { ok: true, value: { message: o.existing, created: false } };
+  private async appendBatch(items: NewMessage[]): Promise<PromiseSettledResult<AppendResult>[]> {
+    const outcomes = await this.writer.append(items);
+    return outcomes.map((o, i): PromiseSettledResult<AppendResult> => {
+      if (!o.ok) return { status: 'rejected', reason: fromWire(o.error) };
+      if ('existing' in o) return { status: 'fulfilled', value: { message: o.existing, created: false } };
       const m = items[i]!;
       const message: Message = {
         id: m.id,
@@ -96,12 +96,12 @@ export class SqliteStore implements Store {
         clientMsgId: m.clientMsgId,
         createdAt: m.createdAt,
       };
-      return { ok: true, value: { message, created: true } };
+      return { status: 'fulfilled', value: { message, created: true } };
     });
   }
 
   async insertAssigned(messages: Message[]): Promise<void> {
-    await this.writer.run({ op: 'insertAssigned', messages });
+    await this.writer.insertAssigned(messages);
   }
 
   async findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null> {
@@ -134,7 +134,7 @@ export class SqliteStore implements Store {
   }
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {
-    await this.writer.run({ op: 'setCursor', roomId, userId, seq });
+    await this.writer.setCursor(roomId, userId, seq);
   }
 
   async getCursor(roomId: string, userId: string): Promise<number> {

@@ -4,19 +4,17 @@ import type { Message } from '../../protocol/models.js';
 import type { NewMessage, NewRoom } from '../../ports/store.js';
 import { guardSqlite } from './sqlite-connection.js';
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
-
-/** What one append came to: its new seq, the message already stored under its clientMsgId, or why not. */
-export type AppendOutcome = { ok: true; seq: number } | { ok: true; existing: Message } | { ok: false; error: unknown };
+import { toWire, type AppendOutcome } from './writer-thread-wire.js';
 
 /** The fast append path met a case only the careful path answers exactly. */
 class FastPathMiss extends Error {}
 
 /**
- * Every write to the chat database, on one connection. Runs on the writer thread (see
- * writer-thread.ts), so that SQLite's page work and WAL writes never hold up the event loop
- * that serves sockets.
+ * Every write to the chat database, each method one transaction, on one connection. Runs on
+ * the writer thread (writer-thread-main.ts), so that SQLite's page work and WAL writes never
+ * hold up the event loop that serves sockets. Append outcomes are plain data, ready to post.
  */
-export class SqliteWrites {
+export class WriteTransactions {
   private readonly stmt;
   private readonly fastAppend: Database.Transaction<(items: NewMessage[]) => AppendOutcome[]>;
 
@@ -114,7 +112,7 @@ export class SqliteWrites {
       if (counter === null) {
         // As on the careful path, a known clientMsgId answers before the room check.
         const existing = this.existing(m);
-        return existing ? { ok: true, existing } : { ok: false, error: roomNotFound(m.roomId) };
+        return existing ? { ok: true, existing } : { ok: false, error: toWire(roomNotFound(m.roomId)) };
       }
       const seq = counter.seq + 1;
       const changed = this.stmt.insertNew.run(m.id, m.roomId, seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt).changes;
@@ -145,7 +143,7 @@ export class SqliteWrites {
         try {
           return appendOne(m);
         } catch (error) {
-          return { ok: false, error };
+          return { ok: false, error: toWire(error) };
         }
       }),
     );

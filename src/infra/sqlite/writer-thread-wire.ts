@@ -4,9 +4,11 @@ import type { Message } from '../../protocol/models.js';
 import type { NewMessage, NewRoom } from '../../ports/store.js';
 
 /**
- * What the request thread and the SQLite writer thread say to each other. Errors cross the
- * thread boundary as plain data and are rebuilt on arrival, so that an AppError is still an
- * AppError (with its code and details) and a SqliteError keeps its code and message.
+ * What the request thread (writer-thread-client.ts) and the SQLite writer thread
+ * (writer-thread-main.ts) post to each other: one request, one reply. Everything here is
+ * plain data. Errors cross the thread boundary as data and are rebuilt on arrival, so that
+ * an AppError is still an AppError (with its code and details) and a SqliteError keeps its
+ * code and message.
  */
 export type WriteOp =
   | { op: 'append'; items: NewMessage[] }
@@ -23,12 +25,14 @@ export type WireError =
   | { app: true; code: ErrorCode; message: string; details?: unknown; retryAfterMs?: number }
   | { app: false; name: string; message: string; code?: string };
 
-/** One appended item, as it travels back: its seq, the message stored before it, or an error. */
-export type WireAppendOutcome = { ok: true; seq: number } | { ok: true; existing: Message } | { ok: false; error: WireError };
+/**
+ * What one appended message came to on the writer thread, sent back as it is: its new seq,
+ * the message already stored under its clientMsgId, or why it was not stored.
+ */
+export type AppendOutcome = { ok: true; seq: number } | { ok: true; existing: Message } | { ok: false; error: WireError };
 
-export type WriteReply =
-  | { id: number; ok: true; outcomes?: WireAppendOutcome[] }
-  | { id: number; ok: false; error: WireError };
+/** An append is answered with one outcome per item, in order; any other write with none. */
+export type WriteReply = { id: number; ok: true; outcomes?: AppendOutcome[] } | { id: number; ok: false; error: WireError };
 
 export function toWire(error: unknown): WireError {
   if (error instanceof AppError) {

@@ -1,0 +1,105 @@
+import type { Worker } from 'node:worker_threads';
+import { AppError } from '../../domain/app-error.js';
+import type { Message } from '../../protocol/models.js';
+import type { NewMessage, NewRoom } from '../../ports/store.js';
+import { startModuleWorker } from '../module-worker.js';
+import { fromWire, type AppendOutcome, type WriteOp, type WriteReply } from './writer-thread-wire.js';
+
+interface Pending {
+  resolve: (outcomes: AppendOutcome[] | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The request thread's side of the SQLite writer thread (writer-thread-main.ts): one method
+ * per write, each sent there at once, in the order it was made, and resolved once
+ * committed. Should the thread die, what it had not answered fails with UNAVAILABLE (the
+ * client retries with the same clientMsgId, so nothing is stored twice) and the next write
+ * starts a new thread.
+ */
+export class WriterThreadClient {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly busyTimeoutMs: number,
+    /** Told when the thread dies unasked (not on close). */
+    private readonly onStopped: (error: unknown) => void = () => {},
+  ) {}
+
+  /** One transaction for all `items`; one outcome per item, in order. */
+  append(items: NewMessage[]): Promise<AppendOutcome[]> {
+    // The thread answers an append with its outcomes, any other write without.
+    return this.request({ op: 'append', items }) as Promise<AppendOutcome[]>;
+  }
+
+  async insertAssigned(messages: Message[]): Promise<void> {
+    await this.request({ op: 'insertAssigned', messages });
+  }
+
+  async createRoom(room: NewRoom): Promise<void> {
+    await this.request({ op: 'createRoom', room });
+  }
+
+  async addMember(roomId: string, userId: string, addedAt: string): Promise<void> {
+    await this.request({ op: 'addMember', roomId, userId, addedAt });
+  }
+
+  async setCursor(roomId: string, userId: string, seq: number): Promise<void> {
+    await this.request({ op: 'setCursor', roomId, userId, seq });
+  }
+
+  /** Lets queued writes finish, then closes the thread's connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    await this.request({ op: 'close' }).catch(() => {});
+    this.worker = null;
+    await worker.terminate();
+  }
+
+  private request(op: WriteOp): Promise<AppendOutcome[] | undefined> {
+    if (this.closed && op.op !== 'close') return Promise.reject(new AppError('UNAVAILABLE', 'the message store is closing'));
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // Only a thread with work in flight keeps the process alive.
+      if (this.pending.size === 1) worker.ref();
+      worker.postMessage({ ...op, id });
+    });
+  }
+
+  private start(): Worker {
+    const worker = startModuleWorker(import.meta.url, './writer-thread-main.js', { file: this.file, busyTimeoutMs: this.busyTimeoutMs });
+    worker.on('message', (reply: WriteReply) => this.settle(reply));
+    worker.on('error', (error) => this.fail(worker, error));
+    worker.on('exit', () => this.fail(worker, null));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(reply: WriteReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) p.resolve(reply.outcomes);
+    else p.reject(fromWire(reply.error));
+    if (this.pending.size === 0) this.worker?.unref();
+  }
+
+  private fail(worker: Worker, error: unknown): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    this.onStopped(error);
+    const reason = error instanceof Error ? `: ${error.message}` : '';
+    for (const p of this.pending.values()) p.reject(new AppError('UNAVAILABLE', `the message store writer stopped${reason}; try again`));
+    this.pending.clear();
+  }
+}
