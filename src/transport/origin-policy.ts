@@ -1,7 +1,10 @@
 /**
- * Which browser origins may call the API and open sockets. With CORS_ORIGINS set, exactly
- * those (or any, with `*`). Without it: the server's own origin, plus any localhost origin
- * outside production so that a dev client on another port works out of the box.
+ * Which browser origins may call the API and open sockets: always the server's own origin
+ * (the one the request's Host names), plus, with CORS_ORIGINS set, exactly those (or any,
+ * with `*`); without it, any localhost origin outside production so that a dev client on
+ * another port works out of the box. Same-origin passes even with CORS_ORIGINS because
+ * native clients (Python's websocket-client) send an Origin equal to the address they dial,
+ * and a page served by this server is same-origin by definition.
  * A request without Origin (native apps, servers, curl) is not a browser and is allowed;
  * its token authenticates it.
  */
@@ -16,7 +19,6 @@ export function createOriginPolicy(corsOrigins: string[] | null, production: boo
     if (origin === undefined) return true;
     const normalized = origin.toLowerCase();
     if (any || allowed.has(normalized)) return true;
-    if (corsOrigins !== null) return false;
     let url: URL;
     try {
       url = new URL(normalized);
@@ -24,6 +26,7 @@ export function createOriginPolicy(corsOrigins: string[] | null, production: boo
       return false;
     }
     if (host !== undefined && url.host === host.toLowerCase()) return true;
+    if (corsOrigins !== null) return false;
     return !production && LOCALHOST.has(url.hostname);
   };
 }

@@ -97,6 +97,17 @@ describe('security: origins (S1–S2), CORS_ORIGINS set', function () {
     }
   });
 
+  it('S1 the server’s own origin passes too: native clients (Python websocket-client) send the address they dial', async () => {
+    const own = `http://127.0.0.1:${server.port}`;
+    expect(await upgradeStatus(server.port, own)).to.equal(101);
+    expect(await pollingStatus(server.port, own)).to.equal(200);
+    for (const transports of [['websocket'], ['polling']]) {
+      sockets.push(await connect(server.url, '/chat', token, { transports, extraHeaders: { origin: own } }));
+    }
+    // The same host on another port is another origin.
+    await expectRefused(server.port, `http://127.0.0.1:${server.port + 1}`);
+  });
+
   it('S2 missing Origin (native apps, servers) is allowed through to token auth: UNAUTHORIZED without a token', async () => {
     expect(await pollingStatus(server.port, undefined)).to.equal(200);
     for (const nsp of ['/chat', '/rtc']) {

@@ -27,6 +27,16 @@ describe('origin policy', () => {
       expect(policy('null', 'api.example')).to.equal(false);
     });
 
+    it('also allows the same origin as the Host (native clients send the address they dial)', () => {
+      expect(policy('http://api.example:3001', 'api.example:3001')).to.equal(true);
+      expect(policy('https://API.example', 'api.example')).to.equal(true);
+      expect(createOriginPolicy(['https://app.example'], true)('http://127.0.0.1:8080', '127.0.0.1:8080')).to.equal(true);
+      // Same host, another port or scheme-less value: not the same origin.
+      expect(policy('http://api.example:3002', 'api.example:3001')).to.equal(false);
+      expect(policy('api.example:3001', 'api.example:3001')).to.equal(false);
+      expect(policy('http://api.example', undefined)).to.equal(false);
+    });
+
     it("with '*' allows any origin", () => {
       const any = createOriginPolicy(['*'], true);
       expect(any('https://anything.example', 'api.example')).to.equal(true);
