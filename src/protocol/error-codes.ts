@@ -43,7 +43,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** The error body every failed ack and every failed REST call carries. */
+/** The error body every failed ack and every failed REST call carries (schema: answers.ts). */
 export interface ErrorBody {
   code: ErrorCode;
   message: string;

@@ -1,67 +1,103 @@
+import type { z } from 'zod';
+import {
+  AuthExpiredEventSchema,
+  CallJoinResultSchema,
+  ChatSendResultSchema,
+  HelloEventSchema,
+  HistoryResultSchema,
+  MediaEventSchema,
+  NoResultSchema,
+  PeerJoinedEventSchema,
+  PeerLeftEventSchema,
+  PresenceEventSchema,
+  ResyncEventSchema,
+  RoomJoinResultSchema,
+  SignalEventSchema,
+  TypingEventSchema,
+} from './answers.js';
 import type { ErrorBody } from './error-codes.js';
-import type { CallPeer, IceServer, MediaState, Message, Participant, Room } from './models.js';
-import type { Payload } from './schemas.js';
+import { MessageSchema } from './models.js';
+import type { Payload, Schemas } from './schemas.js';
 
 /** Every ack is either a success with its fields or a failure with a stable code. */
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
 export type AckCallback<T extends object = object> = (answer: Ack<T>) => void;
 
-export interface RoomJoinResult {
-  room: Room;
-  participants: Participant[];
-  /** Messages after `lastSeq` (or the latest page), oldest first. */
-  messages: Message[];
-  /** False when more messages follow: page on with `chat:history {after}`. */
-  complete: boolean;
-}
-
-export interface HistoryResult {
-  messages: Message[];
-  hasMore: boolean;
-}
-
-export interface CallJoinResult {
-  peerId: string;
-  peers: CallPeer[];
-  iceServers: IceServer[];
-}
-
+export type RoomJoinResult = z.infer<typeof RoomJoinResultSchema>;
+export type HistoryResult = z.infer<typeof HistoryResultSchema>;
+export type CallJoinResult = z.infer<typeof CallJoinResultSchema>;
 /** Sent once right after connect: gives every client a recovery offset. */
-export interface HelloEvent {
-  userId: string;
-  name: string;
-  nodeId: string;
-  recoveryWindowMs: number;
+export type HelloEvent = z.infer<typeof HelloEventSchema>;
+export type PresenceEvent = z.infer<typeof PresenceEventSchema>;
+
+/** One client → server event: the schema its payload is parsed with and its ack's result. */
+export interface RequestSpec {
+  payload: z.ZodType;
+  result: z.ZodType<object>;
+  /** What the event does, for the API documents. */
+  summary: string;
 }
 
-export type PresenceEvent =
-  | { roomId: string; participants: Participant[] }
-  | { roomId: string; joined: Participant }
-  | { roomId: string; left: Participant };
+/**
+ * What a client may ask of `/chat` and `/rtc`, as runtime tables (the AsyncAPI document is
+ * generated from them) from which the types below derive. The payload schemas depend on the
+ * configured limits, hence a function of the built schemas.
+ */
+export function requestTables(schemas: Schemas) {
+  return {
+    chat: {
+      'room:join': { payload: schemas.roomJoin, result: RoomJoinResultSchema, summary: 'join a room; get the messages after `lastSeq` (or the latest page)' },
+      'room:leave': { payload: schemas.roomLeave, result: NoResultSchema, summary: 'leave a room; the others get `room:presence {left}`' },
+      'chat:send': { payload: schemas.chatSend, result: ChatSendResultSchema, summary: 'send a message; the ack comes once it is durable' },
+      'chat:history': { payload: schemas.chatHistory, result: HistoryResultSchema, summary: 'page history by seq cursors' },
+      'chat:typing': { payload: schemas.chatTyping, result: NoResultSchema, summary: 'the others get `chat:typing`' },
+      'chat:ack': { payload: schemas.chatAck, result: NoResultSchema, summary: 'record the delivery cursor in the room' },
+    },
+    rtc: {
+      'call:join': { payload: schemas.callJoin, result: CallJoinResultSchema, summary: 'join the call of a room; the others get `call:peer-joined`' },
+      'call:leave': { payload: schemas.callLeave, result: NoResultSchema, summary: 'leave the call; the others get `call:peer-left`' },
+      'rtc:signal': { payload: schemas.rtcSignal, result: NoResultSchema, summary: 'relay a signal to a peer of the same call' },
+      'rtc:media': { payload: schemas.rtcMedia, result: NoResultSchema, summary: 'the others in the call get `rtc:media`' },
+    },
+  } satisfies Record<'chat' | 'rtc', Record<string, RequestSpec>>;
+}
+
+/** Server → client events per namespace: name → payload schema. */
+export const SERVER_EVENTS = {
+  chat: {
+    hello: HelloEventSchema,
+    'chat:message': MessageSchema,
+    'room:presence': PresenceEventSchema,
+    'chat:typing': TypingEventSchema,
+    'auth:expired': AuthExpiredEventSchema,
+    'chat:resync': ResyncEventSchema,
+  },
+  rtc: {
+    hello: HelloEventSchema,
+    'call:peer-joined': PeerJoinedEventSchema,
+    'call:peer-left': PeerLeftEventSchema,
+    'rtc:signal': SignalEventSchema,
+    'rtc:media': MediaEventSchema,
+    'auth:expired': AuthExpiredEventSchema,
+  },
+} as const;
+
+/** An ack with nothing but `ok: true`. */
+export type NoResult = Record<never, never>;
+type ResultOf<S> = S extends typeof NoResultSchema ? NoResult : S extends z.ZodType<infer R extends object> ? R : never;
+/** A runtime table's types: event → payload type and ack result type. */
+type RequestTypes<T extends Record<string, RequestSpec>> = {
+  [E in keyof T]: { payload: z.infer<T[E]['payload']>; result: ResultOf<T[E]['result']> };
+};
+type Tables = ReturnType<typeof requestTables>;
 
 /**
  * What a client may ask of the server: for each event, its payload and what a successful
  * ack carries besides `ok: true`. The server's handlers are typed from these tables, so a
  * route name or an ack shape that drifts from them does not compile.
  */
-export interface ChatRequests {
-  'room:join': { payload: Payload<'roomJoin'>; result: RoomJoinResult };
-  'room:leave': { payload: Payload<'roomLeave'>; result: NoResult };
-  'chat:send': { payload: Payload<'chatSend'>; result: { message: Message } };
-  'chat:history': { payload: Payload<'chatHistory'>; result: HistoryResult };
-  'chat:typing': { payload: Payload<'chatTyping'>; result: NoResult };
-  'chat:ack': { payload: Payload<'chatAck'>; result: NoResult };
-}
-
-export interface RtcRequests {
-  'call:join': { payload: Payload<'callJoin'>; result: CallJoinResult };
-  'call:leave': { payload: Payload<'callLeave'>; result: NoResult };
-  'rtc:signal': { payload: Payload<'rtcSignal'>; result: NoResult };
-  'rtc:media': { payload: Payload<'rtcMedia'>; result: NoResult };
-}
-
-/** An ack with nothing but `ok: true`. */
-export type NoResult = Record<never, never>;
+export type ChatRequests = RequestTypes<Tables['chat']>;
+export type RtcRequests = RequestTypes<Tables['rtc']>;
 
 /** A table of requests: event name → payload and ack result. */
 export type RequestMap<M> = { [E in keyof M]: { payload: unknown; result: object } };
@@ -70,31 +106,17 @@ export type ClientToServerEvents<M extends RequestMap<M>> = {
   [E in keyof M]: (payload: M[E]['payload'], ack?: AckCallback<M[E]['result']>) => void;
 };
 
-export type ChatClientToServerEvents = ClientToServerEvents<ChatRequests>;
+/** Socket.IO's event-map shape of a table of server → client events. */
+type ServerToClientEvents<T extends Record<string, z.ZodType>> = { [E in keyof T]: (event: z.infer<T[E]>) => void };
 
-export interface ChatServerToClientEvents {
-  hello: (event: HelloEvent) => void;
-  'chat:message': (message: Message) => void;
-  'room:presence': (event: PresenceEvent) => void;
-  'chat:typing': (event: { roomId: string; userId: string; typing: boolean }) => void;
-  'auth:expired': (event: { message: string }) => void;
-  /** Redelivery gave up: fetch history after `fromSeq` (chat:history {after}) to catch up. */
-  'chat:resync': (event: { roomId: string; fromSeq: number }) => void;
-}
+export type ChatClientToServerEvents = ClientToServerEvents<ChatRequests>;
+export type ChatServerToClientEvents = ServerToClientEvents<(typeof SERVER_EVENTS)['chat']>;
 
 /** The kinds of `rtc:signal`, as the schema accepts them. */
 export type SignalKind = Payload<'rtcSignal'>['kind'];
 
 export type RtcClientToServerEvents = ClientToServerEvents<RtcRequests>;
-
-export interface RtcServerToClientEvents {
-  hello: (event: HelloEvent) => void;
-  'call:peer-joined': (peer: CallPeer & { roomId: string }) => void;
-  'call:peer-left': (event: { roomId: string; peerId: string }) => void;
-  'rtc:signal': (event: { from: string; kind: SignalKind; data: unknown }) => void;
-  'rtc:media': (event: { peerId: string } & MediaState) => void;
-  'auth:expired': (event: { message: string }) => void;
-}
+export type RtcServerToClientEvents = ServerToClientEvents<(typeof SERVER_EVENTS)['rtc']>;
 
 /** Events nodes exchange through the adapter (cluster mode). */
 export type InterServerEvents = Record<string, never>;

@@ -7,6 +7,7 @@ export * from './models.js';
 export * from './schemas.js';
 export * from './query-schemas.js';
 export * from './events.js';
+export * from './answers.js';
 export * from './text-rules.js';
 
 export const NAMESPACES = { chat: '/chat', rtc: '/rtc' } as const;

@@ -1,53 +1,63 @@
-/** Wire shapes of the things the server hands to clients. */
+import { z } from 'zod';
 
-export interface Room {
-  id: string;
-  name: string;
-  isPrivate: boolean;
-  maxParticipants: number;
-  createdBy: string;
-  createdAt: string;
-  /** Sequence number of the newest message in the room (0 when empty). */
-  lastSeq: number;
-}
+/**
+ * Wire shapes of the things the server hands to clients, as zod schemas: the TypeScript
+ * types derive from them, and so do the OpenAPI and AsyncAPI documents, so a field that
+ * changes here changes everywhere at once. Output objects are not strict: clients must
+ * ignore fields they do not know (the contract may grow).
+ */
 
-export interface Message {
-  id: string;
-  roomId: string;
-  /** Per-room sequence: 1, 2, 3 … without gaps. */
-  seq: number;
-  senderId: string;
-  senderName: string;
-  text: string;
-  clientMsgId: string | null;
-  createdAt: string;
-}
+const isoTime = z.iso.datetime({ offset: true }).describe('ISO-8601 time');
+const seq = z.number().int().min(0);
 
-export interface Participant {
-  userId: string;
-  name: string;
-}
+export const RoomSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    isPrivate: z.boolean(),
+    maxParticipants: z.number().int(),
+    createdBy: z.string().describe('user id of the creator'),
+    createdAt: isoTime,
+    lastSeq: seq.describe('sequence number of the newest message in the room (0 when empty)'),
+  })
+  .meta({ id: 'Room' });
+export type Room = z.infer<typeof RoomSchema>;
 
-export interface MediaState {
-  audio: boolean;
-  video: boolean;
-  screen: boolean;
-}
+export const MessageSchema = z
+  .object({
+    id: z.string(),
+    roomId: z.string(),
+    seq: z.number().int().min(1).describe('per-room sequence: 1, 2, 3 … without gaps'),
+    senderId: z.string(),
+    senderName: z.string(),
+    text: z.string(),
+    clientMsgId: z.string().nullable().describe('the id the sender chose; a retry with it returns this message'),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'Message' });
+export type Message = z.infer<typeof MessageSchema>;
 
-export interface CallPeer {
-  peerId: string;
-  userId: string;
-  name: string;
-  media: MediaState;
-}
+export const ParticipantSchema = z.object({ userId: z.string(), name: z.string() }).meta({ id: 'Participant' });
+export type Participant = z.infer<typeof ParticipantSchema>;
 
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
+export const MediaStateSchema = z
+  .object({ audio: z.boolean(), video: z.boolean(), screen: z.boolean() })
+  .meta({ id: 'MediaState' });
+export type MediaState = z.infer<typeof MediaStateSchema>;
 
-export interface User {
-  id: string;
-  name: string;
-}
+export const CallPeerSchema = z
+  .object({ peerId: z.string(), userId: z.string(), name: z.string(), media: MediaStateSchema })
+  .meta({ id: 'CallPeer' });
+export type CallPeer = z.infer<typeof CallPeerSchema>;
+
+export const IceServerSchema = z
+  .object({
+    urls: z.union([z.string(), z.array(z.string())]),
+    username: z.string().optional().describe('TURN only: "<expiry Unix seconds>:<userId>" (coturn REST API)'),
+    credential: z.string().optional().describe('TURN only: base64(HMAC-SHA1(TURN_SECRET, username))'),
+  })
+  .meta({ id: 'IceServer' });
+export type IceServer = z.infer<typeof IceServerSchema>;
+
+export const UserSchema = z.object({ id: z.string(), name: z.string() }).meta({ id: 'User' });
+export type User = z.infer<typeof UserSchema>;

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { ErrorCode } from './error-codes.js';
+import {
+  CallPeerSchema,
+  IceServerSchema,
+  MediaStateSchema,
+  MessageSchema,
+  ParticipantSchema,
+  RoomSchema,
+  UserSchema,
+} from './models.js';
+
+/**
+ * Schemas of what the server answers and pushes: acks, server → client events and REST
+ * bodies. The server never parses these (it builds them); they exist so that the types and
+ * the API documents come from one source, and so that tests can hold real answers to them.
+ */
+
+export const ErrorBodySchema = z.object({
+  code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string().describe('for people; clients switch on `code`'),
+  details: z.unknown().optional().describe('VALIDATION_FAILED: which fields, and why'),
+  retryAfterMs: z.number().int().min(0).optional().describe('RATE_LIMITED: how long to wait before trying again'),
+});
+
+/** A failed REST call: `{"error": {code, message, details?}}`. */
+export const ErrorResponseSchema = z.object({ error: ErrorBodySchema });
+/** A failed ack: `{ok: false, error}`. */
+export const AckErrorSchema = z.object({ ok: z.literal(false), error: ErrorBodySchema });
+
+/** The fields of an ack besides `ok: true`; an empty object for events that answer `{ok:true}` only. */
+export const NoResultSchema = z.object({});
+
+export const RoomJoinResultSchema = z.object({
+  room: RoomSchema,
+  participants: z.array(ParticipantSchema),
+  messages: z.array(MessageSchema).describe('messages after `lastSeq` (or the latest page), oldest first'),
+  complete: z.boolean().describe('false when more messages follow: page on with `chat:history {after}`'),
+});
+export const HistoryResultSchema = z.object({
+  messages: z.array(MessageSchema).describe('oldest first'),
+  hasMore: z.boolean(),
+});
+export const ChatSendResultSchema = z.object({ message: MessageSchema });
+export const CallJoinResultSchema = z.object({
+  peerId: z.string().describe('this socket in the call'),
+  peers: z.array(CallPeerSchema).describe('the others in the call'),
+  iceServers: z.array(IceServerSchema),
+});
+
+/** Server → client events. */
+export const HelloEventSchema = z
+  .object({ userId: z.string(), name: z.string(), nodeId: z.string(), recoveryWindowMs: z.number().int().min(0) })
+  .describe('sent right after every connect, so that every client has a recovery offset');
+export const PresenceEventSchema = z.union([
+  z.object({ roomId: z.string(), participants: z.array(ParticipantSchema) }),
+  z.object({ roomId: z.string(), joined: ParticipantSchema }),
+  z.object({ roomId: z.string(), left: ParticipantSchema }),
+]);
+export const TypingEventSchema = z.object({ roomId: z.string(), userId: z.string(), typing: z.boolean() });
+export const AuthExpiredEventSchema = z
+  .object({ message: z.string() })
+  .describe('the token expired; the server closes the socket: reconnect with a fresh token');
+export const ResyncEventSchema = z
+  .object({ roomId: z.string(), fromSeq: z.number().int().min(0) })
+  .describe('redelivery gave up: page `chat:history {after: fromSeq}`');
+export const PeerJoinedEventSchema = CallPeerSchema.extend({ roomId: z.string() });
+export const PeerLeftEventSchema = z.object({ roomId: z.string(), peerId: z.string() });
+export const SignalEventSchema = z.object({
+  from: z.string().describe('the sender peer id, stamped by the server'),
+  kind: z.enum(['offer', 'answer', 'ice-candidate', 'ice-restart']),
+  data: z.unknown().describe('as the sender gave it: `{type, sdp}`, an RTCIceCandidateInit or null'),
+});
+export const MediaEventSchema = MediaStateSchema.extend({ peerId: z.string() });
+
+/** REST answers. */
+export const GuestAuthAnswerSchema = z.object({ token: z.string().describe('a JWT with `exp`'), user: UserSchema });
+export const RoomDetailsSchema = RoomSchema.extend({
+  participants: z.array(ParticipantSchema).describe('online now'),
+});
+export const IceServersAnswerSchema = z.object({
+  iceServers: z.array(IceServerSchema),
+  expiresAt: z.iso.datetime({ offset: true }).describe('when the TURN credentials expire'),
+});
+export const HealthSchema = z.object({ status: z.literal('ok'), nodeId: z.string() });
+export const ReadinessSchema = z.object({
+  status: z.enum(['ok', 'degraded', 'unavailable']),
+  dependencies: z.record(z.string(), z.enum(['up', 'down'])),
+  nodeId: z.string(),
+});
+export const DeadLetterSchema = z.object({
+  id: z.string(),
+  reason: z.string(),
+  attempts: z.number().int(),
+  firstSeenAt: z.string(),
+  entry: z.unknown().describe('the queue entry as it was'),
+});
+export const DeadLetterListSchema = z.object({ deadLetters: z.array(DeadLetterSchema) });
+export const RequeuedSchema = z.object({ status: z.literal('requeued'), id: z.string() });
