@@ -10,17 +10,19 @@ export const queryInt = (max: number, digits: RegExp = /^\d{1,16}$/) =>
     .string()
     .regex(digits, 'expected a whole number')
     .transform(Number)
-    .pipe(z.number().int().min(0).max(max));
+    .pipe(z.number().int().min(0).max(max))
+    // A query value is a string in JSON Schema terms: the bound lives in the pipe, so say it.
+    .describe(`a whole number from 0 to ${max}, digits only`);
 
 /** `GET /api/messages`: seq cursors and a page size of at most 100. */
 export const HistoryQuerySchema = z.strictObject({
   roomId: IdSchema,
   after: queryInt(Number.MAX_SAFE_INTEGER).optional(),
   before: queryInt(Number.MAX_SAFE_INTEGER).optional(),
-  limit: queryInt(100).pipe(z.number().min(1, 'expected at least 1')).optional(),
+  limit: queryInt(100).pipe(z.number().min(1, 'expected at least 1')).describe('page size, 1–100').optional(),
 });
 
 /** `GET /api/admin/dead-letters`: how many to list, 1–1000. */
 export const DeadLetterListQuerySchema = z.strictObject({
-  limit: queryInt(1000, /^\d{1,4}$/).pipe(z.number().min(1, 'expected at least 1')).optional(),
+  limit: queryInt(1000, /^\d{1,4}$/).pipe(z.number().min(1, 'expected at least 1')).describe('how many to list, 1–1000').optional(),
 });

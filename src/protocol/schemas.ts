@@ -22,20 +22,30 @@ export const IdSchema = z.string().min(1, 'must not be empty').max(128, 'must be
 export const SeqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const HistoryLimitSchema = z.number().int().min(1).max(100);
 
+// The text rules run in refinements, which JSON Schema cannot express: their description
+// carries them into the API documents instead.
+const TEXT_RULES = 'not empty or only whitespace, valid Unicode (no lone surrogates), no control characters';
+
 const nameText = (max: number) =>
-  z.string().superRefine((value, ctx) => {
-    const problem = textProblem(value, max);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    else if (/[\r\n\t]/.test(value)) ctx.addIssue({ code: 'custom', message: 'must be a single line' });
-  });
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = textProblem(value, max);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      else if (/[\r\n\t]/.test(value)) ctx.addIssue({ code: 'custom', message: 'must be a single line' });
+    })
+    .describe(`1–${max} characters (code points), a single line; ${TEXT_RULES}`);
 
 export const NameSchema = nameText(64);
 
 export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
-  const messageText = z.string().superRefine((value, ctx) => {
-    const problem = textProblem(value, limits.maxMessageLength);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  const messageText = z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = textProblem(value, limits.maxMessageLength);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .describe(`1–${limits.maxMessageLength} characters (code points, MAX_MESSAGE_LENGTH); tab and newline allowed; ${TEXT_RULES}`);
 
   const guestAuth = z.strictObject({ name: NameSchema });
   const createRoom = z.strictObject({

@@ -14,6 +14,7 @@ import type { Readiness } from '../../services/readiness.js';
 import type { RoomService } from '../../services/room-service.js';
 import type { TokenService } from '../../services/token-service.js';
 import type { OriginPolicy } from '../origin-policy.js';
+import { docsRoutes } from './api-docs/docs-routes.js';
 import { requireUser } from './auth-middleware.js';
 import { DEMO_PUBLIC_DIR, demoClient } from './demo-client.js';
 import { errorHandler, notFoundHandler, sendError } from './error-handler.js';
@@ -64,6 +65,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use('/api', rateLimit(deps.httpLimiter));
   app.use('/api', requireJsonBody, express.json({ limit: config.maxPayloadBytes, strict: true }));
   app.use('/api/admin', adminRoutes({ deadLetters: deps.deadLetters, adminToken: config.adminToken }));
+  app.use('/api', docsRoutes({ schemas: deps.schemas, socketPath: config.socketPath }));
   app.use('/api', authRoutes({ tokens: deps.tokens, schemas: deps.schemas, allowGuests: config.allowGuests }));
   app.use('/api', requireUser(deps.tokens));
   app.use('/api', roomRoutes(deps));

@@ -1,0 +1,126 @@
+import type { z } from 'zod';
+import {
+  DeadLetterListSchema,
+  GuestAuthAnswerSchema,
+  HealthSchema,
+  HistoryResultSchema,
+  IceServersAnswerSchema,
+  ReadinessSchema,
+  RequeuedSchema,
+  RoomDetailsSchema,
+} from '../../../protocol/answers.js';
+import type { ErrorCode } from '../../../protocol/error-codes.js';
+import { MessageSchema, RoomSchema } from '../../../protocol/models.js';
+import { DeadLetterListQuerySchema, HistoryQuerySchema } from '../../../protocol/query-schemas.js';
+import { IdSchema, type Schemas } from '../../../protocol/schemas.js';
+
+/** One REST route as the OpenAPI document describes it. */
+export interface RestRoute {
+  method: 'get' | 'post' | 'delete';
+  /** OpenAPI path template: `{id}` for `:id`. */
+  path: string;
+  summary: string;
+  /** Who may call it: anyone, a user's JWT, or the ADMIN_TOKEN. */
+  auth: 'none' | 'user' | 'admin';
+  pathParams?: Record<string, z.ZodType>;
+  query?: z.ZodObject;
+  body?: { schema: z.ZodType; example: unknown };
+  /** Success statuses: the body's schema, or null for an empty body (204) or non-JSON. */
+  responses: Record<number, { description: string; schema: z.ZodType | null; contentType?: string }>;
+  /** Error codes this route itself may answer (auth, validation and rate limits are added from `auth` and the inputs). */
+  errors: ErrorCode[];
+  /** Health endpoints are outside /api: no rate limit, no JSON body parsing. */
+  rateLimited?: boolean;
+}
+
+const id = { id: IdSchema };
+
+/**
+ * The REST contract (DESIGN §4) as data: the routers under routes/ implement it, and
+ * a test calls every route of this table on a real server and holds the answers to it.
+ */
+export function restRoutes(schemas: Schemas): RestRoute[] {
+  return [
+    {
+      method: 'post', path: '/api/auth/guest', auth: 'none', summary: 'a guest token (when ALLOW_GUESTS)',
+      body: { schema: schemas.guestAuth, example: { name: 'ann' } },
+      responses: { 201: { description: 'a token and its user', schema: GuestAuthAnswerSchema } },
+      errors: ['FORBIDDEN'],
+    },
+    {
+      method: 'post', path: '/api/rooms', auth: 'user', summary: 'create a room',
+      body: { schema: schemas.createRoom, example: { name: 'lobby', isPrivate: false, maxParticipants: 4 } },
+      responses: { 201: { description: 'the room', schema: RoomSchema } },
+      errors: ['UNAVAILABLE'],
+    },
+    {
+      method: 'get', path: '/api/rooms/{id}', auth: 'user', summary: 'a room plus the participants online now',
+      pathParams: id,
+      responses: { 200: { description: 'the room', schema: RoomDetailsSchema } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND'],
+    },
+    {
+      method: 'post', path: '/api/rooms/{id}/members', auth: 'user', summary: "the room's creator adds a member",
+      pathParams: id,
+      body: { schema: schemas.addMember, example: { userId: 'u_123' } },
+      responses: { 204: { description: 'added', schema: null } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'post', path: '/api/messages', auth: 'user', summary: 'send a message (also delivered live)',
+      body: { schema: schemas.postMessage, example: { roomId: 'r_123', text: 'hello', clientMsgId: 'c1' } },
+      responses: {
+        201: { description: 'the message, durable', schema: MessageSchema },
+        200: { description: 'a repeated clientMsgId: the original message', schema: MessageSchema },
+      },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'get', path: '/api/messages', auth: 'user', summary: 'history by seq cursors, oldest first; without a cursor the latest page',
+      query: HistoryQuerySchema,
+      responses: { 200: { description: 'a page', schema: HistoryResultSchema } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND'],
+    },
+    {
+      method: 'get', path: '/api/ice-servers', auth: 'user', summary: 'STUN and TURN servers with fresh TURN credentials',
+      responses: { 200: { description: 'ICE servers', schema: IceServersAnswerSchema } },
+      errors: [],
+    },
+    {
+      method: 'get', path: '/api/admin/dead-letters', auth: 'admin', summary: 'list dead letters',
+      query: DeadLetterListQuerySchema,
+      responses: { 200: { description: 'dead letters', schema: DeadLetterListSchema } },
+      errors: ['FORBIDDEN'],
+    },
+    {
+      method: 'post', path: '/api/admin/dead-letters/{id}/retry', auth: 'admin', summary: 'put a dead letter back in the queue',
+      pathParams: { id: IdSchema },
+      responses: { 202: { description: 'requeued', schema: RequeuedSchema } },
+      errors: ['FORBIDDEN', 'DEAD_LETTER_NOT_FOUND'],
+    },
+    {
+      method: 'delete', path: '/api/admin/dead-letters/{id}', auth: 'admin', summary: 'drop a dead letter',
+      pathParams: { id: IdSchema },
+      responses: { 204: { description: 'dropped', schema: null } },
+      errors: ['FORBIDDEN', 'DEAD_LETTER_NOT_FOUND'],
+    },
+    {
+      method: 'get', path: '/healthz', auth: 'none', summary: 'liveness', rateLimited: false,
+      responses: { 200: { description: 'alive', schema: HealthSchema } },
+      errors: [],
+    },
+    {
+      method: 'get', path: '/readyz', auth: 'none', summary: 'readiness with each dependency', rateLimited: false,
+      responses: {
+        200: { description: '`ok`, or `degraded` with one dependency down', schema: ReadinessSchema },
+        503: { description: '`unavailable`: shutting down, or it can neither store nor queue', schema: ReadinessSchema },
+      },
+      errors: [],
+    },
+    {
+      method: 'get', path: '/metrics', auth: 'none', summary: 'Prometheus metrics', rateLimited: false,
+      responses: { 200: { description: 'Prometheus text format', schema: null, contentType: 'text/plain' } },
+      errors: [],
+    },
+  ];
+}
