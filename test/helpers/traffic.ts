@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io-client';
+import { eventually } from './socket-client.js';
 
 /**
  * A sender as a well-behaved client is written: every message has a clientMsgId, and a
@@ -49,22 +50,31 @@ export class ChatSender {
 }
 
 /**
- * One ChatSender per socket, sending all along while `fault` runs (from 300 ms in, and for
- * 500 ms after it); returns the senders for the checker.
+ * One ChatSender per socket, sending all along: until TRAFFIC_BEFORE messages are acked, then
+ * while `fault` runs, then until TRAFFIC_AFTER more are acked; returns the senders for the checker.
  */
 export async function underTraffic(sockets: Socket[], roomId: string, fault: () => Promise<void>): Promise<ChatSender[]> {
   let stopping = false;
   const senders = sockets.map((s, i) => new ChatSender(s, roomId, `c${i}`));
   const running = senders.map((s) => s.run(() => stopping));
-  await sleep(300);
-  await fault();
-  await sleep(500);
-  stopping = true;
-  await Promise.all(running);
+  const acked = () => senders.reduce((n, s) => n + s.acked.size, 0);
+  try {
+    // Evidence, not fixed windows: traffic is flowing before the fault, and acks resume after
+    // it (a slow machine gets more time instead of a test with too few messages to mean anything).
+    await eventually(() => acked() >= TRAFFIC_BEFORE, 15_000, `${TRAFFIC_BEFORE} acks before the fault`);
+    await fault();
+    const atHeal = acked();
+    await eventually(() => acked() >= atHeal + TRAFFIC_AFTER, 20_000, `${TRAFFIC_AFTER} more acks after the fault`);
+  } finally {
+    stopping = true;
+    await Promise.all(running);
+  }
   return senders;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Acks to see before a fault and after it: together more than any suite's "acked > 20". */
+const TRAFFIC_BEFORE = 10;
+const TRAFFIC_AFTER = 15;
 
 export interface StoredMessage {
   seq: number;
