@@ -43,17 +43,33 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const overrides = typeof options.overrides === 'function' ? await options.overrides(config) : options.overrides;
-  const app = await createApp(config, overrides);
-  const port = await app.start();
+  // The data directory is ours to remove whatever happens: a failed start or stop too.
+  const removeDataDir = () => {
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  let app: App | undefined;
+  let port: number;
+  try {
+    const overrides = typeof options.overrides === 'function' ? await options.overrides(config) : options.overrides;
+    app = await createApp(config, overrides);
+    port = await app.start();
+  } catch (err) {
+    await app?.stop().catch(() => undefined);
+    removeDataDir();
+    throw err;
+  }
+  const started = app;
   return {
-    app,
+    app: started,
     port,
     url: `http://127.0.0.1:${port}`,
     dataDir,
     stop: async () => {
-      await app.stop();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await started.stop();
+      } finally {
+        removeDataDir();
+      }
     },
   };
 }

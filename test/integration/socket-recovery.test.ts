@@ -110,6 +110,8 @@ describe('/chat: connection-state recovery and rejoin', () => {
       expect(sixth.message.seq).to.equal(6);
     } finally {
       await again.stop();
+      // `own` was stopped through its app, so that `again` could reuse its data: remove it here.
+      await own.stop();
     }
   });
 });
