@@ -1,21 +1,10 @@
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
-import { createRoom, guest, request } from '../helpers/http-client.js';
+import { createRoom, guest, scrapeMetrics as scrape } from '../helpers/http-client.js';
 import { ask, connect, eventually } from '../helpers/socket-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { switchableStore } from '../helpers/switchable-store.js';
-
-/** Prometheus series → value, from a node's /metrics. */
-async function scrape(url: string): Promise<Map<string, number>> {
-  const res = await request(url, 'GET', '/metrics');
-  const series = new Map<string, number>();
-  for (const line of String(res.body).split('\n')) {
-    const m = /^([^#\s][^ ]*) ([0-9.e+-]+)$/.exec(line);
-    if (m) series.set(m[1]!, Number(m[2]));
-  }
-  return series;
-}
 
 const storeBreaker = (series: Map<string, number>) => [...series].find(([k]) => k.startsWith('circuit_breaker_state{') && k.includes('dependency="store"'))?.[1];
 

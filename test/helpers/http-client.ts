@@ -41,3 +41,14 @@ export async function createRoom(baseUrl: string, token: string, body: Record<st
   if (res.status !== 201) throw new Error(`room creation failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { id: string; name: string; isPrivate: boolean; maxParticipants: number; lastSeq: number; createdBy: string };
 }
+
+/** Prometheus series (name with labels) → value, from a server's /metrics. */
+export async function scrapeMetrics(baseUrl: string): Promise<Map<string, number>> {
+  const res = await request(baseUrl, 'GET', '/metrics');
+  const series = new Map<string, number>();
+  for (const line of String(res.body).split('\n')) {
+    const m = /^([^#\s][^ ]*) ([0-9.e+-]+)$/.exec(line);
+    if (m) series.set(m[1]!, Number(m[2]));
+  }
+  return series;
+}

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createRoom, guest, request } from '../helpers/http-client.js';
+import { createRoom, guest, request, scrapeMetrics } from '../helpers/http-client.js';
 import { ask, collect, eventually, next, quietFor } from '../helpers/socket-client.js';
 import { useServer } from '../helpers/test-server.js';
 import { roomWithTwo } from './room-with-two.js';
@@ -8,16 +8,7 @@ describe('/chat: rooms, presence and chat over Socket.IO', () => {
   // Some tests seed more messages than one user's default budget (RATE_LIMIT_MESSAGES) allows.
   const { server, open } = useServer({ RATE_LIMIT_MESSAGES: '1000' });
 
-  /** Prometheus series → value, from /metrics. */
-  async function scrape(): Promise<Map<string, number>> {
-    const res = await request(server.url, 'GET', '/metrics');
-    const series = new Map<string, number>();
-    for (const line of String(res.body).split('\n')) {
-      const m = /^([^#\s][^ ]*) ([0-9.e+-]+)$/.exec(line);
-      if (m) series.set(m[1]!, Number(m[2]));
-    }
-    return series;
-  }
+  const scrape = () => scrapeMetrics(server.url);
 
   it('joins a room, sees presence, and delivers chat to every member socket with seq', async () => {
     const ann = await guest(server.url, 'ann');
