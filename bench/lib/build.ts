@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { ROOT } from './paths.js';
@@ -22,6 +22,8 @@ export async function buildServers(): Promise<{ ours: string; bare: string }> {
     { cwd: ROOT, encoding: 'utf8' },
   );
   if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
+  // The build sits where dist/ does, beside package.json (the API docs read the version there).
+  copyFileSync(join(ROOT, 'package.json'), join(BUILD_DIR, 'package.json'));
   await build({ entryPoints: [join(ROOT, 'bench', 'bare-server.ts')], outfile: join(BUILD_DIR, 'bare-server.js'), platform: 'node', format: 'esm', target: 'node20', logLevel: 'error' });
   const ours = join(BUILD_DIR, 'src', 'main.js');
   const bare = join(BUILD_DIR, 'bare-server.js');
