@@ -24,10 +24,15 @@ export function pinningDescription(): string {
   return canPin ? `servers on CPU ${SERVER_CPU}, generator on CPU ${GENERATOR_CPU} (two-node runs and Redis unpinned)` : 'none';
 }
 
-/** Runs `argv` pinned to `cpu` when taskset exists. */
+/**
+ * Runs `argv` pinned to `cpu` when taskset exists; `null` lets the scheduler place it on any
+ * CPU. A child inherits its parent's affinity, and this generator pins itself to one CPU, so
+ * "unpinned" has to be said explicitly (taskset over every CPU): without that, the two-node
+ * runs and Redis all shared the generator's core (found 2026-12-02: 50 % idle throughout).
+ */
 export function pinnedCommand(cpu: number | null, argv: string[]): [string, string[]] {
-  if (cpu === null || !hasTaskset) return [argv[0]!, argv.slice(1)];
-  return ['taskset', ['-c', String(cpu), ...argv]];
+  if (!hasTaskset) return [argv[0]!, argv.slice(1)];
+  return ['taskset', ['-c', cpu === null ? `0-${cpus().length - 1}` : String(cpu), ...argv]];
 }
 
 /** Pins this process, threads included, to the generator's CPU; false if taskset refused. */
