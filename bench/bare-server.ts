@@ -6,7 +6,9 @@
  * chat messages of the same shape, so both servers put the same bytes on the wire.
  *
  *   PORT, HOST                 where to listen
- *   REDIS_URL                  cluster mode: the Redis streams adapter with our options
+ *   REDIS_URL                  cluster mode: the Redis streams adapter with our options, and a
+ *                              shared counter for seq (one INCR per message, as any cross-node
+ *                              counter needs)
  *   MAX_PAYLOAD_BYTES, RECOVERY_WINDOW_MS, PING_INTERVAL_MS, PING_TIMEOUT_MS  as ours
  */
 import { randomUUID } from 'node:crypto';
@@ -21,13 +23,32 @@ const host = env.HOST ?? '127.0.0.1';
 const recoveryWindowMs = Number(env.RECOVERY_WINDOW_MS ?? 120_000);
 const nodeId = env.NODE_ID ?? `bare-${process.pid}`;
 
-async function adapterOption(): Promise<Partial<ServerOptions>> {
-  if (!env.REDIS_URL) return {};
-  const client = createClient({ url: env.REDIS_URL });
+const newClient = (url: string) => createClient({ url });
+type Redis = ReturnType<typeof newClient>;
+
+async function connectRedis(): Promise<Redis | null> {
+  if (!env.REDIS_URL) return null;
+  const client = newClient(env.REDIS_URL);
   client.on('error', (err: Error) => console.error('redis', err.message));
   await client.connect();
+  return client;
+}
+
+function adapterOption(redis: Redis | null): Partial<ServerOptions> {
+  if (!redis) return {};
   // Same options as ours (select-infra.ts), under another stream name.
-  return { adapter: createStreamsAdapter(client, { streamName: 'bare:sio:stream', maxLen: 100_000, sessionKeyPrefix: 'bare:sio:session:' }) as ServerOptions['adapter'] };
+  return { adapter: createStreamsAdapter(redis, { streamName: 'bare:sio:stream', maxLen: 100_000, sessionKeyPrefix: 'bare:sio:session:' }) as ServerOptions['adapter'] };
+}
+
+/** The room's next seq: a local counter on one node, one INCR on the shared Redis in a cluster. */
+function seqCounter(redis: Redis | null): (roomId: string) => number | Promise<number> {
+  if (redis) return (roomId) => redis.incr(`bare:{${roomId}}:seq`);
+  const seqs = new Map<string, number>();
+  return (roomId) => {
+    const seq = (seqs.get(roomId) ?? 0) + 1;
+    seqs.set(roomId, seq);
+    return seq;
+  };
 }
 
 function rest(req: IncomingMessage, res: ServerResponse): void {
@@ -52,6 +73,8 @@ function rest(req: IncomingMessage, res: ServerResponse): void {
 
 async function main(): Promise<void> {
   const httpServer = createServer(rest);
+  const redis = await connectRedis();
+  const nextSeq = seqCounter(redis);
   const io = new Server(httpServer, {
     path: '/ws',
     serveClient: false,
@@ -61,7 +84,7 @@ async function main(): Promise<void> {
     connectTimeout: 10_000,
     perMessageDeflate: false,
     httpCompression: false,
-    ...(await adapterOption()),
+    ...adapterOption(redis),
     ...(recoveryWindowMs > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: recoveryWindowMs, skipMiddlewares: false } } : {}),
   });
 
@@ -74,17 +97,14 @@ async function main(): Promise<void> {
   const hello = (socket: Socket) =>
     socket.emit('hello', { userId: socket.data.user.id, name: socket.data.user.name, nodeId, recoveryWindowMs });
 
-  const seqs = new Map<string, number>();
   const chat = io.of('/chat');
   chat.use(identify);
   chat.on('connection', (socket) => {
     socket.on('room:join', ({ roomId }: { roomId: string }, ack?: (a: unknown) => void) => {
       void socket.join(`room:${roomId}`);
-      ack?.({ ok: true, room: { id: roomId, lastSeq: seqs.get(roomId) ?? 0 }, participants: [], messages: [], complete: true });
+      ack?.({ ok: true, room: { id: roomId, lastSeq: 0 }, participants: [], messages: [], complete: true });
     });
-    socket.on('chat:send', (input: { roomId: string; clientMsgId?: string; text: string }, ack?: (a: unknown) => void) => {
-      const seq = (seqs.get(input.roomId) ?? 0) + 1;
-      seqs.set(input.roomId, seq);
+    const send = (input: { roomId: string; clientMsgId?: string; text: string }, seq: number, ack?: (a: unknown) => void) => {
       const message = {
         id: randomUUID(),
         roomId: input.roomId,
@@ -97,6 +117,14 @@ async function main(): Promise<void> {
       };
       socket.to(`room:${input.roomId}`).emit('chat:message', message);
       ack?.({ ok: true, message });
+    };
+    socket.on('chat:send', (input: { roomId: string; clientMsgId?: string; text: string }, ack?: (a: unknown) => void) => {
+      const seq = nextSeq(input.roomId);
+      if (typeof seq === 'number') return send(input, seq, ack);
+      seq.then(
+        (n) => send(input, n, ack),
+        (err: Error) => ack?.({ ok: false, error: { code: 'UNAVAILABLE', message: err.message } }),
+      );
     });
     hello(socket);
   });

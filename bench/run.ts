@@ -7,12 +7,13 @@
  *   npm run bench -- --quick        under ten minutes (3 repetitions, short windows)
  *   npm run bench -- --only relay,chat
  *   npm run bench -- --reps 1       repetitions (--warmup MS and --measure MS: the load windows)
+ *   npm run bench -- --long MS      the cluster scenario's long window (default 60 000; 0 skips it)
  *   npm run bench -- --profile      also: CPU profiles (node --cpu-prof) of both servers
  *                                   under the relay, chat and connect loads, summarised in the results
  *   npm run bench -- --tsx          run the servers through tsx instead of compiled
  *   npm run bench -- --out FILE     write the results there
  *
- * Scenarios (bench/scenarios/index.ts): relay, chat, idle, connect, cross, drain, storm.
+ * Scenarios (bench/scenarios/index.ts): relay, chat, idle, connect, cross, cluster, drain, storm.
  * Servers are child processes pinned to CPU 0, this generator to CPU 1 (Redis and two-node
  * runs are not pinned). Loopback only; every phase is bounded in time. See docs/benchmarks.md.
  */

@@ -9,6 +9,8 @@ export interface BenchArgs {
   reps?: number;
   warmupMs?: number;
   measureMs?: number;
+  /** The cluster scenario's long window (0: skip it). */
+  longMs?: number;
   profile: boolean;
   /** Run the servers through tsx instead of compiled. */
   tsx: boolean;
@@ -29,6 +31,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       reps: { type: 'string' },
       warmup: { type: 'string' },
       measure: { type: 'string' },
+      long: { type: 'string' },
       profile: { type: 'boolean' },
       tsx: { type: 'boolean' },
       out: { type: 'string' },
@@ -47,6 +50,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     reps: count('reps', values.reps, 1),
     warmupMs: count('warmup', values.warmup, 0),
     measureMs: count('measure', values.measure, 1),
+    longMs: count('long', values.long, 0),
     profile: values.profile ?? false,
     tsx: values.tsx ?? false,
     out: values.out,

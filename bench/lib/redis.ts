@@ -2,13 +2,28 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import { freePort, waitForRedisPing } from '../../support/loopback.js';
+import { pinnedCommand } from './cpu-pinning.js';
 
-/** A throwaway redis-server on loopback: no persistence (see docs/benchmarks.md). */
+/** What Redis did over a window: commands by name (`INFO commandstats` deltas) and its CPU. */
+export interface RedisWindow {
+  commands: Record<string, number>;
+  totalCommands: number;
+  cpuMs: number;
+}
+
+/**
+ * A throwaway redis-server on loopback: no persistence unless `aof` (then AOF with
+ * `appendfsync always`, as docs/operations.md asks of a cluster's Redis).
+ */
 export class BenchRedis {
   private proc: ChildProcess | null = null;
   private readonly dir = mkdtempSync(join(tmpdir(), 'vcs-bench-redis-'));
+  private client: ReturnType<typeof createClient> | null = null;
   port = 0;
+
+  constructor(private readonly options: { aof?: boolean } = {}) {}
 
   static available(): boolean {
     return spawnSync('redis-server', ['--version']).status === 0;
@@ -20,10 +35,15 @@ export class BenchRedis {
 
   async start(): Promise<void> {
     this.port = await freePort();
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const persistence = this.options.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    // Any CPU, not the generator's (which it would inherit).
+    const [cmd, args] = pinnedCommand(null, ['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence]);
+    const proc = spawn(cmd, args, { stdio: 'ignore' });
     this.proc = proc;
     // A failed or interrupted run must not leave a redis-server behind.
-    process.once('exit', () => proc.kill('SIGKILL'));
+    const kill = () => proc.kill('SIGKILL');
+    process.once('exit', kill);
+    proc.once('exit', () => process.removeListener('exit', kill));
     await waitForRedisPing(this.port);
   }
 
@@ -43,7 +63,42 @@ export class BenchRedis {
     };
   }
 
+  /** Zeroes the command counters (CONFIG RESETSTAT) and returns the CPU so far, for `windowEnd`. */
+  async windowStart(): Promise<number> {
+    const c = await this.admin();
+    await c.configResetStat();
+    return this.cpuMs(await c.info('cpu'));
+  }
+
+  /** Commands since `windowStart` and the CPU they took (main thread and AOF fsync, user + sys). */
+  async windowEnd(cpuAtStart: number): Promise<RedisWindow> {
+    const c = await this.admin();
+    const [stats, cpu] = await Promise.all([c.info('commandstats'), c.info('cpu')]);
+    const commands: Record<string, number> = {};
+    for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) commands[m[1]!] = Number(m[2]);
+    // The counters include the two INFO calls of this read: take them out.
+    if (commands.info) commands.info = Math.max(0, commands.info - 2);
+    const totalCommands = Object.values(commands).reduce((a, b) => a + b, 0);
+    return { commands, totalCommands, cpuMs: Math.round((this.cpuMs(cpu) - cpuAtStart) * 10) / 10 };
+  }
+
+  private cpuMs(info: string): number {
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+  }
+
+  private async admin(): Promise<ReturnType<typeof createClient>> {
+    if (!this.client) {
+      this.client = createClient({ url: this.url });
+      this.client.on('error', () => undefined);
+      await this.client.connect();
+    }
+    return this.client;
+  }
+
   async stop(): Promise<void> {
+    if (this.client?.isOpen) this.client.destroy();
+    this.client = null;
     const proc = this.proc;
     if (proc && proc.exitCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));

@@ -23,6 +23,11 @@ export const TARGETS = {
   crossNodePenalty: { label: 'cross-node penalty, chat p50 (cross/single)', target: '≤ 1.10', ok: (x) => x <= 1.1 },
   crossNodePenaltyP99: { label: '  same at p99', target: '≤ 1.30', ok: (x) => x <= 1.3 },
   crossNodeRelayPenalty: { label: '  relay, p50', target: '≤ 1.10', ok: (x) => x <= 1.1 },
+  clusterThroughput: { label: 'cluster: durable chat over 2 nodes (worse of rooms of 4 and 50)', target: '≥ 0.85', ok: (x) => x >= 0.85 },
+  cluster4Throughput: { label: '  rooms of 4 (deliveries/s)', target: '≥ 0.85', ok: (x) => x >= 0.85 },
+  cluster50Throughput: { label: '  rooms of 50 (deliveries/s)', target: '≥ 0.85', ok: (x) => x >= 0.85 },
+  clusterLongThroughput: { label: '  rooms of 4 over 60 s', target: '≥ 0.85', ok: (x) => x >= 0.85 },
+  clusterP99At50: { label: 'cluster: chat (rooms of 4) p99 at 50 %', target: '≤ 1.50', ok: (x) => x <= 1.5 },
   relayP99At50: { label: 'relay p99 at 50 % of bare saturation', target: '≤ 1.20', ok: (x) => x <= 1.2 },
   relayP50DeltaMsAt50: { label: 'relay p50 delta at 50 %, ms (ours − bare)', target: '≤ +0.2', ok: (x) => x <= 0.2 },
   chatP99At50: { label: 'chat (rooms of 4) p99 at 50 %', target: '≤ 1.50', ok: (x) => x <= 1.5 },
@@ -37,7 +42,7 @@ export const TARGETS = {
 } satisfies Record<string, Target>;
 
 /** Recorded in the results for reference: no target, so no row in the table. */
-type UntargetedRatioKey = 'crossNodeChatP50';
+type UntargetedRatioKey = 'crossNodeChatP50' | 'clusterRedisCommandsPerSend' | 'clusterRedisCpuPerSend';
 
 export type RatioKey = keyof typeof TARGETS | UntargetedRatioKey;
 /** Ours / bare per ratio; null where a scenario could not measure it (e.g. no redis-server). */
@@ -71,6 +76,12 @@ export function absoluteTable(abs: Record<string, any>): string {
   add('chat 50: deliveries/s at saturation', (x) => x.saturation.median, 'chat50');
   add('chat 50: server CPU µs/delivery', (x) => x.cpuUsPerMsg, 'chat50');
   add('chat 50: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'chat50');
+  add('cluster 4: deliveries/s (sends/s) at saturation', (x) => `${x.saturation.median} (${x.sendsPerSec})`, 'cluster4');
+  add('cluster 4: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'cluster4');
+  add('cluster 4: Redis commands / CPU ms per 1,000 sends', (x) => `${x.redisAtSaturation?.commandsPerSend} / ${x.redisAtSaturation?.cpuMsPer1000Sends}`, 'cluster4');
+  add('cluster 50: deliveries/s (sends/s) at saturation', (x) => `${x.saturation.median} (${x.sendsPerSec})`, 'cluster50');
+  add('cluster 50: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'cluster50');
+  add('cluster 4 over 60 s: deliveries/s (last / first 10 s)', (x) => `${x.rate} (${x.lastOverFirst})`, 'clusterOverTime');
   add('idle: KB RSS / heap per connection', (x) => `${x.rssKBPerConn.median} / ${x.heapKBPerConn.median}`, 'idle');
   add('idle: connections held at the top count', (x) => x.held, 'idle');
   add('idle: heartbeat CPU share at the top count', (x) => x.heartbeatCpuAtTop, 'idle');

@@ -1,4 +1,4 @@
-import { LoadWindow, openLoop, type RunResult } from './load-window.js';
+import { LoadWindow, openLoop, type RunResult, type WindowMeter, type WindowOptions } from './load-window.js';
 import type { ServerProc } from '../lib/server-proc.js';
 import { nowUs } from '../lib/sio-client.js';
 
@@ -12,6 +12,8 @@ export abstract class LoadRig<S> {
   readonly win = new LoadWindow();
   /** Messages each source keeps in flight; 0 in the open loop (nothing resends). */
   protected window = 0;
+  /** Measured over every window besides the servers (the cluster scenario adds Redis). */
+  readonly meters: WindowMeter[] = [];
 
   protected constructor(readonly servers: ServerProc[]) {}
 
@@ -23,11 +25,12 @@ export abstract class LoadRig<S> {
   abstract close(): void;
 
   /** Closed loop: each source keeps `window` messages in flight (saturation). */
-  saturation(opts: { warmupMs: number; measureMs: number; window: number }): Promise<RunResult> {
+  saturation(opts: WindowOptions & { window: number }): Promise<RunResult> {
     this.window = opts.window;
     return this.win.measure(
       this.servers,
       opts,
+      this.meters,
       () => {
         this.reset();
         for (const s of this.sources()) for (let k = 0; k < opts.window; k++) this.send(s, nowUs());
@@ -38,12 +41,13 @@ export abstract class LoadRig<S> {
   }
 
   /** Open loop: `rate` messages/s in total, Poisson arrivals over random sources. */
-  fixedRate(opts: { warmupMs: number; measureMs: number; rate: number }): Promise<RunResult> {
+  fixedRate(opts: WindowOptions & { rate: number }): Promise<RunResult> {
     this.window = 0;
     let stop = () => {};
     return this.win.measure(
       this.servers,
       opts,
+      this.meters,
       () => {
         this.reset();
         const sources = this.sources();

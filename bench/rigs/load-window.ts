@@ -26,6 +26,24 @@ export interface RunResult {
   errors: number;
   /** The window on the first server's monotonic clock (to cut a CPU profile to it). */
   windowUs: [number, number];
+  /** Deliveries/s in each `sliceMs` of the window, when asked for (does throughput hold?). */
+  sliceRates?: number[];
+  /** What each extra meter (e.g. Redis) saw over the window, by its name. */
+  meters: Record<string, unknown>;
+}
+
+/** Something else measured over exactly the window (Redis commands and CPU, say). */
+export interface WindowMeter {
+  readonly name: string;
+  /** Starts measuring; the returned function ends it and gives the figures. */
+  begin(): Promise<() => Promise<unknown>>;
+}
+
+export interface WindowOptions {
+  warmupMs: number;
+  measureMs: number;
+  drainMs?: number;
+  sliceMs?: number;
 }
 
 /**
@@ -53,7 +71,8 @@ export class LoadWindow {
    */
   async measure(
     servers: ServerProc[],
-    opts: { warmupMs: number; measureMs: number; drainMs?: number },
+    opts: WindowOptions,
+    meters: readonly WindowMeter[],
     start: () => void,
     stop: () => void,
     inFlight: () => number,
@@ -62,6 +81,7 @@ export class LoadWindow {
     start();
     await sleep(opts.warmupMs);
     const [fromUs] = await Promise.all(servers.map((s) => s.resetWindow()));
+    const ends = await Promise.all(meters.map((m) => m.begin()));
     const gen = cpuMeter();
     this.delivered = 0;
     this.sent = 0;
@@ -69,9 +89,11 @@ export class LoadWindow {
     this.hist.reset();
     this.recording = true;
     const t0 = performance.now();
-    await sleep(opts.measureMs);
+    const sliceRates = opts.sliceMs ? await this.slices(opts.measureMs, opts.sliceMs) : undefined;
+    if (!opts.sliceMs) await sleep(opts.measureMs);
     const elapsedMs = performance.now() - t0;
     const stats = await Promise.all(servers.map((s) => s.windowStats()));
+    const metered = await Promise.all(ends.map((end) => end()));
     const generator = gen();
     const deliveredInWindow = this.delivered;
     const sentInWindow = this.sent;
@@ -98,7 +120,21 @@ export class LoadWindow {
       lost: Math.max(0, inFlight()),
       errors: this.errors,
       windowUs: [fromUs!, stats[0]!.hrtimeUs],
+      ...(sliceRates ? { sliceRates } : {}),
+      meters: Object.fromEntries(meters.map((m, i) => [m.name, metered[i]])),
     };
+  }
+
+  /** Sleeps through the window in slices, noting the delivery rate of each. */
+  private async slices(measureMs: number, sliceMs: number): Promise<number[]> {
+    const rates: number[] = [];
+    for (let done = 0; done < measureMs; done += sliceMs) {
+      const before = this.delivered;
+      const t = performance.now();
+      await sleep(Math.min(sliceMs, measureMs - done));
+      rates.push(Math.round(((this.delivered - before) / (performance.now() - t)) * 1000));
+    }
+    return rates;
   }
 }
 

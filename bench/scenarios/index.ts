@@ -1,5 +1,6 @@
 import type { Scenario } from '../lib/scenario.js';
 import { chatScenario } from './chat.js';
+import { clusterScenario } from './cluster.js';
 import { connectScenario } from './connect.js';
 import { crossScenario } from './cross.js';
 import { drainScenario } from './drain.js';
@@ -8,4 +9,4 @@ import { relayScenario } from './relay.js';
 import { stormScenario } from './storm.js';
 
 /** Every scenario, in the order a run takes them; `--only` picks by name from this list. */
-export const SCENARIOS: readonly Scenario[] = [relayScenario, chatScenario, idleScenario, connectScenario, crossScenario, drainScenario, stormScenario];
+export const SCENARIOS: readonly Scenario[] = [relayScenario, chatScenario, idleScenario, connectScenario, crossScenario, clusterScenario, drainScenario, stormScenario];

@@ -1,14 +1,38 @@
 import { serverOrder, withBothServers, type PerKind } from '../lib/alternation.js';
+import type { RedisWindow } from '../lib/redis.js';
 import type { BenchContext } from '../lib/scenario.js';
 import type { ServerKind, ServerProc } from '../lib/server-proc.js';
 import { medianOf, summarize, sumOf } from '../lib/stats.js';
 import type { LoadRig } from '../rigs/load-rig.js';
 import type { RunResult } from '../rigs/load-window.js';
 
+/** Redis's work per message sent (cluster runs: the rig meters Redis as `redis`). */
+function redisPerSend(runs: RunResult[], measureMs: number) {
+  const metered = runs.filter((r) => r.meters.redis);
+  if (metered.length === 0) return undefined;
+  const sends = (r: RunResult) => Math.max(1, (r.sentRate * measureMs) / 1000);
+  const redis = (r: RunResult) => r.meters.redis as RedisWindow;
+  const last = redis(metered.at(-1)!);
+  return {
+    commandsPerSend: medianOf(metered, (r) => redis(r).totalCommands / sends(r), 2),
+    cpuMsPer1000Sends: medianOf(metered, (r) => (redis(r).cpuMs / sends(r)) * 1000, 1),
+    /** Commands per send by name, in the last repetition. */
+    byCommand: Object.fromEntries(
+      Object.entries(last.commands)
+        .map(([name, n]) => [name, Math.round((n / sends(metered.at(-1)!)) * 1000) / 1000] as const)
+        .filter(([, n]) => n >= 0.005)
+        .sort((a, b) => b[1] - a[1]),
+    ),
+  };
+}
+
 /** The figures of one load, per server: medians over the repetitions. */
-function loadFigures(sat: RunResult[], fixed: RunResult[]) {
+function loadFigures(sat: RunResult[], fixed: RunResult[], measureMs: number) {
+  const redisAtSaturation = redisPerSend(sat, measureMs);
+  const redisAt50 = redisPerSend(fixed, measureMs);
   return {
     saturation: summarize(sat.map((r) => r.rate), 0),
+    sendsPerSec: medianOf(sat, (r) => r.sentRate, 0),
     cpuUsPerMsg: medianOf(sat, (r) => r.serverCpuUsPerMsg, 2),
     serverCpuAtSaturation: medianOf(sat, (r) => r.serverCpu, 2),
     generatorCpuAtSaturation: medianOf(sat, (r) => r.generatorCpu, 2),
@@ -22,8 +46,21 @@ function loadFigures(sat: RunResult[], fixed: RunResult[]) {
     },
     lost: sumOf([...sat, ...fixed], (r) => r.lost),
     errors: sumOf([...sat, ...fixed], (r) => r.errors),
+    ...(redisAtSaturation ? { redisAtSaturation, redisAt50 } : {}),
   };
 }
+
+/**
+ * Where a load runs: `with` starts a target per server (one process, or a cluster of them),
+ * hands both to `fn` and stops them after; `primary` is the process to profile.
+ */
+export interface LoadTargets<T> {
+  with(ctx: BenchContext, fn: (targets: Record<ServerKind, T>) => Promise<void>, profileAs?: string): Promise<void>;
+  primary(target: T): ServerProc;
+}
+
+/** One process per server, pinned (S1, S2). */
+export const singleNode: LoadTargets<ServerProc> = { with: withBothServers, primary: (s) => s };
 
 export type LoadFigures = ReturnType<typeof loadFigures>;
 
@@ -32,18 +69,19 @@ export type LoadFigures = ReturnType<typeof loadFigures>;
  * in flight per source) for both, then latency (open loop) for both at 50 % of the rate
  * bare saturated at in that repetition. With --profile, the last repetition is profiled.
  */
-export async function measureLoad(
+export async function measureLoad<T = ServerProc>(
   ctx: BenchContext,
   name: string,
-  makeRig: (server: ServerProc) => Promise<LoadRig<unknown>>,
+  makeRig: (target: T) => Promise<LoadRig<unknown>>,
   windowSize: number,
+  targets: LoadTargets<T> = singleNode as unknown as LoadTargets<T>,
 ): Promise<Record<ServerKind, LoadFigures>> {
   const { reps, window } = ctx.knobs;
   const sat: PerKind<RunResult> = { bare: [], ours: [] };
   const fixed: PerKind<RunResult> = { bare: [], ours: [] };
   for (let rep = 0; rep < reps; rep++) {
     const profiled = ctx.profiler !== null && rep === reps - 1;
-    await withBothServers(
+    await targets.with(
       ctx,
       async (servers) => {
         const rigs = { bare: await makeRig(servers.bare), ours: await makeRig(servers.ours) };
@@ -54,7 +92,7 @@ export async function measureLoad(
             if (kind === 'bare') bareSentRate = r.sentRate;
             sat[kind].push(r);
             ctx.log(`${name} ${kind} rep ${rep + 1}/${reps}: saturation ${r.rate}/s, ${r.serverCpuUsPerMsg} µs CPU/msg, server ${r.serverCpu}, generator ${r.generatorCpu}`);
-            if (profiled) ctx.profiler?.capture(name, servers[kind], r.windowUs);
+            if (profiled) ctx.profiler?.capture(name, targets.primary(servers[kind]), r.windowUs);
           }
           const rate = Math.max(100, Math.round((bareSentRate * 0.5) / 10) * 10);
           for (const kind of serverOrder(rep)) {
@@ -72,5 +110,5 @@ export async function measureLoad(
       profiled ? name : undefined,
     );
   }
-  return { bare: loadFigures(sat.bare, fixed.bare), ours: loadFigures(sat.ours, fixed.ours) };
+  return { bare: loadFigures(sat.bare, fixed.bare, window.measureMs), ours: loadFigures(sat.ours, fixed.ours, window.measureMs) };
 }
