@@ -24,6 +24,14 @@ function redisLimiters() {
   };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How often Redis has run `command` since it started (INFO commandstats). */
+async function commandCalls(client: RedisClient, command: string): Promise<number> {
+  const info = await client.info('commandstats');
+  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+}
+
 const consumeN = async (limiter: RateLimiter, key: string, n: number) => {
   const allowed: boolean[] = [];
   for (let i = 0; i < n; i++) allowed.push((await limiter.consume(key)).allowed);
@@ -44,8 +52,32 @@ describeWithRedis('RateLimiter in Redis', () => {
       expect(await consumeN(other, 'u1', 2)).to.deep.equal([true, true]);
     });
 
-    it('refuses a window Redis cannot keep (under a second, or not whole seconds) instead of never resetting', () => {
-      for (const ms of [300, 1500]) expect(() => new RedisRateLimiter(redis.client, 'x', 1, ms)).to.throw(RangeError, /whole number of seconds/);
+    it('a node holds points ahead of use, and all nodes together never get more than the budget', async () => {
+      // A budget of 100 is leased in batches of 10: three nodes sending by turns.
+      const nodes = [0, 1, 2].map(() => limiter(redis.client, 'messages', 100));
+      let allowed = 0;
+      for (let i = 0; i < 150; i++) if ((await nodes[i % 3]!.consume('u1')).allowed) allowed++;
+      expect(allowed).to.be.at.most(100);
+      // What each node still holds is at most one batch: the budget is refused early by that, never late.
+      expect(allowed).to.be.at.least(100 - 3 * 10);
+    });
+
+    it('a window under a second, or not in whole seconds, ends on time (PEXPIRE)', async () => {
+      const l = new RedisRateLimiter(redis.client, 'short', 1, 300);
+      expect((await l.consume('k')).allowed).to.equal(true);
+      const refused = await l.consume('k');
+      expect(refused.allowed === false && refused.retryAfterMs <= 300).to.equal(true);
+      await sleep(320);
+      expect((await l.consume('k')).allowed).to.equal(true);
+    });
+
+    it('a spent window is refused without asking Redis again', async () => {
+      const l = new RedisRateLimiter(redis.client, 'spent', 1, 5000);
+      await l.consume('k');
+      await l.consume('k');
+      const before = await commandCalls(redis.client, 'evalsha');
+      for (let i = 0; i < 20; i++) expect((await l.consume('k')).allowed).to.equal(false);
+      expect(await commandCalls(redis.client, 'evalsha')).to.equal(before);
     });
   });
 });
