@@ -67,8 +67,8 @@ describeWithRedis('DeadLetterQueue in Redis', () => {
       refusal: REFUSAL,
       async poison(text) {
         const now = new Date().toISOString();
-        const appended = await log.append({ id: randomUUID(), roomId, senderId: 'u1', senderName: 'U', text, clientMsgId: null, createdAt: now });
-        const id = appended!.message.id;
+        const id = randomUUID();
+        expect(await log.append({ id, roomId, senderId: 'u1', senderName: 'U', text, clientMsgId: null, createdAt: now })).to.deep.include({ created: true });
         await eventually(async () => (await deadLetters.list(100)).some((d) => JSON.stringify(d.entry).includes(id)), 5000, `message ${id} dead-lettered`);
         return id;
       },

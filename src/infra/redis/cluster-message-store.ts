@@ -23,16 +23,22 @@ export class ClusterMessageStore implements MessageStore {
   ) {}
 
   async append(message: NewMessage): Promise<AppendResult> {
-    const first = await this.log.append(message);
-    if (first) return first;
-    // The room's counter is not in Redis yet: seed it from the store (the source of truth
-    // for everything persisted), then try once more.
-    const room = await this.store.getRoom(message.roomId);
-    if (!room) throw roomNotFound(message.roomId);
-    await this.log.seed(message.roomId, room.lastSeq);
-    const second = await this.log.append(message);
-    if (!second) throw unavailable('could not initialise the room sequence; try again');
-    return second;
+    let result = await this.log.append(message);
+    if (!result) {
+      // The room's counter is not in Redis yet: seed it from the store (the source of truth
+      // for everything persisted), then try once more.
+      const room = await this.store.getRoom(message.roomId);
+      if (!room) throw roomNotFound(message.roomId);
+      await this.log.seed(message.roomId, room.lastSeq);
+      result = await this.log.append(message);
+      if (!result) throw unavailable('could not initialise the room sequence; try again');
+    }
+    if (!('evicted' in result)) return result;
+    // A retry of a message older than the recent log: the store has it, unless the queue has
+    // not reached the store yet (then the sender retries; the record keeps it a duplicate).
+    const found = await this.store.findByClientMsgId(message.roomId, message.clientMsgId!);
+    if (!found) throw unavailable('the original of this message is still being stored; try again shortly');
+    return this.log.original(found, result);
   }
 
   insertAssigned(messages: Message[]): Promise<void> {

@@ -8,15 +8,30 @@ import { keys } from './redis-keys.js';
 /**
  * One atomic step per message: idempotency check, next seq, the room's recent log, and the
  * persistence queue entry. The ack goes out after this returns, so an acked message is in
- * Redis (AOF) and on its way to the store. Returns {1, json} when stored, {0, json} for a
- * known clientMsgId, {-1} when the room's counter is not initialised (first use, or Redis
- * lost its data) — the caller seeds it from the store and tries again — and {-2} when the
- * queue is past its high-water mark (back-pressure: the sender gets UNAVAILABLE).
+ * Redis (AOF) and on its way to the store. Replies:
+ *   {1, seq}              stored with this seq (the caller has the rest of the message)
+ *   {0, json, node}       a known clientMsgId: the original, and the node that stored it
+ *   {3, '', node, seq}    a known clientMsgId whose message has left the recent log: read the store
+ *   {-1}                  the room's counter is not initialised (first use, or Redis lost its
+ *                         data): the caller seeds it from the store and tries again
+ *   {-2}                  the queue is past its high-water mark (back-pressure: UNAVAILABLE)
+ * The message is written twice (log and queue), never three times: the idempotency record
+ * is "<node>\n<seq>", and a retry finds the message in the log by its seq. Every byte here
+ * is written to the AOF and fsynced before the reply. Records of earlier releases hold the
+ * JSON alone, with the node in a `:node` key beside it.
  */
 const APPEND = new LuaScript(`
 if ARGV[1] ~= '' then
   local existing = redis.call('GET', KEYS[2])
-  if existing then return {0, existing, redis.call('GET', KEYS[2] .. ':node') or ''} end
+  if existing then
+    local cut = string.find(existing, '\\n', 1, true)
+    if not cut then return {0, existing, redis.call('GET', KEYS[2] .. ':node') or ''} end
+    local node = string.sub(existing, 1, cut - 1)
+    local seq = string.sub(existing, cut + 1)
+    local hit = redis.call('XRANGE', KEYS[3], seq .. '-0', seq .. '-0')
+    if hit[1] then return {0, hit[1][2][2], node} end
+    return {3, '', node, seq}
+  end
 end
 if redis.call('XLEN', KEYS[4]) >= tonumber(ARGV[6]) then return {-2, ''} end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
@@ -24,12 +39,19 @@ local seq = redis.call('INCR', KEYS[1])
 local json = ARGV[2] .. ',"seq":' .. seq .. '}'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'm', json)
 redis.call('XADD', KEYS[4], '*', 'room', ARGV[5], 'seq', seq, 'm', json)
-if ARGV[1] ~= '' then
-  redis.call('SET', KEYS[2], json, 'EX', ARGV[4])
-  redis.call('SET', KEYS[2] .. ':node', ARGV[7], 'EX', ARGV[4])
-end
-return {1, json}
+if ARGV[1] ~= '' then redis.call('SET', KEYS[2], ARGV[7] .. '\\n' .. seq, 'EX', ARGV[4]) end
+return {1, seq}
 `);
+
+/** A known clientMsgId whose message is no longer in the recent log: the store has it (or will). */
+export interface EvictedOriginal {
+  evicted: true;
+  seq: number;
+  originNode: string;
+}
+
+/** Is this retry's original on another node than this one (its first fan-out may be lost)? */
+const elsewhere = (originNode: string, nodeId: string) => originNode !== nodeId;
 
 const RAISE = new LuaScript(`
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -69,7 +91,7 @@ export class RedisMessageLog {
   ) {}
 
   /** `null` when the room's counter needs seeding first (see `seed`). */
-  async append(m: NewMessage): Promise<AppendResult | null> {
+  async append(m: NewMessage): Promise<AppendResult | EvictedOriginal | null> {
     // The script appends `,"seq":N}` to this prefix: the JSON is built once, here.
     const prefix = JSON.stringify(m).slice(0, -1);
     const reply = await APPEND.run(
@@ -77,14 +99,29 @@ export class RedisMessageLog {
       [keys.roomSeq(m.roomId), keys.idempotency(m.roomId, m.clientMsgId ?? '-'), keys.roomLog(m.roomId), keys.queue],
       [m.clientMsgId ?? '', prefix, this.logMaxLen, IDEMPOTENCY_TTL_SECONDS, m.roomId, this.queueHighWater, this.nodeId],
     );
-    const [status, json, originNode] = reply as [number, string, string?];
-    if (status === -1) return null;
-    if (status === -2) throw new AppError('UNAVAILABLE', 'the server is catching up on stored messages; try again shortly');
-    const created = Number(status) === 1;
-    // A retry that lands on another node than the one that stored the message: that node may
-    // have died between storing and fanning out, so the fan-out is repeated (clients drop
-    // the duplicate by seq). A retry on the same node never delivers twice.
-    return { message: parseMessage(json), created, deliverAgain: !created && originNode !== this.nodeId };
+    const [status, value, originNode = '', evictedSeq] = reply as [number, string | number, string?, string?];
+    switch (Number(status)) {
+      case 1: {
+        const message: Message = { id: m.id, roomId: m.roomId, seq: Number(value), senderId: m.senderId, senderName: m.senderName, text: m.text, clientMsgId: m.clientMsgId, createdAt: m.createdAt };
+        return { message, created: true, deliverAgain: false };
+      }
+      case -1:
+        return null;
+      case -2:
+        throw new AppError('UNAVAILABLE', 'the server is catching up on stored messages; try again shortly');
+      case 3:
+        return { evicted: true, seq: Number(evictedSeq), originNode };
+      default:
+        // A retry that lands on another node than the one that stored the message: that node
+        // may have died between storing and fanning out, so the fan-out is repeated (clients
+        // drop the duplicate by seq). A retry on the same node never delivers twice.
+        return { message: parseMessage(String(value)), created: false, deliverAgain: elsewhere(originNode, this.nodeId) };
+    }
+  }
+
+  /** The original of a retry whose message left the recent log, as the store returned it. */
+  original(found: Message, evicted: EvictedOriginal): AppendResult {
+    return { message: found, created: false, deliverAgain: elsewhere(evicted.originNode, this.nodeId) };
   }
 
   /** Starts the room's counter at the store's last seq, unless another node already did. */
@@ -105,9 +142,15 @@ export class RedisMessageLog {
     return v === null ? null : Number(v);
   }
 
+  /** From the recent log; null when Redis has no record or the message has left the log (the store has it). */
   async findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null> {
-    const json = await this.redis.get(keys.idempotency(roomId, clientMsgId));
-    return json === null ? null : parseMessage(json);
+    const record = await this.redis.get(keys.idempotency(roomId, clientMsgId));
+    if (record === null) return null;
+    const cut = record.indexOf('\n');
+    if (cut < 0) return parseMessage(record);
+    const seq = Number(record.slice(cut + 1));
+    const entry = (await this.redis.xRange(keys.roomLog(roomId), `${seq}-0`, `${seq}-0`))?.[0];
+    return entry ? parseMessage(String(entry.message.m)) : null;
   }
 
   /** The part of a history query the recent log can answer. */
