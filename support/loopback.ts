@@ -16,10 +16,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** True when something accepts TCP connections on this loopback port. */
-export function portAccepts(port: number): Promise<boolean> {
+/** True when something accepts TCP connections on this port (of loopback, or of `host`). */
+export function portAccepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
+    const sock = createConnection({ host, port });
     sock.once('error', () => resolve(false));
     sock.once('connect', () => {
       sock.destroy();

@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, portAccepts } from '../../support/loopback.js';
-import { ServerProcess } from './server-process.js';
+import { ServerProcess, type ProcessHost } from './server-process.js';
 import { tempDir } from './test-server.js';
 
 /** How to get the server the MongoDB suites start (see .ci/install-ferretdb). */
@@ -28,6 +28,8 @@ export function findFerretDb(): string | null {
 }
 
 export interface FerretDbOptions {
+  /** Run inside this test host, listening on its address, instead of on loopback. */
+  host?: ProcessHost;
   /** Turn on authentication with one user (FerretDB's new auth, which its SQLite backend has). */
   auth?: { user: string; password: string; database: string };
 }
@@ -50,7 +52,11 @@ export class TestFerretDb extends ServerProcess {
 
   /** The URI of database `db` (a fresh, unique one by default) on this server. */
   uri(db = uniqueDbName()): string {
-    return `mongodb://127.0.0.1:${this.port}/${db}`;
+    return `mongodb://${this.listenAddr}:${this.port}/${db}`;
+  }
+
+  private get listenAddr(): string {
+    return this.options.host?.addr ?? '127.0.0.1';
   }
 
   async start(): Promise<void> {
@@ -59,17 +65,18 @@ export class TestFerretDb extends ServerProcess {
       '--handler=sqlite',
       `--sqlite-url=file:${this.dir}/`,
       `--state-dir=${this.dir}`,
-      `--listen-addr=127.0.0.1:${this.port}`,
+      `--listen-addr=${this.listenAddr}:${this.port}`,
       '--debug-addr=-',
       '--telemetry=disable',
       '--log-level=error',
     ];
     const auth = this.options.auth;
     if (auth) args.push('--test-enable-new-auth', `--setup-database=${auth.database}`, `--setup-username=${auth.user}`, `--setup-password=${auth.password}`);
-    const proc = this.adopt(spawn(this.bin, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+    const spawnOptions: SpawnOptions = { stdio: ['ignore', 'ignore', 'pipe'] };
+    const proc = this.adopt(this.options.host ? this.options.host.spawn(this.bin, args, spawnOptions) : spawn(this.bin, args, spawnOptions));
     proc.stderr!.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-8000)));
     const deadline = Date.now() + 10_000;
-    while (!(await portAccepts(this.port))) {
+    while (!(await portAccepts(this.port, this.listenAddr))) {
       if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`ferretdb did not listen on port ${this.port}:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 50));
     }

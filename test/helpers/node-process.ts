@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../support/loopback.js';
+import type { ProcessHost } from './server-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Output kept per stream: the tail is what explains a failure. */
@@ -15,6 +16,8 @@ export interface NodeProcessOptions {
   env?: Record<string, string>;
   /** How long start-up may take until GET /healthz answers. */
   startTimeoutMs?: number;
+  /** Run inside this test host (test/helpers/net), listening on its address, not on loopback. */
+  host?: ProcessHost;
 }
 
 /**
@@ -32,6 +35,7 @@ export class NodeProcess {
     readonly proc: ChildProcess,
     readonly nodeId: string,
     readonly port: number,
+    private readonly addr = '127.0.0.1',
   ) {
     proc.stdout!.on('data', (d: Buffer) => (this.stdoutText = tail(this.stdoutText + d.toString())));
     proc.stderr!.on('data', (d: Buffer) => (this.stderrText = tail(this.stderrText + d.toString())));
@@ -45,7 +49,7 @@ export class NodeProcess {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.addr}:${this.port}`;
   }
 
   get pid(): number | undefined {
@@ -89,13 +93,15 @@ export class NodeProcess {
   }
 
   private static launch(options: NodeProcessOptions, port: number): NodeProcess {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const addr = options.host?.addr ?? '127.0.0.1';
+    const spawnProcess = options.host ? options.host.spawn.bind(options.host) : spawn;
+    const proc = spawnProcess(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'test',
         PORT: String(port),
-        HOST: '127.0.0.1',
+        HOST: addr,
         REDIS_URL: options.redisUrl,
         DATA_DIR: options.dataDir,
         NODE_ID: options.nodeId,
@@ -105,7 +111,7 @@ export class NodeProcess {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const node = new NodeProcess(proc, options.nodeId, port);
+    const node = new NodeProcess(proc, options.nodeId, port, addr);
     live.add(node);
     void node.exit.then(() => live.delete(node));
     return node;

@@ -17,7 +17,11 @@ export function hasRedisServer(): boolean {
  * process control to inject faults (kill -9, restart on the same data, SIGSTOP/SIGCONT).
  */
 export class TestRedis extends ServerProcess {
-  constructor(private readonly options: { aof?: boolean } = {}) {
+  /**
+   * `bind`: addresses to listen on besides 127.0.0.1, e.g. the root side of test hosts'
+   * veth pairs (test/helpers/net), so that a node in a namespace reaches this Redis.
+   */
+  constructor(private readonly options: { aof?: boolean; bind?: string[] } = {}) {
     super(tempDir('vcs-redis-'));
   }
 
@@ -27,9 +31,12 @@ export class TestRedis extends ServerProcess {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--maxmemory-policy', 'noeviction'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', ...(this.options.bind ?? []), '--dir', this.dir, '--save', '', '--maxmemory-policy', 'noeviction'];
     // appendfsync always: with everysec Redis may reply before writing the AOF while a
     // background fsync runs (seen here under load: acked writes lost on SIGKILL).
+    // Protected mode refuses every address but loopback without a password; the extra ones
+    // are test hosts' private addresses on this machine only.
+    if (this.options.bind?.length) args.push('--protected-mode', 'no');
     if (this.options.aof) args.push('--appendonly', 'yes', '--appendfsync', 'always');
     this.adopt(spawn('redis-server', args, { stdio: 'ignore' }));
     await waitForRedisPing(this.port);

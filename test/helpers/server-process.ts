@@ -1,5 +1,12 @@
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { rmSync } from 'node:fs';
+
+/** Where a server runs when not on loopback: a test host (test/helpers/net/host.ts). */
+export interface ProcessHost {
+  /** The address the server listens on. */
+  readonly addr: string;
+  spawn(cmd: string, args: string[], options: SpawnOptions): ChildProcess;
+}
 
 /** Every server process a test started: killed on exit, so none outlives a test run. */
 const running = new Set<ChildProcess>();
