@@ -10,12 +10,16 @@ export class ChatSender {
   readonly attempted = new Set<string>();
   readonly acked = new Map<string, number>();
   readonly errors = new Map<string, number>();
+  /** The longest any one send waited for its answer (ok or not), in ms. */
+  slowestMs = 0;
   private counter = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly roomId: string,
     private readonly prefix: string,
+    /** How long one attempt waits for its ack before it counts as TIMEOUT and is retried. */
+    private readonly ackTimeoutMs = 3000,
   ) {}
 
   /** Sends one new message, retrying until acked or `deadlineMs` from now. */
@@ -24,16 +28,22 @@ export class ChatSender {
     this.attempted.add(clientMsgId);
     const deadline = Date.now() + deadlineMs;
     while (Date.now() < deadline) {
+      const started = Date.now();
       try {
-        const res = await this.socket.timeout(3000).emitWithAck('chat:send', { roomId: this.roomId, clientMsgId, text: `msg ${clientMsgId}` });
+        const res = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('chat:send', { roomId: this.roomId, clientMsgId, text: `msg ${clientMsgId}` });
+        this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
         if (res.ok) {
           this.acked.set(clientMsgId, res.message.seq);
           return true;
         }
         this.errors.set(res.error.code, (this.errors.get(res.error.code) ?? 0) + 1);
         if (res.error.code !== 'UNAVAILABLE' && res.error.code !== 'RATE_LIMITED') return false;
-      } catch {
-        this.errors.set('TIMEOUT', (this.errors.get('TIMEOUT') ?? 0) + 1);
+      } catch (err) {
+        this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
+        // socket.io-client fails the acks in flight at once when the connection drops: that
+        // send got no answer because the client saw its connection go, not because it hung.
+        const code = /disconnected/.test((err as Error).message) ? 'DISCONNECTED' : 'TIMEOUT';
+        this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -53,9 +63,9 @@ export class ChatSender {
  * One ChatSender per socket, sending all along: until TRAFFIC_BEFORE messages are acked, then
  * while `fault` runs, then until TRAFFIC_AFTER more are acked; returns the senders for the checker.
  */
-export async function underTraffic(sockets: Socket[], roomId: string, fault: () => Promise<void>): Promise<ChatSender[]> {
+export async function underTraffic(sockets: Socket[], roomId: string, fault: () => Promise<void>, ackTimeoutMs?: number): Promise<ChatSender[]> {
   let stopping = false;
-  const senders = sockets.map((s, i) => new ChatSender(s, roomId, `c${i}`));
+  const senders = sockets.map((s, i) => new ChatSender(s, roomId, `c${i}`, ackTimeoutMs));
   const running = senders.map((s) => s.run(() => stopping));
   const acked = () => senders.reduce((n, s) => n + s.acked.size, 0);
   try {
