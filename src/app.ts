@@ -107,6 +107,16 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     for (const { roomId, peerId } of cleanup.peersLeft) rtcNsp.to(callRoomKey(roomId)).emit('call:peer-left', { roomId, peerId });
   };
 
+  // The other nodes took this one for dead (cut off from Redis past the heartbeat timeout)
+  // and told every room its participants left. Closing the connections makes that true: the
+  // clients reconnect at once (a recoverable close, so their sessions are restored), presence
+  // is announced again on recovery, and call peers join again as after any reconnect.
+  const handBackClients = () => {
+    logger.warn('closing every client connection of this node so that they reconnect and rejoin', { nodeId: config.nodeId, connections: io.engine.clientsCount });
+    // conn.close() ends the connection ("forced close", which keeps the session), not just the namespace.
+    for (const nsp of [chatNsp, rtcNsp]) for (const socket of nsp.sockets.values()) socket.conn.close();
+  };
+
   closer.add('mark not ready', () => {
     readiness.markShuttingDown();
     redelivery.stop();
@@ -132,7 +142,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     store,
     tokens,
     start: async () => {
-      await infra.start(announceDeadNode);
+      await infra.start(announceDeadNode, handBackClients);
       redelivery.start();
       return new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);

@@ -45,8 +45,11 @@ export interface RealtimeInfra {
   adapter: AdapterFactory | null;
   deadLetters: DeadLetterQueue;
   probes: DependencyProbe[];
-  /** Starts background work; `onCleanup` hears of a dead node's removed participants. */
-  start(onCleanup: (c: DeadNodeCleanup) => void): Promise<void>;
+  /**
+   * Starts background work; `onCleanup` hears of a dead node's removed participants, and
+   * `onPresumedDead` that the other nodes took this one for dead (see NodeRegistry).
+   */
+  start(onCleanup: (c: DeadNodeCleanup) => void, onPresumedDead?: () => void): Promise<void>;
   /** Stops background work and closes connections (after Socket.IO has closed). */
   stop(): Promise<void>;
   /** Commits what the store has in hand and closes it (after `stop`). */
@@ -171,8 +174,8 @@ async function clusterInfra(
       { name: 'store', durable: true, check: () => store.ping() },
       { name: 'redis', durable: true, check: async () => void (await main.ping()) },
     ],
-    start: async (onCleanup) => {
-      registry = new NodeRegistry(main, presence, calls, logger, { nodeId, onCleanup });
+    start: async (onCleanup, onPresumedDead) => {
+      registry = new NodeRegistry(main, presence, calls, logger, { nodeId, onCleanup, onPresumedDead });
       await registry.start();
       consumer.start();
     },

@@ -17,6 +17,12 @@ export interface NodeRegistryOptions {
   timeoutMs?: number;
   /** Told what was removed, so that the rooms hear of it. */
   onCleanup: (cleanup: DeadNodeCleanup) => void;
+  /**
+   * Told when this node finds that the others took it for dead and removed its participants
+   * (it was cut off from Redis longer than `timeoutMs`, yet kept running): what the cluster
+   * now believes about its clients must be made true again.
+   */
+  onPresumedDead?: () => void;
 }
 
 /**
@@ -26,6 +32,7 @@ export interface NodeRegistryOptions {
  */
 export class NodeRegistry {
   private timer: NodeJS.Timeout | null = null;
+  private registered = false;
   readonly heartbeatMs: number;
   readonly timeoutMs: number;
 
@@ -59,7 +66,14 @@ export class NodeRegistry {
   }
 
   private async beat(): Promise<void> {
-    await this.redis.zAdd(keys.nodes, { score: Date.now(), value: this.options.nodeId });
+    const added = await this.redis.zAdd(keys.nodes, { score: Date.now(), value: this.options.nodeId });
+    // Our stamp was gone: a survivor reaped us while we could not reach Redis (a partition,
+    // not a crash). Checked on every beat, so a beat that fails during the cut changes nothing.
+    if (added === 1 && this.registered) {
+      this.logger.warn('this node was taken for dead (its heartbeats did not reach Redis) and its participants removed', { nodeId: this.options.nodeId });
+      this.options.onPresumedDead?.();
+    }
+    this.registered = true;
   }
 
   private async reapDead(): Promise<void> {
