@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { describeWithRedis, queueDrained, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { describeWithMongo, needsFerret, TestFerretDb, type MongoTarget } from '../helpers/ferretdb.js';
-import { createRoom, guest, request } from '../helpers/http-client.js';
+import { createRoom, guest, request, storeUnavailableRetries } from '../helpers/http-client.js';
 import { freePort } from '../../support/loopback.js';
 import { ask, connect, eventually, next } from '../helpers/socket-client.js';
 import { startServer, type TestServer } from '../helpers/test-server.js';
@@ -171,8 +171,11 @@ describeWithMongo('MongoDB outages', (target: MongoTarget) => {
           await signal();
           const ready = await request(cluster.nodes[1]!.url, 'GET', '/readyz');
           expect([ready.status, ready.body.status, ready.body.dependencies]).to.deep.equal([200, 'degraded', { store: 'down', redis: 'up' }]);
-          // Long enough for the consumers to fail several times: waiting for MongoDB costs no attempt.
-          await sleep(1500);
+          // The consumers fail against MongoDB more often than QUEUE_MAX_ATTEMPTS: waiting for
+          // the store costs no attempt, so nothing may be dead-lettered below.
+          const urls = cluster.nodes.map((n) => n.url);
+          const retriesAtOutage = await storeUnavailableRetries(urls);
+          await eventually(async () => (await storeUnavailableRetries(urls)) >= retriesAtOutage + 4, 15_000, 'the consumers retried against MongoDB');
           if (fault === 'paused (SIGSTOP)') ferret.resume();
           else await ferret.start();
         });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
-import { createRoom, guest, request } from '../helpers/http-client.js';
+import { createRoom, guest, request, storeUnavailableRetries } from '../helpers/http-client.js';
 import { ask, connect, eventually } from '../helpers/socket-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { switchableStore } from '../helpers/switchable-store.js';
@@ -53,8 +53,10 @@ describeWithRedis('store down mid-traffic (cluster): chat goes on, persistence w
     const refused = await request(n2!.url, 'POST', '/api/rooms', { token: bob.token, body: { name: 'new' } });
     expect([refused.status, refused.body.error.code]).to.deep.equal([503, 'UNAVAILABLE']);
     expect(Date.now() - t0).to.be.lessThan(1000);
-    // Long enough for the consumers to fail several times: waiting for the store costs no attempt.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The consumers fail against the store several times (more than QUEUE_MAX_ATTEMPTS):
+    // waiting for the store costs no attempt, so nothing may be dead-lettered below.
+    const retriesAtOutage = await storeUnavailableRetries([n1!.url, n2!.url]);
+    await eventually(async () => (await storeUnavailableRetries([n1!.url, n2!.url])) >= retriesAtOutage + 4, 10_000, 'the consumers retried against the store');
 
     outage.down = false;
     const store = new SqliteStore({ dataDir: cluster.dataDir });

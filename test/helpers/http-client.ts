@@ -52,3 +52,15 @@ export async function scrapeMetrics(baseUrl: string): Promise<Map<string, number
   }
   return series;
 }
+
+/**
+ * Queue retries because the store was unavailable, summed over `urls` (nodes): the evidence
+ * that the persistence consumers met an outage, to poll instead of sleeping through one.
+ */
+export async function storeUnavailableRetries(urls: string[]): Promise<number> {
+  let sum = 0;
+  for (const url of urls) {
+    for (const [series, n] of await scrapeMetrics(url)) if (series.startsWith('queue_retries_total{') && series.includes('reason="store_unavailable"')) sum += n;
+  }
+  return sum;
+}
