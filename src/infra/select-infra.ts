@@ -115,7 +115,8 @@ async function clusterInfra(
   metrics: PrometheusMetrics,
 ): Promise<RealtimeInfra> {
   const { nodeId, rateLimits: limits } = config;
-  const main = await connectRedis(url, logger, 'main');
+  // The client of every hot-path step: its calls are bounded by the breaker and by the socket.
+  const main = await connectRedis(url, logger, 'main', { socketDeadline: true });
   const adapterClient = await connectRedis(url, logger, 'adapter', { offlineQueue: true });
   const consumerClient = await connectRedis(url, logger, 'consumer');
   const clients: RedisClient[] = [main, adapterClient, consumerClient];
