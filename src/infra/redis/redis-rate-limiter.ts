@@ -117,7 +117,11 @@ export class RedisRateLimiter implements RateLimiter {
   private leaseOf(key: string): Lease {
     const now = Date.now();
     let lease = this.leases.get(key);
-    if (lease === undefined || (lease.endsAt <= now && !lease.taking)) {
+    if (lease !== undefined && lease.endsAt <= now && lease.taking) {
+      // The window ended while a take is on its way: what is held lapsed with it.
+      lease.points = 0;
+      lease.spent = false;
+    } else if (lease === undefined || lease.endsAt <= now) {
       if (now >= this.nextSweep) this.sweep(now);
       lease = { points: 0, endsAt: now, spent: false, taking: null };
       this.leases.set(key, lease);
