@@ -89,8 +89,9 @@ export class LoadWindow {
     this.hist.reset();
     this.recording = true;
     const t0 = performance.now();
-    const sliceRates = opts.sliceMs ? await this.slices(opts.measureMs, opts.sliceMs) : undefined;
-    if (!opts.sliceMs) await sleep(opts.measureMs);
+    let sliceRates: number[] | undefined;
+    if (opts.sliceMs) sliceRates = await this.slices(opts.measureMs, opts.sliceMs);
+    else await sleep(opts.measureMs);
     const elapsedMs = performance.now() - t0;
     const stats = await Promise.all(servers.map((s) => s.windowStats()));
     const metered = await Promise.all(ends.map((end) => end()));

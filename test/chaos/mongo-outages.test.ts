@@ -4,8 +4,9 @@ import { describeWithRedis, queueDrained, startCluster, type TestCluster } from 
 import { describeWithMongo, needsFerret, TestFerretDb, type MongoTarget } from '../helpers/ferretdb.js';
 import { createRoom, guest, request, storeUnavailableRetries } from '../helpers/http-client.js';
 import { freePort } from '../../support/loopback.js';
-import { ask, connect, eventually, next } from '../helpers/socket-client.js';
+import { ask, eventually } from '../helpers/socket-client.js';
 import { startServer, type TestServer } from '../helpers/test-server.js';
+import { roomOnNodes } from '../helpers/room-on-nodes.js';
 import { checkHistory, underTraffic, type ChatSender } from '../helpers/traffic.js';
 
 /**
@@ -21,33 +22,6 @@ const LIMITS = { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000', RAT
 const JWT_SECRET = 'mongo-outages-test-secret-0123456789abcdef';
 const ADMIN = 'admin-token-for-tests-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Two chat sockets per node in one room, and two call peers on the first node. */
-async function roomOnNodes(nodes: TestServer[], sockets: Socket[]) {
-  const ann = await guest(nodes[0]!.url, 'ann');
-  const room = await createRoom(nodes[0]!.url, ann.token);
-  const open = async (node: TestServer, ns: '/chat' | '/rtc') => {
-    const s = await connect(node.url, ns, ann.token);
-    sockets.push(s);
-    return s;
-  };
-  const chat: Socket[] = [];
-  for (const node of [...nodes, ...nodes]) {
-    const s = await open(node, '/chat');
-    expect((await ask(s, 'room:join', { roomId: room.id })).ok).to.equal(true);
-    chat.push(s);
-  }
-  const [rtcA, rtcB] = [await open(nodes[0]!, '/rtc'), await open(nodes[0]!, '/rtc')];
-  const a = await ask(rtcA, 'call:join', { roomId: room.id });
-  const b = await ask(rtcB, 'call:join', { roomId: room.id });
-  /** An offer from one peer to the other: signaling needs no store. */
-  const signal = async () => {
-    const offer = next(rtcB, 'rtc:signal');
-    expect((await ask(rtcA, 'rtc:signal', { to: b.peerId, kind: 'offer', data: { type: 'offer', sdp: 'v=0' } }, 3000)).ok).to.equal(true);
-    expect((await offer).from).to.equal(a.peerId);
-  };
-  return { ann, room, chat, signal };
-}
 
 /** A send during the outage: refused UNAVAILABLE (never a false ack), within the store's deadline. */
 async function refusedWhileDown(socket: Socket, roomId: string): Promise<void> {

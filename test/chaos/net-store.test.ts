@@ -2,11 +2,12 @@ import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { describeWithRedis, queueDrained, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { FERRETDB_HOWTO, findFerretDb, TestFerretDb } from '../helpers/ferretdb.js';
-import { createRoom, guest, request, storeUnavailableRetries } from '../helpers/http-client.js';
+import { request, storeUnavailableRetries } from '../helpers/http-client.js';
 import type { NetHost } from '../helpers/net/host.js';
 import { useNetRig } from '../helpers/net/rig.js';
-import { ask, connect, eventually, next } from '../helpers/socket-client.js';
+import { ask, eventually } from '../helpers/socket-client.js';
 import { startServer, type TestServer } from '../helpers/test-server.js';
+import { roomOnNodes as sharedRoomOnNodes } from '../helpers/room-on-nodes.js';
 import { checkHistory, underTraffic, type ChatSender } from '../helpers/traffic.js';
 
 /**
@@ -43,29 +44,9 @@ describe('network: the store (MongoDB wire) black-holed', function () {
   });
   after(() => ferret?.stop());
 
-  /** Two chat sockets per node in one room, two call peers on the first node. */
+  /** The shared room, plus a send that must be answered within the bound. */
   async function roomOnNodes(nodes: TestServer[]) {
-    const ann = await guest(nodes[0]!.url, 'ann');
-    const room = await createRoom(nodes[0]!.url, ann.token);
-    const open = async (node: TestServer, ns: string) => {
-      const s = await connect(node.url, ns, ann.token);
-      sockets.push(s);
-      return s;
-    };
-    const chat: Socket[] = [];
-    for (const node of [...nodes, ...nodes]) {
-      const s = await open(node, '/chat');
-      expect((await ask(s, 'room:join', { roomId: room.id })).ok).to.equal(true);
-      chat.push(s);
-    }
-    const [rtcA, rtcB] = [await open(nodes[0]!, '/rtc'), await open(nodes[0]!, '/rtc')];
-    await ask(rtcA, 'call:join', { roomId: room.id });
-    await ask(rtcB, 'call:join', { roomId: room.id });
-    const signal = async () => {
-      const offer = next(rtcB, 'rtc:signal');
-      expect((await ask(rtcA, 'rtc:signal', { to: rtcB.id, kind: 'offer', data: { type: 'offer', sdp: 'v=0' } }, ANSWER_WITHIN_MS)).ok).to.equal(true);
-      await offer;
-    };
+    const { room, chat, signal } = await sharedRoomOnNodes(nodes, sockets, ANSWER_WITHIN_MS);
     const timedSend = async (id: string) => {
       const t0 = Date.now();
       const res = await ask(chat[0]!, 'chat:send', { roomId: room.id, clientMsgId: id, text: id }, ANSWER_WITHIN_MS + 1000);
