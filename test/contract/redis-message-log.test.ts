@@ -64,6 +64,15 @@ describeWithRedis('RedisMessageLog: idempotency records', () => {
     expect(await nodeA().currentSeq(roomId)).to.equal(0);
   });
 
+  it('a counter lost on its own (evicted, deleted) is seeded past the recent log, not behind it', async () => {
+    for (const id of ['s1', 's2', 's3']) stored(await nodeA().append(newMessage(roomId, id)));
+    await redis.client.del(keys.roomSeq(roomId));
+    expect(await nodeA().append(newMessage(roomId, 's4'))).to.equal(null);
+    // The store knows seq 1 only (its queue is behind): the log's seq 3 is the floor.
+    await nodeA().seed(roomId, 1);
+    expect(stored(await nodeA().append(newMessage(roomId, 's4'))).message.seq).to.equal(4);
+  });
+
   describe('a retry of a message that has left the recent log', () => {
     let dir: string;
     let store: SqliteStore;

@@ -59,6 +59,16 @@ if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1
 `);
 
+// The log's ids are its seqs (`<seq>-0`), so a counter behind the log's newest entry would
+// make every append fail: a counter lost on its own (evicted, deleted) starts past the log.
+const SEED = new LuaScript(`
+local floor = tonumber(ARGV[1])
+local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+if newest then floor = math.max(floor, tonumber(string.match(newest[1], '^%d+'))) end
+redis.call('SET', KEYS[1], string.format('%d', floor), 'NX')
+return 1
+`);
+
 /** How long a clientMsgId is remembered in Redis (the store's unique index backs it up). */
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -124,9 +134,12 @@ export class RedisMessageLog {
     return { message: found, created: false, deliverAgain: elsewhere(evicted.originNode, this.nodeId) };
   }
 
-  /** Starts the room's counter at the store's last seq, unless another node already did. */
+  /**
+   * Starts the room's counter at the store's last seq, or past the recent log if that holds
+   * more, unless another node already did.
+   */
   async seed(roomId: string, lastSeq: number): Promise<void> {
-    await this.redis.set(keys.roomSeq(roomId), String(lastSeq), { condition: 'NX' });
+    await SEED.run(this.redis, [keys.roomSeq(roomId), keys.roomLog(roomId)], [lastSeq]);
   }
 
   /**
