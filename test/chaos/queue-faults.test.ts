@@ -71,6 +71,46 @@ describeWithRedis('durable queue: poison entries, dead letters and the admin API
     expect((await admin('POST', '/api/admin/dead-letters/nonsense/retry')).body.error.code).to.equal('DEAD_LETTER_NOT_FOUND');
   });
 
+  // The store's refusal path, as opposed to an entry that cannot be parsed: a real store
+  // refuses a well-formed entry because its seq is taken, as after Redis went back in time
+  // (a failover to a replica that lagged, a restore from an old snapshot).
+  it('an entry the store refuses (its seq is taken) is dead-lettered after its attempts, the counter is raised, what was stored is kept', async () => {
+    const ann = await guest(cluster.nodes[0]!.url, 'ann');
+    const room = await createRoom(cluster.nodes[0]!.url, ann.token);
+    const s = await connect(cluster.nodes[1]!.url, '/chat', ann.token);
+    sockets.push(s);
+    await ask(s, 'room:join', { roomId: room.id });
+    const sender = new ChatSender(s, room.id, 'kept');
+    for (let i = 0; i < 5; i++) expect(await sender.sendOne()).to.equal(true);
+    const stored = async () => (await cluster.nodes[0]!.app.store.listMessages(room.id, { limit: 100 })).messages;
+    await eventually(async () => (await stored()).length === 5, 10_000, 'five stored');
+    const original = (await stored())[2]!;
+
+    // Redis as an older snapshot left it: the counter at 2, no recent log past it.
+    await redis.multi().set(`chat:{${room.id}}:seq`, '2').del(`chat:{${room.id}}:log`).exec();
+    const reused = await ask(s, 'chat:send', { roomId: room.id, clientMsgId: 'reused-seq', text: 'takes a seq that is stored' });
+    expect(reused, JSON.stringify(reused)).to.have.property("ok", true);
+    expect(reused.message.seq).to.equal(3);
+    const deadLetterOf = async () =>
+      ((await admin('GET', '/api/admin/dead-letters')).body.deadLetters as { attempts: number; reason: string; entry: { m: string } }[]).find((d) =>
+        d.entry.m.includes(reused.message.id),
+      );
+    await eventually(async () => (await deadLetterOf()) !== undefined, 10_000, 'refused entry dead-lettered');
+    const dead = (await deadLetterOf())!;
+    expect(dead.attempts).to.equal(3);
+    expect(dead.reason).to.match(/seq 3 .* already taken/);
+
+    // What was stored stays, in the store and in history (which merges Redis's recent log).
+    expect((await stored()).map((m) => [m.seq, m.clientMsgId])).to.deep.equal([...sender.acked].map(([id, seq]) => [seq, id]));
+    const history = await request(cluster.nodes[1]!.url, 'GET', `/api/messages?roomId=${room.id}&limit=50`, { token: ann.token });
+    expect(history.body.messages.find((m: { seq: number }) => m.seq === 3)).to.deep.include({ id: original.id, text: original.text });
+    // The counter was raised past what is stored: the next message takes seq 6 and is stored.
+    const next = await ask(s, 'chat:send', { roomId: room.id, clientMsgId: 'after-repair', text: 'next' });
+    expect(next.message.seq).to.equal(6);
+    await eventually(async () => (await stored()).length === 6, 10_000, 'the next message stored');
+    expect(await redis.xLen('chat:queue')).to.equal(0);
+  });
+
   it('entries held by a consumer that died are claimed and persisted once', async () => {
     const own = await startCluster(0);
     try {

@@ -74,8 +74,10 @@ export class ClusterMessageStore implements MessageStore {
       this.log.range(roomId, q).catch((err: unknown) => this.unreadable('redis', err)),
     ]);
     if (!stored && !recent) throw unavailable('history is unavailable right now; try again');
+    // Where both hold a seq the store wins: it is the record. They differ only when the store
+    // refused a log entry because its seq was taken (Redis went back in time).
     const bySeq = new Map<number, Message>();
-    for (const m of [...(stored?.messages ?? []), ...(recent?.messages ?? [])]) bySeq.set(m.seq, m);
+    for (const m of [...(recent?.messages ?? []), ...(stored?.messages ?? [])]) bySeq.set(m.seq, m);
     const all = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     const ascending = q.after !== undefined;
     const messages = ascending ? all.slice(0, q.limit) : all.slice(-q.limit);
