@@ -25,6 +25,8 @@ export interface AppConfig {
   queueMaxAttempts: number;
   /** Queue length past which new sends get UNAVAILABLE (back-pressure). */
   queueHighWater: number;
+  /** Streams the persistence queue is split into; fixed for the life of the Redis data. */
+  queuePartitions: number;
   /** A member that acks (chat:ack) and falls behind this long gets the messages again. */
   deliveryAckTimeoutMs: number;
   /** Resends before such a member is told to resync from history (chat:resync). */

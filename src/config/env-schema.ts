@@ -78,6 +78,7 @@ export const EnvSchema = z.object({
   DELIVERY_MAX_ATTEMPTS: int(1, 100).default(3),
   QUEUE_CLAIM_IDLE_MS: int(100, 3_600_000).default(10_000),
   QUEUE_HIGH_WATER: int(100, 100_000_000).default(100_000),
+  QUEUE_PARTITIONS: int(1, 1024).default(16),
   RECOVERY_WINDOW_MS: int(0, 24 * 3600 * 1000).default(120000),
   MAX_PAYLOAD_BYTES: int(1024, 16 * 1024 * 1024).default(65536),
   MAX_MESSAGE_LENGTH: int(1, 100000).default(4000),

@@ -70,6 +70,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnTtlSeconds: e.TURN_TTL_SECONDS,
     queueMaxAttempts: e.QUEUE_MAX_ATTEMPTS,
     queueHighWater: e.QUEUE_HIGH_WATER,
+    queuePartitions: e.QUEUE_PARTITIONS,
     deliveryAckTimeoutMs: e.DELIVERY_ACK_TIMEOUT_MS,
     deliveryMaxAttempts: e.DELIVERY_MAX_ATTEMPTS,
     queueClaimIdleMs: e.QUEUE_CLAIM_IDLE_MS,

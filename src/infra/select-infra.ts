@@ -6,7 +6,8 @@ import type { Logger } from '../ports/logger.js';
 import type { CallRegistry, ConnectionCounter, Presence, RateLimiter } from '../ports/realtime.js';
 import type { MessageStore, RoomStore, Store } from '../ports/store.js';
 import type { PrometheusMetrics } from './metrics.js';
-import { keys } from './redis/redis-keys.js';
+import { LEGACY_PARTITION, QUEUE_GROUP, QueueLayout, type QueuePartition } from './redis/queue-layout.js';
+import { setUpQueueLayout } from './redis/queue-layout-setup.js';
 import type { DependencyProbe } from '../services/readiness.js';
 import { MemoryCallRegistry } from './memory/memory-call-registry.js';
 import { MemoryConnectionCounter } from './memory/memory-connection-counter.js';
@@ -117,6 +118,14 @@ async function clusterInfra(
   const { nodeId, rateLimits: limits } = config;
   // The client of every hot-path step: its calls are bounded by the breaker and by the socket.
   const main = await connectRedis(url, logger, 'main', { socketDeadline: true });
+  const layout = new QueueLayout(config.queuePartitions);
+  // Before anything else is connected: a refusal (another QUEUE_PARTITIONS, a node of an
+  // earlier release running) stops the start with nothing left open.
+  const setup = await setUpQueueLayout(main, layout, nodeId, logger).catch(async (err: unknown) => {
+    await main.close().catch(() => main.destroy());
+    throw err;
+  });
+  const partitions = setup.legacyQueue ? [...layout.partitions, LEGACY_PARTITION] : layout.partitions;
   const adapterClient = await connectRedis(url, logger, 'adapter', { offlineQueue: true });
   const consumerClient = await connectRedis(url, logger, 'consumer');
   const clients: RedisClient[] = [main, adapterClient, consumerClient];
@@ -139,17 +148,17 @@ async function clusterInfra(
   const redisGuarded = <T extends object>(target: T) => guardMethods(target, redisBreaker);
   const clusterBudget = (name: string, points: number, durationMs: number) => insuredRedisBudget(main, limiterBreaker, name, points, durationMs);
 
-  const log = redisGuarded(new RedisMessageLog(main, ROOM_LOG_MAXLEN, config.queueHighWater, nodeId));
+  const log = redisGuarded(new RedisMessageLog(main, layout, ROOM_LOG_MAXLEN, config.queueHighWater, nodeId));
   const messages = new ClusterMessageStore(log, store, logger);
   const presence = redisGuarded(new RedisPresence(main, nodeId));
   const calls = redisGuarded(new RedisCallRegistry(main, nodeId));
-  const consumer = new PersistConsumer(consumerClient, store, logger, metrics.queue, {
+  const consumer = new PersistConsumer(consumerClient, store, logger, metrics.queue, partitions, {
     nodeId,
     maxAttempts: config.queueMaxAttempts,
     claimIdleMs: config.queueClaimIdleMs,
     onSeqConflict: (roomId) => messages.repairSequence(roomId),
   });
-  metrics.observeQueue(() => queueDepth(main));
+  metrics.observeQueue(() => queueDepth(main, partitions));
   metrics.observeBreaker(redisBreaker);
   let registry: NodeRegistry | null = null;
   logger.info('cluster mode: shared state in Redis', { redis: new URL(url).host, adapter: config.socketAdapter });
@@ -170,7 +179,7 @@ async function clusterInfra(
       handshakes: clusterBudget('handshakes', limits.handshakesPer10s, 10_000),
     },
     adapter,
-    deadLetters: redisGuarded(new RedisDeadLetters(main)),
+    deadLetters: redisGuarded(new RedisDeadLetters(main, layout)),
     probes: [
       { name: 'store', durable: true, check: () => store.ping() },
       { name: 'redis', durable: true, check: async () => void (await main.ping()) },
@@ -192,12 +201,18 @@ async function clusterInfra(
   };
 }
 
-/** Queue figures for /metrics: entries waiting, entries held by consumers, dead letters. */
-async function queueDepth(redis: RedisClient): Promise<{ depth: number; pending: number; deadLetters: number }> {
-  const [depth, pending, deadLetters] = await Promise.all([
-    redis.xLen(keys.queue),
-    redis.xPending(keys.queue, keys.queueGroup).then((p) => Number(p.pending)).catch(() => 0),
-    redis.xLen(keys.deadLetters),
-  ]);
-  return { depth, pending, deadLetters };
+/** Queue figures for /metrics, summed over the partitions: entries waiting, held by consumers, dead letters. */
+async function queueDepth(redis: RedisClient, partitions: readonly QueuePartition[]): Promise<{ depth: number; pending: number; deadLetters: number }> {
+  const streams = [...new Set([...partitions, LEGACY_PARTITION])];
+  const figures = await Promise.all(
+    streams.map((p) =>
+      Promise.all([
+        redis.xLen(p.queue),
+        redis.xPending(p.queue, QUEUE_GROUP).then((x) => Number(x.pending)).catch(() => 0),
+        redis.xLen(p.deadLetters),
+      ]),
+    ),
+  );
+  const sum = (i: number) => figures.reduce((n, f) => n + f[i]!, 0);
+  return { depth: sum(0), pending: sum(1), deadLetters: sum(2) };
 }

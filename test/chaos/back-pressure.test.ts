@@ -15,7 +15,7 @@ describeWithRedis('back-pressure: QUEUE_HIGH_WATER and the store breaker while t
   let socket: Socket | undefined;
 
   before(async () => {
-    cluster = await startCluster(0, { QUEUE_HIGH_WATER: '100', RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' });
+    cluster = await startCluster(0, { QUEUE_HIGH_WATER: '100', QUEUE_PARTITIONS: '4', RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' });
     await cluster.addNode({}, { store: switchableStore(new SqliteStore({ dataDir: cluster.dataDir }), outage) });
   });
   after(async () => {
@@ -23,7 +23,11 @@ describeWithRedis('back-pressure: QUEUE_HIGH_WATER and the store breaker while t
     await cluster?.stop();
   });
 
-  it('acks up to the high-water mark, then answers UNAVAILABLE; the breaker opens; all drains once the store is back', async () => {
+  // The mark is for the whole queue; each append sees its room's partition, which may hold
+  // its share: 100 / 4 partitions = 25 entries.
+  const MARK = 25;
+
+  it("acks up to the partition's share of the high-water mark, then answers UNAVAILABLE; the breaker opens; all drains once the store is back", async () => {
     const node = cluster.nodes[0]!;
     const ann = await guest(node.url, 'ann');
     const room = await createRoom(node.url, ann.token);
@@ -33,8 +37,8 @@ describeWithRedis('back-pressure: QUEUE_HIGH_WATER and the store breaker while t
 
     outage.down = true;
     const send = (i: number) => ask(socket!, 'chat:send', { roomId: room.id, clientMsgId: `m${i}`, text: `m${i}` }, 5000);
-    for (let i = 1; i <= 100; i++) expect((await send(i)).ok, `send ${i} is queued and acked`).to.equal(true);
-    const refused = await send(101);
+    for (let i = 1; i <= MARK; i++) expect((await send(i)).ok, `send ${i} is queued and acked`).to.equal(true);
+    const refused = await send(MARK + 1);
     expect(refused.ok).to.equal(false);
     expect(refused.error).to.deep.include({ code: 'UNAVAILABLE', message: 'the server is catching up on stored messages; try again shortly' });
     // The queue consumer keeps failing against the store: its breaker opens (2), and the
@@ -44,11 +48,11 @@ describeWithRedis('back-pressure: QUEUE_HIGH_WATER and the store breaker while t
     outage.down = false;
     await eventually(async () => (await scrape(node.url)).get(`queue_depth{node="node-1"}`) === 0, 20_000, 'queue drained');
     await eventually(async () => storeBreaker(await scrape(node.url)) === 0, 10_000, 'store breaker closed');
-    expect((await send(101)).ok, 'sends are acked again').to.equal(true);
+    expect((await send(MARK + 1)).ok, 'sends are acked again').to.equal(true);
     // Exactly once and gap-free in the store, the last one too once the consumer has it.
-    const all = Array.from({ length: 101 }, (_, i) => i + 1);
+    const all = Array.from({ length: MARK + 1 }, (_, i) => i + 1);
     const storedSeqs = async () => (await node.app.store.listMessages(room.id, { after: 0, limit: 1000 })).messages.map((m) => m.seq);
-    await eventually(async () => (await storedSeqs()).length === 101, 10_000, 'all stored');
+    await eventually(async () => (await storedSeqs()).length === MARK + 1, 10_000, 'all stored');
     expect(await storedSeqs()).to.deep.equal(all);
   });
 });

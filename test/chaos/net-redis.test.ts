@@ -12,6 +12,7 @@ import { TestRedis } from '../helpers/redis-server.js';
 import { ask, connect, eventually, next } from '../helpers/socket-client.js';
 import { tempDir } from '../helpers/test-server.js';
 import { checkHistory, underTraffic } from '../helpers/traffic.js';
+import { queueFigures } from '../helpers/queue-figures.js';
 
 /**
  * Issue 19, item 1: Redis black-holed (nftables drop, no RST: the connections look alive)
@@ -136,7 +137,7 @@ describeWithRedis('network: Redis black-holed for one node, then for all, under 
     await eventually(async () => JSON.stringify(await peerIds()) === JSON.stringify([rtcA.id, rtcB.id].sort()), 10_000, 'both peers of node a in the call again');
     await signal();
     // The queue consumers run again: everything drains, stored once, in order.
-    await eventually(async () => (await probe.xLen('chat:queue')) === 0, 20_000, 'queue drained');
+    await eventually(async () => (await queueFigures(redis.url)).depth === 0, 20_000, 'queue drained');
     const store = new SqliteStore({ dataDir });
     const stored = await store.listMessages(room.id, { after: 0, limit: 100_000 }).finally(() => store.close());
     const check = checkHistory(stored.messages, senders);

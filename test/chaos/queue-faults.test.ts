@@ -5,6 +5,11 @@ import { createRoom, guest, request } from '../helpers/http-client.js';
 import { ask, connect, eventually } from '../helpers/socket-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { ChatSender, checkHistory } from '../helpers/traffic.js';
+import { queueFigures } from '../helpers/queue-figures.js';
+import { QueueLayout } from '../../src/infra/redis/queue-layout.js';
+
+/** The servers' default QUEUE_PARTITIONS: where a room's queue entries go. */
+const queueOf = (roomId: string) => new QueueLayout(16).partitionOf(roomId).queue;
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 
@@ -32,8 +37,8 @@ describeWithRedis('durable queue: poison entries, dead letters and the admin API
     sockets.push(s);
     await ask(s, 'room:join', { roomId: room.id });
     // Written straight into the queue: one that is not JSON, one missing its fields.
-    await redis.xAdd('chat:queue', '*', { room: room.id, seq: '999', m: 'not json at all' });
-    await redis.xAdd('chat:queue', '*', { room: room.id, seq: '998', m: JSON.stringify({ id: 'poison-2', roomId: room.id, seq: 998 }) });
+    await redis.xAdd(queueOf(room.id), '*', { room: room.id, seq: '999', m: 'not json at all' });
+    await redis.xAdd(queueOf(room.id), '*', { room: room.id, seq: '998', m: JSON.stringify({ id: 'poison-2', roomId: room.id, seq: 998 }) });
     const sender = new ChatSender(s, room.id, 'healthy');
     for (let i = 0; i < 10; i++) expect(await sender.sendOne()).to.equal(true);
 
@@ -50,7 +55,7 @@ describeWithRedis('durable queue: poison entries, dead letters and the admin API
     const messages = (await cluster.nodes[0]!.app.store.listMessages(room.id, { limit: 100 })).messages;
     const check = checkHistory(messages, [sender]);
     expect(check).to.deep.include({ lost: [], duplicated: [], unexpected: [], gaps: 0, seqMismatch: [] });
-    expect(await redis.xLen('chat:queue')).to.equal(0);
+    expect((await queueFigures(cluster.redis.url)).depth).to.equal(0);
 
     // Operator API: auth, retry (back to the queue, dead again after its attempts), delete.
     expect((await request(cluster.nodes[0]!.url, 'GET', '/api/admin/dead-letters')).status).to.equal(401);
@@ -87,7 +92,8 @@ describeWithRedis('durable queue: poison entries, dead letters and the admin API
     const original = (await stored())[2]!;
 
     // Redis as an older snapshot left it: the counter at 2, no recent log past it.
-    await redis.multi().set(`chat:{${room.id}}:seq`, '2').del(`chat:{${room.id}}:log`).exec();
+    const keys = new QueueLayout(16).room(room.id);
+    await redis.multi().set(keys.seq, '2').del(keys.log).exec();
     const reused = await ask(s, 'chat:send', { roomId: room.id, clientMsgId: 'reused-seq', text: 'takes a seq that is stored' });
     expect(reused, JSON.stringify(reused)).to.have.property("ok", true);
     expect(reused.message.seq).to.equal(3);
@@ -108,7 +114,7 @@ describeWithRedis('durable queue: poison entries, dead letters and the admin API
     const next = await ask(s, 'chat:send', { roomId: room.id, clientMsgId: 'after-repair', text: 'next' });
     expect(next.message.seq).to.equal(6);
     await eventually(async () => (await stored()).length === 6, 10_000, 'the next message stored');
-    expect(await redis.xLen('chat:queue')).to.equal(0);
+    expect((await queueFigures(cluster.redis.url)).depth).to.equal(0);
   });
 
   it('entries held by a consumer that died are claimed and persisted once', async () => {
@@ -123,11 +129,11 @@ describeWithRedis('durable queue: poison entries, dead letters and the admin API
       await r.connect();
       await node.app.stop();
       const messages = [1, 2, 3].map((seq) => ({ id: `dead-${seq}`, roomId: ann.roomId, seq, senderId: u.user.id, senderName: 'ann', text: `m${seq}`, clientMsgId: `d${seq}`, createdAt: new Date().toISOString() }));
-      for (const m of messages) await r.xAdd('chat:queue', '*', { room: m.roomId, seq: String(m.seq), m: JSON.stringify(m) });
-      await r.xReadGroup('persist', 'dead-node', { key: 'chat:queue', id: '>' }, { COUNT: 10 });
-      expect(Number((await r.xPending('chat:queue', 'persist')).pending)).to.equal(3);
+      for (const m of messages) await r.xAdd(queueOf(ann.roomId), '*', { room: m.roomId, seq: String(m.seq), m: JSON.stringify(m) });
+      await r.xReadGroup('persist', 'dead-node', { key: queueOf(ann.roomId), id: '>' }, { COUNT: 10 });
+      expect(Number((await r.xPending(queueOf(ann.roomId), 'persist')).pending)).to.equal(3);
       const survivor = await own.addNode({ QUEUE_CLAIM_IDLE_MS: '500' });
-      await eventually(async () => Number((await r.xPending('chat:queue', 'persist')).pending) === 0, 10_000, 'claimed and acked');
+      await eventually(async () => Number((await r.xPending(queueOf(ann.roomId), 'persist')).pending) === 0, 10_000, 'claimed and acked');
       const stored = await survivor.app.store.listMessages(ann.roomId, { limit: 10 });
       expect(stored.messages.map((m) => m.clientMsgId)).to.deep.equal(['d1', 'd2', 'd3']);
       await r.close();

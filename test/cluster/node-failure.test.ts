@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { createClient } from 'redis';
 import { io, type Socket } from 'socket.io-client';
 import type { Store } from '../../src/ports/store.js';
 import type { Message } from '../../src/protocol/models.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { useNodeProcesses } from '../helpers/node-process.js';
+import { queueFigures } from '../helpers/queue-figures.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
 import { forEachStore, type StoreUnderTest } from '../helpers/stores.js';
 
@@ -464,14 +464,8 @@ function nodeCanDie(store: StoreUnderTest): void {
     // was dead-lettered.
     const { stored, drainedAfterMs } = await drained;
     expect(stored).to.deep.equal(history);
-    const redis = createClient({ url: cluster.redis.url });
-    await redis.connect();
-    try {
-      await eventually(async () => Number((await redis.xPending('chat:queue', 'persist')).pending) === 0, 5000, 'no queue entry pending');
-      expect(await redis.xLen('chat:dead-letters')).to.equal(0);
-    } finally {
-      await redis.close();
-    }
+    await eventually(async () => (await queueFigures(cluster.redis.url)).pending === 0, 5000, 'no queue entry pending');
+    expect((await queueFigures(cluster.redis.url)).deadLetters).to.equal(0);
 
     const retried = [...attempts.values()].filter((n) => n > 1).length;
     const wireDuplicates = members.reduce((n, m) => n + m.wireDuplicates, 0);

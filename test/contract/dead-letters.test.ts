@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { PrometheusMetrics } from '../../src/infra/metrics.js';
 import { PersistConsumer } from '../../src/infra/redis/persist-consumer.js';
+import { QueueLayout } from '../../src/infra/redis/queue-layout.js';
 import type { RedisClient } from '../../src/infra/redis/redis-client.js';
 import { RedisDeadLetters } from '../../src/infra/redis/redis-dead-letters.js';
 import { RedisMessageLog } from '../../src/infra/redis/redis-message-log.js';
@@ -42,6 +43,7 @@ describeWithRedis('DeadLetterQueue in Redis', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  const layout = new QueueLayout(4);
   const REFUSAL = 'SQLITE_IOERR: disk I/O error';
   const MAX_ATTEMPTS = 2;
 
@@ -55,12 +57,13 @@ describeWithRedis('DeadLetterQueue in Redis', () => {
       switchableStore(store, fault, () => new Error(REFUSAL)),
       silentLogger,
       metrics.queue,
-      { nodeId: 'node-a', maxAttempts: MAX_ATTEMPTS, blockMs: 50, lingerMs: 0 },
+      layout.partitions,
+      { nodeId: 'node-a', maxAttempts: MAX_ATTEMPTS, idleMs: 50, lingerMs: 0 },
     );
-    const log = new RedisMessageLog(redis.client, 100, 10_000, 'node-a');
+    const log = new RedisMessageLog(redis.client, layout, 100, 10_000, 'node-a');
     await log.seed(roomId, 0);
     consumer.start();
-    const deadLetters = new RedisDeadLetters(redis.client);
+    const deadLetters = new RedisDeadLetters(redis.client, layout);
     return {
       deadLetters,
       maxAttempts: MAX_ATTEMPTS,

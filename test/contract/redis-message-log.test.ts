@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { ClusterMessageStore } from '../../src/infra/redis/cluster-message-store.js';
-import { keys } from '../../src/infra/redis/redis-keys.js';
+import { QueueLayout } from '../../src/infra/redis/queue-layout.js';
 import { RedisMessageLog } from '../../src/infra/redis/redis-message-log.js';
 import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
 import type { AppendResult, NewMessage } from '../../src/ports/store.js';
@@ -30,8 +30,9 @@ function stored(result: Awaited<ReturnType<RedisMessageLog['append']>>): AppendR
 /** The cluster's append step as a retried send sees it: one record per clientMsgId, and where it was stored. */
 describeWithRedis('RedisMessageLog: idempotency records', () => {
   const redis = useRedis();
-  const nodeA = () => new RedisMessageLog(redis.client, 100, 10_000, 'node-a');
-  const nodeB = () => new RedisMessageLog(redis.client, 100, 10_000, 'node-b');
+  const layout = new QueueLayout(4);
+  const nodeA = () => new RedisMessageLog(redis.client, layout, 100, 10_000, 'node-a');
+  const nodeB = () => new RedisMessageLog(redis.client, layout, 100, 10_000, 'node-b');
   let roomId: string;
   beforeEach(async () => {
     roomId = randomUUID();
@@ -50,14 +51,14 @@ describeWithRedis('RedisMessageLog: idempotency records', () => {
 
   it('the message is written to the log and the queue only: the record holds the node and the seq', async () => {
     await nodeA().append(newMessage(roomId, 'c2'));
-    expect(await redis.client.exists(`${keys.idempotency(roomId, 'c2')}:node`)).to.equal(0);
-    expect(await redis.client.get(keys.idempotency(roomId, 'c2'))).to.equal('node-a\n1');
+    expect(await redis.client.exists(`${layout.room(roomId).idempotency('c2')}:node`)).to.equal(0);
+    expect(await redis.client.get(layout.room(roomId).idempotency('c2'))).to.equal('node-a\n1');
   });
 
   it("reads a record of the previous release (the JSON alone, the node in a ':node' key beside it)", async () => {
     const json = JSON.stringify({ ...newMessage(roomId, 'old'), seq: 7 });
-    await redis.client.set(keys.idempotency(roomId, 'old'), json);
-    await redis.client.set(`${keys.idempotency(roomId, 'old')}:node`, 'node-a');
+    await redis.client.set(layout.room(roomId).idempotency('old'), json);
+    await redis.client.set(`${layout.room(roomId).idempotency('old')}:node`, 'node-a');
     expect((await nodeA().findByClientMsgId(roomId, 'old'))?.seq).to.equal(7);
     expect(stored(await nodeA().append(newMessage(roomId, 'old')))).to.deep.include({ created: false, deliverAgain: false });
     expect(stored(await nodeB().append(newMessage(roomId, 'old')))).to.deep.include({ created: false, deliverAgain: true });
@@ -66,7 +67,7 @@ describeWithRedis('RedisMessageLog: idempotency records', () => {
 
   it('a counter lost on its own (evicted, deleted) is seeded past the recent log, not behind it', async () => {
     for (const id of ['s1', 's2', 's3']) stored(await nodeA().append(newMessage(roomId, id)));
-    await redis.client.del(keys.roomSeq(roomId));
+    await redis.client.del(layout.room(roomId).seq);
     expect(await nodeA().append(newMessage(roomId, 's4'))).to.equal(null);
     // The store knows seq 1 only (its queue is behind): the log's seq 3 is the floor.
     await nodeA().seed(roomId, 1);
@@ -90,7 +91,7 @@ describeWithRedis('RedisMessageLog: idempotency records', () => {
       const cluster = new ClusterMessageStore(nodeB(), store, silentLogger);
       const first = await cluster.append(newMessage(roomId, 'c3'));
       // Trimmed out of the log by newer messages (MAXLEN), before the queue reached the store.
-      await redis.client.xTrim(keys.roomLog(roomId), 'MAXLEN', 0);
+      await redis.client.xTrim(layout.room(roomId).log, 'MAXLEN', 0);
       const retry = await nodeA().append(newMessage(roomId, 'c3'));
       expect(retry).to.deep.equal({ evicted: true, seq: 1, originNode: 'node-b' });
       expect(await nodeA().findByClientMsgId(roomId, 'c3')).to.equal(null);

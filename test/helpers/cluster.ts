@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
-import { createClient } from 'redis';
 import { hasRedisServer, TestRedis } from './redis-server.js';
 import type { AppOverrides } from '../../src/app.js';
 import { eventually } from './socket-client.js';
+import { queueFigures } from './queue-figures.js';
 import { startServer, tempDir, type TestServer } from './test-server.js';
 
 /**
@@ -53,11 +53,5 @@ export async function startCluster(n: number, env: Record<string, string> = {}, 
 
 /** Resolves once the cluster's persistence queue is empty (every entry stored and deleted). */
 export async function queueDrained(cluster: TestCluster, timeoutMs = 20_000): Promise<void> {
-  const redis = createClient({ url: cluster.redis.url });
-  await redis.connect();
-  try {
-    await eventually(async () => (await redis.xLen('chat:queue')) === 0, timeoutMs, 'the queue drained into the store');
-  } finally {
-    await redis.close();
-  }
+  await eventually(async () => (await queueFigures(cluster.redis.url)).depth === 0, timeoutMs, 'the queue drained into the store');
 }

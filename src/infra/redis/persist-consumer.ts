@@ -4,20 +4,22 @@ import type { Logger } from '../../ports/logger.js';
 import type { MessageStore } from '../../ports/store.js';
 import type { QueueMetrics } from '../metrics.js';
 import type { RedisClient } from './redis-client.js';
-import { keys } from './redis-keys.js';
+import { QUEUE_GROUP, type QueuePartition } from './queue-layout.js';
 import { parseMessage } from './redis-message-log.js';
 
 export interface PersistConsumerOptions {
   nodeId: string;
   maxAttempts: number;
+  /** Entries taken from one partition per read. */
   batchSize?: number;
-  blockMs?: number;
+  /** The longest wait between two reads of a queue that stays empty. */
+  idleMs?: number;
   /** Entries pending longer than this on a consumer (a crashed node) are claimed. */
   claimIdleMs?: number;
   /**
    * After a read that returned less than a full batch, wait this long before the next one so
-   * that entries accumulate. Without it, under light load every blocking read returns with a
-   * single entry: one store transaction and one acknowledgement round trip per message.
+   * that entries accumulate. Without it, under light load every read returns with a single
+   * entry: one store transaction and one acknowledgement round trip per message.
    */
   lingerMs?: number;
   /** Called when the store refuses an entry because its seq is taken (Redis lost data). */
@@ -29,28 +31,40 @@ interface QueueEntry {
   message: Record<string, string>;
 }
 
-/** Is the store itself down (wait, do not count an attempt) rather than the entry bad? */
+interface Taken {
+  partition: QueuePartition;
+  entry: QueueEntry;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The consumer side of the persistence queue. Every node reads `chat:queue` in group
- * `persist`, writes batches to the store idempotently (a redelivered message that is already
- * stored counts as done), then acknowledges and deletes the entries.
+ * The consumer side of the persistence queue. Every node reads every partition in group
+ * `persist` (Redis spreads the entries over the nodes), writes what it took to the store in
+ * one idempotent batch (a redelivered message that is already stored counts as done), then
+ * acknowledges and deletes the entries, one transaction per partition.
+ * - Reads do not block: one blocking read cannot wait on several partitions in a Redis
+ *   Cluster, and a blocked connection per partition would cost more than a read of each
+ *   partition in one pipeline, repeated at a pace that slows to `idleMs` while nothing comes.
  * - Store down (UNAVAILABLE): the entries stay pending, the node backs off and stops taking
  *   new work, and no attempt is counted, so an outage never dead-letters anything.
  * - A batch that fails on a working store is retried entry by entry; an entry that keeps
- *   failing (or cannot be parsed) is moved to the dead-letter stream after `maxAttempts`,
- *   atomically with its acknowledgement.
+ *   failing (or cannot be parsed) is moved to its partition's dead-letter stream after
+ *   `maxAttempts`, atomically with its acknowledgement.
  * - Entries held by a consumer that died are claimed (XAUTOCLAIM) after `claimIdleMs`.
+ * - A partition with a negative index (the single stream of earlier releases) is read until
+ *   it is empty, then left alone.
  */
 export class PersistConsumer {
   private running = false;
   private loop: Promise<void> | null = null;
-  private readPending = true;
-  private groupReady = false;
+  private active: QueuePartition[];
+  /** Partitions whose own pending entries are read again first (after a restart or a failure). */
+  private readonly readPending: Set<QueuePartition>;
+  private readonly groupReady = new Set<QueuePartition>();
   private lastClaim = 0;
   private readonly batchSize: number;
-  private readonly blockMs: number;
+  private readonly idleMs: number;
   private readonly claimIdleMs: number;
   private readonly lingerMs: number;
 
@@ -59,10 +73,13 @@ export class PersistConsumer {
     private readonly store: MessageStore,
     private readonly logger: Logger,
     private readonly metrics: QueueMetrics,
+    partitions: readonly QueuePartition[],
     private readonly options: PersistConsumerOptions,
   ) {
+    this.active = [...partitions];
+    this.readPending = new Set(partitions);
     this.batchSize = options.batchSize ?? 200;
-    this.blockMs = options.blockMs ?? 1000;
+    this.idleMs = options.idleMs ?? 200;
     this.claimIdleMs = options.claimIdleMs ?? 10_000;
     this.lingerMs = options.lingerMs ?? 20;
   }
@@ -81,131 +98,152 @@ export class PersistConsumer {
 
   private async run(): Promise<void> {
     let backoffMs = 100;
+    let idleMs = this.lingerMs;
     while (this.running) {
       try {
-        await this.ensureGroup();
-        const worked = await this.step();
+        await this.ensureGroups();
+        const taken = await this.step();
         backoffMs = 100;
-        if (!worked && this.readPending) this.readPending = false;
+        idleMs = taken === 0 ? Math.min(Math.max(idleMs * 2, 10), this.idleMs) : this.lingerMs;
+        // Persistence is off the ack path (Redis holds the message): a short wait costs no
+        // sender anything and turns a trickle of entries into batches.
+        if (taken < this.batchSize && this.running) await sleep(idleMs);
       } catch (err) {
         if (!isUnavailable(err)) this.logger.warn('persistence queue: retrying', { err: (err as Error).message, backoffMs });
         this.metrics.retries.inc({ reason: isUnavailable(err) ? 'store_unavailable' : 'error' });
-        this.readPending = true;
+        for (const p of this.active) this.readPending.add(p);
         await sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 5000);
       }
     }
   }
 
-  private async ensureGroup(): Promise<void> {
-    if (this.groupReady) return;
-    try {
-      await this.redis.xGroupCreate(keys.queue, keys.queueGroup, '0', { MKSTREAM: true });
-    } catch (err) {
-      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
-    }
-    this.groupReady = true;
+  private async ensureGroups(): Promise<void> {
+    const missing = this.active.filter((p) => !this.groupReady.has(p));
+    await Promise.all(
+      missing.map(async (p) => {
+        try {
+          await this.redis.xGroupCreate(p.queue, QUEUE_GROUP, '0', { MKSTREAM: true });
+        } catch (err) {
+          if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+        }
+        this.groupReady.add(p);
+      }),
+    );
   }
 
-  /** One read-and-persist round; false when there was nothing to do. */
-  private async step(): Promise<boolean> {
+  /** One read-and-persist round over every partition; returns how many entries it took. */
+  private async step(): Promise<number> {
     if (Date.now() - this.lastClaim > this.claimIdleMs / 2) {
       this.lastClaim = Date.now();
-      if (await this.claimAbandoned()) this.readPending = true;
+      await Promise.all(this.active.map((p) => this.claimAbandoned(p)));
     }
-    // Own pending entries first (after a restart or a failed batch), then new ones.
+    const taken = (await Promise.all(this.active.map((p) => this.read(p)))).flat();
+    if (taken.length > 0) await this.persist(taken);
+    else await this.retireDrained();
+    return taken.length;
+  }
+
+  /** Own pending entries first (after a restart or a failed batch), then new ones. */
+  private async read(partition: QueuePartition): Promise<Taken[]> {
+    const pending = this.readPending.has(partition);
     const reply = await this.redis
-      .xReadGroup(
-        keys.queueGroup,
-        this.options.nodeId,
-        { key: keys.queue, id: this.readPending ? '0' : '>' },
-        this.readPending ? { COUNT: this.batchSize } : { COUNT: this.batchSize, BLOCK: this.blockMs },
-      )
+      .xReadGroup(QUEUE_GROUP, this.options.nodeId, { key: partition.queue, id: pending ? '0' : '>' }, { COUNT: this.batchSize })
       .catch((err: Error) => {
         // NOGROUP: Redis lost the stream (restart without AOF, FLUSHALL): recreate it.
-        if (err.message.includes('NOGROUP')) this.groupReady = false;
+        if (err.message.includes('NOGROUP')) this.groupReady.delete(partition);
         throw err;
       });
     const entries = ((reply as { messages: QueueEntry[] }[] | null)?.[0]?.messages ?? []).filter(Boolean);
-    if (entries.length === 0) return false;
-    await this.persist(entries);
-    // Persistence is off the ack path (Redis holds the message): a short wait costs no sender
-    // anything and turns a trickle of entries into batches.
-    if (entries.length < this.batchSize && this.lingerMs > 0 && this.running) await sleep(this.lingerMs);
-    return true;
+    if (pending && entries.length === 0) this.readPending.delete(partition);
+    return entries.map((entry) => ({ partition, entry }));
   }
 
-  private async persist(entries: QueueEntry[]): Promise<void> {
-    const parsed: { entry: QueueEntry; message: Message }[] = [];
-    for (const entry of entries) {
+  /** The stream of an earlier release is read until nothing is left in it or pending on it. */
+  private async retireDrained(): Promise<void> {
+    for (const p of this.active.filter((x) => x.index < 0)) {
+      const [length, pending] = await Promise.all([this.redis.xLen(p.queue), this.redis.xPending(p.queue, QUEUE_GROUP)]);
+      if (length > 0 || Number(pending.pending) > 0) continue;
+      this.active = this.active.filter((x) => x !== p);
+      this.logger.info('persistence queue: the queue of the earlier release is drained', { queue: p.queue });
+    }
+  }
+
+  private async persist(taken: Taken[]): Promise<void> {
+    const parsed: (Taken & { message: Message })[] = [];
+    for (const t of taken) {
       try {
-        parsed.push({ entry, message: parseMessage(String(entry.message.m)) });
+        parsed.push({ ...t, message: parseMessage(String(t.entry.message.m)) });
       } catch (err) {
-        await this.failed(entry, `entry cannot be parsed: ${(err as Error).message}`);
+        await this.failed(t, `entry cannot be parsed: ${(err as Error).message}`);
       }
     }
     if (parsed.length === 0) return;
     try {
       await this.store.insertAssigned(parsed.map((p) => p.message));
-      await this.done(parsed.map((p) => p.entry.id));
+      await this.done(parsed);
     } catch (err) {
-      if (isUnavailable(err) || parsed.length === 1) {
-        if (isUnavailable(err)) throw err;
-        return this.failed(parsed[0]!.entry, (err as Error).message, err);
-      }
+      if (isUnavailable(err)) throw err;
+      if (parsed.length === 1) return this.failed(parsed[0]!, (err as Error).message, err);
       // One bad entry must not hold back the healthy ones: retry them one by one.
       for (const p of parsed) {
         try {
           await this.store.insertAssigned([p.message]);
-          await this.done([p.entry.id]);
+          await this.done([p]);
         } catch (one) {
           if (isUnavailable(one)) throw one;
-          await this.failed(p.entry, (one as Error).message, one);
+          await this.failed(p, (one as Error).message, one);
         }
       }
     }
   }
 
-  private async done(ids: string[]): Promise<void> {
-    await this.redis.multi().xAck(keys.queue, keys.queueGroup, ids).xDel(keys.queue, ids).hDel(keys.queueAttempts, ids).exec();
-    this.metrics.persisted.inc(ids.length);
+  /** Acknowledges and deletes persisted entries: one transaction per partition, in one pipeline. */
+  private async done(taken: Taken[]): Promise<void> {
+    const byPartition = new Map<QueuePartition, string[]>();
+    for (const t of taken) byPartition.set(t.partition, [...(byPartition.get(t.partition) ?? []), t.entry.id]);
+    await Promise.all(
+      [...byPartition].map(([p, ids]) => this.redis.multi().xAck(p.queue, QUEUE_GROUP, ids).xDel(p.queue, ids).hDel(p.attempts, ids).exec()),
+    );
+    this.metrics.persisted.inc(taken.length);
   }
 
   /** Counts a failed attempt on a working store; dead-letters the entry at the limit. */
-  private async failed(entry: QueueEntry, reason: string, err?: unknown): Promise<void> {
+  private async failed({ partition, entry }: Taken, reason: string, err?: unknown): Promise<void> {
     if (err instanceof AppError && err.code === 'CONFLICT' && entry.message.room) {
       this.logger.error('persistence queue: seq reused — Redis lost acknowledged writes; raising the counter', { roomId: entry.message.room });
       await this.options.onSeqConflict?.(entry.message.room).catch(() => undefined);
     }
-    const attempts = await this.redis.hIncrBy(keys.queueAttempts, entry.id, 1);
+    const attempts = await this.redis.hIncrBy(partition.attempts, entry.id, 1);
     this.metrics.retries.inc({ reason: 'entry_failed' });
     if (attempts < this.options.maxAttempts) {
       this.logger.warn('persistence queue: entry failed, will retry', { entryId: entry.id, attempts, reason });
-      this.readPending = true;
+      this.readPending.add(partition);
       return;
     }
     this.logger.error('persistence queue: dead-lettering entry', { entryId: entry.id, attempts, reason });
     await this.redis
       .multi()
-      .xAdd(keys.deadLetters, '*', {
+      .xAdd(partition.deadLetters, '*', {
         entryId: entry.id,
         reason: reason.slice(0, 500),
         attempts: String(attempts),
         firstSeenAt: new Date(Number(entry.id.split('-')[0])).toISOString(),
         entry: JSON.stringify(entry.message),
       })
-      .xAck(keys.queue, keys.queueGroup, entry.id)
-      .xDel(keys.queue, entry.id)
-      .hDel(keys.queueAttempts, entry.id)
+      .xAck(partition.queue, QUEUE_GROUP, entry.id)
+      .xDel(partition.queue, entry.id)
+      .hDel(partition.attempts, entry.id)
       .exec();
     this.metrics.deadLettered.inc();
   }
 
   /** Claims entries another consumer has held too long (it crashed or hangs). */
-  private async claimAbandoned(): Promise<boolean> {
-    const res = await this.redis.xAutoClaim(keys.queue, keys.queueGroup, this.options.nodeId, this.claimIdleMs, '0-0', { COUNT: this.batchSize });
+  private async claimAbandoned(partition: QueuePartition): Promise<void> {
+    const res = await this.redis.xAutoClaim(partition.queue, QUEUE_GROUP, this.options.nodeId, this.claimIdleMs, '0-0', { COUNT: this.batchSize });
     const claimed = (res as { messages: unknown[] }).messages.filter(Boolean).length;
-    if (claimed > 0) this.logger.info('persistence queue: claimed abandoned entries', { claimed });
-    return claimed > 0;
+    if (claimed === 0) return;
+    this.logger.info('persistence queue: claimed abandoned entries', { claimed, queue: partition.queue });
+    this.readPending.add(partition);
   }
 }

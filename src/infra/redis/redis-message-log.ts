@@ -3,7 +3,7 @@ import type { Message } from '../../protocol/models.js';
 import type { AppendResult, HistoryPage, HistoryQuery, NewMessage } from '../../ports/store.js';
 import { LuaScript } from './lua-script.js';
 import type { RedisClient } from './redis-client.js';
-import { keys } from './redis-keys.js';
+import type { QueueLayout } from './queue-layout.js';
 
 /**
  * One atomic step per message: idempotency check, next seq, the room's recent log, and the
@@ -93,21 +93,28 @@ export function parseMessage(json: string): Message {
 
 /** The cluster's per-room sequence, idempotency records and recent-message log. */
 export class RedisMessageLog {
+  /** QUEUE_HIGH_WATER is for the whole queue; each step can only see its own partition. */
+  private readonly partitionHighWater: number;
+
   constructor(
     private readonly redis: RedisClient,
+    private readonly layout: QueueLayout,
     private readonly logMaxLen: number,
-    private readonly queueHighWater: number,
+    queueHighWater: number,
     private readonly nodeId: string,
-  ) {}
+  ) {
+    this.partitionHighWater = Math.ceil(queueHighWater / layout.count);
+  }
 
   /** `null` when the room's counter needs seeding first (see `seed`). */
   async append(m: NewMessage): Promise<AppendResult | EvictedOriginal | null> {
     // The script appends `,"seq":N}` to this prefix: the JSON is built once, here.
     const prefix = JSON.stringify(m).slice(0, -1);
+    const room = this.layout.room(m.roomId);
     const reply = await APPEND.run(
       this.redis,
-      [keys.roomSeq(m.roomId), keys.idempotency(m.roomId, m.clientMsgId ?? '-'), keys.roomLog(m.roomId), keys.queue],
-      [m.clientMsgId ?? '', prefix, this.logMaxLen, IDEMPOTENCY_TTL_SECONDS, m.roomId, this.queueHighWater, this.nodeId],
+      [room.seq, room.idempotency(m.clientMsgId ?? '-'), room.log, room.partition.queue],
+      [m.clientMsgId ?? '', prefix, this.logMaxLen, IDEMPOTENCY_TTL_SECONDS, m.roomId, this.partitionHighWater, this.nodeId],
     );
     const [status, value, originNode = '', evictedSeq] = reply as [number, string | number, string?, string?];
     switch (Number(status)) {
@@ -139,7 +146,8 @@ export class RedisMessageLog {
    * more, unless another node already did.
    */
   async seed(roomId: string, lastSeq: number): Promise<void> {
-    await SEED.run(this.redis, [keys.roomSeq(roomId), keys.roomLog(roomId)], [lastSeq]);
+    const room = this.layout.room(roomId);
+    await SEED.run(this.redis, [room.seq, room.log], [lastSeq]);
   }
 
   /**
@@ -147,22 +155,23 @@ export class RedisMessageLog {
    * went back (Redis restarted without the latest writes), so no further seq is reused.
    */
   async raiseTo(roomId: string, floor: number): Promise<void> {
-    await RAISE.run(this.redis, [keys.roomSeq(roomId)], [floor]);
+    await RAISE.run(this.redis, [this.layout.room(roomId).seq], [floor]);
   }
 
   async currentSeq(roomId: string): Promise<number | null> {
-    const v = await this.redis.get(keys.roomSeq(roomId));
+    const v = await this.redis.get(this.layout.room(roomId).seq);
     return v === null ? null : Number(v);
   }
 
   /** From the recent log; null when Redis has no record or the message has left the log (the store has it). */
   async findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null> {
-    const record = await this.redis.get(keys.idempotency(roomId, clientMsgId));
+    const room = this.layout.room(roomId);
+    const record = await this.redis.get(room.idempotency(clientMsgId));
     if (record === null) return null;
     const cut = record.indexOf('\n');
     if (cut < 0) return parseMessage(record);
     const seq = Number(record.slice(cut + 1));
-    const entry = (await this.redis.xRange(keys.roomLog(roomId), `${seq}-0`, `${seq}-0`))?.[0];
+    const entry = (await this.redis.xRange(room.log, `${seq}-0`, `${seq}-0`))?.[0];
     return entry ? parseMessage(String(entry.message.m)) : null;
   }
 
@@ -171,7 +180,7 @@ export class RedisMessageLog {
     const start = q.after === undefined ? '-' : `${q.after + 1}-0`;
     const end = q.before === undefined ? '+' : q.before <= 1 ? null : `${q.before - 1}-0`;
     if (end === null) return { messages: [], hasMore: false };
-    const key = keys.roomLog(roomId);
+    const key = this.layout.room(roomId).log;
     const ascending = q.after !== undefined;
     const entries = ascending
       ? await this.redis.xRange(key, start, end, { COUNT: q.limit + 1 })
