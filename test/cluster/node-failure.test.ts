@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import type { Store } from '../../src/ports/store.js';
 import type { Message } from '../../src/protocol/models.js';
+import { balancedClient } from '../helpers/balanced-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { useNodeProcesses } from '../helpers/node-process.js';
@@ -24,33 +25,6 @@ const ENV = {
   QUEUE_CLAIM_IDLE_MS: '2000',
 };
 const SHUTDOWN_TIMEOUT_MS = Number(ENV.SHUTDOWN_TIMEOUT_MS);
-/** A fixed delay before the first reconnect attempt (no jitter): a known "away" window. */
-const RECONNECT_DELAY_MS = 500;
-
-/**
- * A client as apps build it (reconnection on, WebSocket transport) behind a load balancer:
- * each reconnect attempt goes to the next URL of the list, as a balancer would send a new
- * connection to another node. With one URL it always returns to the same node.
- */
-function balancedClient(urls: string[], namespace: '/chat' | '/rtc', token: string): Socket {
-  const socket = io(urls[0] + namespace, {
-    path: '/ws',
-    transports: ['websocket'],
-    auth: { token },
-    forceNew: true,
-    reconnectionDelay: RECONNECT_DELAY_MS,
-    reconnectionDelayMax: 2000,
-    randomizationFactor: 0,
-  });
-  let current = 0;
-  socket.io.on('reconnect_attempt', () => {
-    current = (current + 1) % urls.length;
-    // The Manager builds each new engine from `uri`: this is where the next node is chosen.
-    (socket.io as unknown as { uri: string }).uri = urls[current] + namespace;
-  });
-  return socket;
-}
-
 /** Which in-process node holds the socket now. */
 function nodeHolding(cluster: TestCluster, socketId: string | undefined): string | undefined {
   return cluster.nodes.find((n) => socketId !== undefined && n.app.io.of('/chat').sockets.has(socketId))?.app.config.nodeId;
