@@ -132,8 +132,11 @@ export class NodeProcess {
     throw new Error(`node ${this.nodeId} did not answer /healthz within ${timeoutMs} ms\n${this.diagnostics()}`);
   }
 
-  /** Sends a signal: SIGKILL is a crash, SIGTERM the graceful path. */
-  kill(signal: 'SIGKILL' | 'SIGTERM'): void {
+  /**
+   * Sends a signal: SIGKILL is a crash, SIGTERM the graceful path, SIGSTOP a node that hangs
+   * or is black-holed (its TCP connections stay open, nothing answers) until SIGCONT.
+   */
+  kill(signal: 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'SIGCONT'): void {
     if (this.running) this.proc.kill(signal);
   }
 
