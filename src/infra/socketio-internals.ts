@@ -5,7 +5,10 @@
  * - `ClusterAdapter.publishAndReturnOffset` (socket.io-adapter 2.5): wrapped with a deadline
  *   so a paused Redis cannot hold up local broadcasts (resilient-adapter.ts).
  * - `SessionAwareAdapter.restoreSession` / the streams adapter's: wrapped so a recovered
- *   session's missed packets wait for the token check (handshake.ts).
+ *   session's missed packets wait for the token check (held-recovery.ts).
+ * - `Adapter._encode` and `Adapter.apply` (socket.io-adapter 2.5, the broadcast path every
+ *   adapter ends in): hooked so that what is broadcast to a recovering socket while its
+ *   handshake runs is held for it too (held-recovery.ts).
  * - `Socket.prototype.packet` (socket.io 4.8): writes those held packets, as Socket.IO's own
  *   replay does.
  */

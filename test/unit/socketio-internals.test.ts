@@ -4,7 +4,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server, Socket } from 'socket.io';
 import { requireInternal } from '../../src/infra/socketio-internals.js';
 import { withPublishDeadline } from '../../src/infra/redis/resilient-adapter.js';
-import { holdMissedPacketsUntilAuthenticated } from '../../src/transport/socket/handshake.js';
+import { holdMissedPacketsUntilAuthenticated } from '../../src/transport/socket/held-recovery.js';
 import { describeWithRedis } from '../helpers/cluster.js';
 import { useRedis } from '../helpers/redis-server.js';
 

@@ -3,45 +3,14 @@ import { AppError } from '../../domain/app-error.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ConnectionCounter, RateLimiter } from '../../ports/realtime.js';
 import type { TokenService } from '../../services/token-service.js';
-import { Socket } from 'socket.io';
 import { ExpiryIndex } from './expiry-index.js';
-import { requireInternal } from '../../infra/socketio-internals.js';
+import { takeHeldPackets } from './held-recovery.js';
 import type { AnySocket, ChatSocket } from './socket-types.js';
 
 type Next = (err?: Error) => void;
 
 /** `handshake.auth` once the token is taken out and nothing else was sent: one for all sockets. */
 const NO_AUTH_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/** Where a recovered session's missed packets wait (in `socket.data`) until the handshake passes. */
-const HELD = Symbol('missed packets held until the handshake succeeds');
-type HeldData = { [HELD]?: unknown[][] };
-
-/** The part of a Socket.IO adapter that restores sessions (in-memory, Redis Streams, …). */
-interface SessionRestorer {
-  restoreSession(pid: string, offset: string): Promise<{ sid: string; data?: unknown; missedPackets: unknown[][] } | null | undefined>;
-}
-
-/**
- * Socket.IO (4.8) writes a recovered session's missed packets to the connection as soon as it
- * restores the session, before any namespace middleware has run: a client holding a session
- * id but no valid token would read them (verified by test/security). This makes the adapter
- * hand them over empty and keeps them in the socket's data; `handshake` sends them once the
- * token is checked, in the same place in the stream (before the CONNECT answer).
- * A session whose socket is connected here right now is not restored a second time: the
- * duplicate would take over the live socket's id and, when refused, remove its rooms.
- */
-export function holdMissedPacketsUntilAuthenticated(nsp: { adapter: SessionRestorer; sockets: ReadonlyMap<string, unknown> }): void {
-  const adapter = requireInternal(nsp.adapter, 'restoreSession', 'the namespace adapter');
-  requireInternal(Socket.prototype, 'packet', 'socket.io Socket');
-  const restore = adapter.restoreSession.bind(adapter);
-  adapter.restoreSession = async (pid, offset) => {
-    const session = await restore(pid, offset);
-    if (!session || nsp.sockets.has(session.sid)) return null;
-    const data: HeldData = { ...(session.data as object), [HELD]: session.missedPackets };
-    return { ...session, data, missedPackets: [] };
-  };
-}
 
 /** A refusal the client sees as `connect_error` with `err.message` = the code. */
 function refusal(code: string, message: string, retryAfterMs?: number): Error {
@@ -92,12 +61,14 @@ export function handshake(deps: {
     release(this);
   }
 
-  return async (anySocket: AnySocket, next: Next) => {
+  return async (anySocket: AnySocket, admitted: Next) => {
     // Both namespaces share the handshake and the `auth:expired` event.
     const socket = anySocket as ChatSocket;
-    const heldData = socket.data as HeldData;
-    const missed = heldData[HELD] ?? [];
-    delete heldData[HELD];
+    const held = takeHeldPackets(socket);
+    const next = (err?: Error) => {
+      if (err) held.drop();
+      admitted(err);
+    };
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
     const ip = deps.clientAddress(socket.request);
     // Counted before the token is checked: a storm of bad tokens costs its sender too. With
@@ -141,18 +112,18 @@ export function handshake(deps: {
     // connection, and a bearer credential is better not kept longer than needed.
     const { token: _token, ...rest } = auth ?? {};
     socket.handshake.auth = Object.keys(rest).length > 0 ? rest : NO_AUTH_FIELDS;
-    // Type 2 is an EVENT packet: exactly how Socket.IO itself replays missed packets.
-    const writer = socket as unknown as { packet(packet: { type: number; data: unknown[] }): void };
-    for (const data of missed) writer.packet({ type: 2, data });
+    held.send();
     next();
     // A client that drops while the handshake runs never gets 'disconnect': Socket.IO drops
     // the half-made socket in the tick that `next()` scheduled (namespace.js, `_add`), so the
     // slot is freed here, right after that tick, if the socket did not connect.
+    // Held broadcasts stop there too: a connected socket gets them from the adapter itself.
     process.nextTick(() => {
-      if (socket.connected) return;
-      if (socket.conn.readyState !== 'open') return release(socket);
+      if (socket.connected) return held.drop();
+      if (socket.conn.readyState !== 'open') return (held.drop(), release(socket));
       // Still connecting (a later middleware is running): until the transport closes.
       socket.conn.once('close', () => {
+        held.drop();
         if (!socket.connected) release(socket);
       });
     });
