@@ -14,6 +14,8 @@ export interface AppConfig {
   mongodbUri: string | null;
   redisUrl: string | null;
   socketAdapter: 'streams' | 'pubsub';
+  /** Replicas that must hold a chat message before its ack (WAIT); 0: the master's AOF alone. */
+  redisMinReplicasAck: number;
   jwtSecret: string | null;
   tokenTtlSeconds: number;
   allowGuests: boolean;

@@ -64,6 +64,7 @@ export const EnvSchema = z.object({
   REDIS_HOST: z.string().min(1).optional(),
   REDIS_PORT: int(1, 65535).default(6379),
   REDIS_PASSWORD: z.string().optional(),
+  REDIS_MIN_REPLICAS_ACK: int(0, 16).default(0),
   SOCKET_ADAPTER: z.enum(['streams', 'pubsub']).default('streams'),
   JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
   TOKEN_TTL_SECONDS: int(60, 30 * 24 * 3600).default(24 * 3600),

@@ -60,6 +60,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mongodbUri: e.MONGODB_URI ?? null,
     redisUrl: redisUrl ?? null,
     socketAdapter: e.SOCKET_ADAPTER,
+    redisMinReplicasAck: e.REDIS_MIN_REPLICAS_ACK,
     jwtSecret: e.JWT_SECRET ?? null,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     allowGuests: e.ALLOW_GUESTS ?? !production,

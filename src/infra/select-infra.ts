@@ -8,6 +8,7 @@ import type { MessageStore, RoomStore, Store } from '../ports/store.js';
 import type { PrometheusMetrics } from './metrics.js';
 import { LEGACY_PARTITION, QUEUE_GROUP, QueueLayout, type QueuePartition } from './redis/queue-layout.js';
 import { setUpQueueLayout } from './redis/queue-layout-setup.js';
+import { ReplicaAcks } from './redis/replica-acks.js';
 import type { DependencyProbe } from '../services/readiness.js';
 import { MemoryCallRegistry } from './memory/memory-call-registry.js';
 import { MemoryConnectionCounter } from './memory/memory-connection-counter.js';
@@ -148,7 +149,18 @@ async function clusterInfra(
   const redisGuarded = <T extends object>(target: T) => guardMethods(target, redisBreaker);
   const clusterBudget = (name: string, points: number, durationMs: number) => insuredRedisBudget(main, limiterBreaker, name, points, durationMs);
 
-  const log = redisGuarded(new RedisMessageLog(main, layout, ROOM_LOG_MAXLEN, config.queueHighWater, nodeId));
+  let replicaAcks: ReplicaAcks | null = null;
+  if (config.redisMinReplicasAck > 0) {
+    // Appends wait for replicas on a connection of their own (see ReplicaAcks).
+    const appends = await connectRedis(url, logger, 'appends', { socketDeadline: true });
+    clients.push(appends);
+    replicaAcks = new ReplicaAcks(appends, config.redisMinReplicasAck);
+    const replicas = Number(/connected_slaves:(\d+)/.exec(await main.info('replication'))?.[1] ?? 0);
+    if (replicas < config.redisMinReplicasAck) {
+      logger.warn('fewer Redis replicas connected than REDIS_MIN_REPLICAS_ACK: chat sends answer UNAVAILABLE until they are', { replicas, required: config.redisMinReplicasAck });
+    }
+  }
+  const log = redisGuarded(new RedisMessageLog(main, layout, ROOM_LOG_MAXLEN, config.queueHighWater, nodeId, replicaAcks));
   const messages = new ClusterMessageStore(log, store, logger);
   const presence = redisGuarded(new RedisPresence(main, nodeId));
   const calls = redisGuarded(new RedisCallRegistry(main, nodeId));

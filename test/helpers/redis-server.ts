@@ -20,8 +20,9 @@ export class TestRedis extends ServerProcess {
   /**
    * `bind`: addresses to listen on besides 127.0.0.1, e.g. the root side of test hosts'
    * veth pairs (test/helpers/net), so that a node in a namespace reaches this Redis.
+   * `replicaOf`: a replica of that (started) server.
    */
-  constructor(private readonly options: { aof?: boolean; bind?: string[] } = {}) {
+  constructor(private readonly options: { aof?: boolean; bind?: string[]; replicaOf?: TestRedis } = {}) {
     super(tempDir('vcs-redis-'));
   }
 
@@ -38,6 +39,7 @@ export class TestRedis extends ServerProcess {
     // are test hosts' private addresses on this machine only.
     if (this.options.bind?.length) args.push('--protected-mode', 'no');
     if (this.options.aof) args.push('--appendonly', 'yes', '--appendfsync', 'always');
+    if (this.options.replicaOf) args.push('--replicaof', '127.0.0.1', String(this.options.replicaOf.port));
     this.adopt(spawn('redis-server', args, { stdio: 'ignore' }));
     await waitForRedisPing(this.port);
   }

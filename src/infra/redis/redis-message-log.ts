@@ -4,6 +4,7 @@ import type { AppendResult, HistoryPage, HistoryQuery, NewMessage } from '../../
 import { LuaScript } from './lua-script.js';
 import type { RedisClient } from './redis-client.js';
 import type { QueueLayout } from './queue-layout.js';
+import type { ReplicaAcks } from './replica-acks.js';
 
 /**
  * One atomic step per message: idempotency check, next seq, the room's recent log, and the
@@ -24,6 +25,8 @@ const APPEND = new LuaScript(`
 if ARGV[1] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then
+    -- A write (a fresh TTL for the record): a WAIT after it also covers the original.
+    redis.call('EXPIRE', KEYS[2], ARGV[4])
     local cut = string.find(existing, '\\n', 1, true)
     if not cut then return {0, existing, redis.call('GET', KEYS[2] .. ':node') or ''} end
     local node = string.sub(existing, 1, cut - 1)
@@ -102,6 +105,8 @@ export class RedisMessageLog {
     private readonly logMaxLen: number,
     queueHighWater: number,
     private readonly nodeId: string,
+    /** With REDIS_MIN_REPLICAS_ACK: appends go on its connection and wait for its replicas. */
+    private readonly replicaAcks: ReplicaAcks | null = null,
   ) {
     this.partitionHighWater = Math.ceil(queueHighWater / layout.count);
   }
@@ -112,11 +117,13 @@ export class RedisMessageLog {
     const prefix = JSON.stringify(m).slice(0, -1);
     const room = this.layout.room(m.roomId);
     const reply = await APPEND.run(
-      this.redis,
+      this.replicaAcks?.client ?? this.redis,
       [room.seq, room.idempotency(m.clientMsgId ?? '-'), room.log, room.partition.queue],
       [m.clientMsgId ?? '', prefix, this.logMaxLen, IDEMPOTENCY_TTL_SECONDS, m.roomId, this.partitionHighWater, this.nodeId],
     );
     const [status, value, originNode = '', evictedSeq] = reply as [number, string | number, string?, string?];
+    // A retry's original is confirmed too: its first attempt may have failed on this wait.
+    if (this.replicaAcks && (Number(status) === 1 || Number(status) === 0 || Number(status) === 3)) await this.replicaAcks.confirm();
     switch (Number(status)) {
       case 1: {
         const message: Message = { id: m.id, roomId: m.roomId, seq: Number(value), senderId: m.senderId, senderName: m.senderName, text: m.text, clientMsgId: m.clientMsgId, createdAt: m.createdAt };

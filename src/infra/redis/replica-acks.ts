@@ -1,0 +1,40 @@
+import { unavailable } from '../../domain/app-error.js';
+import type { RedisClient } from './redis-client.js';
+
+/** How long an ack may wait for replicas before the sender is told to retry. */
+export const REPLICA_WAIT_MS = 1000;
+
+/**
+ * REDIS_MIN_REPLICAS_ACK: a chat message is acked only once that many replicas hold it.
+ *
+ * Redis replicates asynchronously; `WAIT n ms` blocks a connection until n replicas have
+ * every write *that connection* sent before it. So the appends that need the guarantee go
+ * on a connection of their own (presence and rate limits never queue behind a WAIT), and
+ * the appends answered in one turn of the event loop share one WAIT: `confirm()` joins the
+ * WAIT not yet sent, or schedules one. While a WAIT is in flight, Redis holds the
+ * connection's next appends, which then share the next WAIT: one per batch, not per message.
+ * Replication is one ordered stream, so a WAIT also covers writes other nodes made before.
+ */
+export class ReplicaAcks {
+  private next: Promise<void> | null = null;
+
+  constructor(
+    /** The connection the appends were sent on. */
+    readonly client: RedisClient,
+    private readonly replicas: number,
+    private readonly timeoutMs = REPLICA_WAIT_MS,
+  ) {}
+
+  /** Resolves once `replicas` replicas hold every write sent on `client` before this call. */
+  confirm(): Promise<void> {
+    this.next ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      // From here on a confirm needs a WAIT of its own: its write may come after this one.
+      this.next = null;
+      const acked = Number(await this.client.sendCommand(['WAIT', String(this.replicas), String(this.timeoutMs)]));
+      if (acked < this.replicas) {
+        throw unavailable(`only ${acked} of the ${this.replicas} Redis replicas required (REDIS_MIN_REPLICAS_ACK) confirmed the message in time; try again`);
+      }
+    });
+    return this.next;
+  }
+}

@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { createClient } from 'redis';
+import type { Socket } from 'socket.io-client';
+import { QueueLayout } from '../../src/infra/redis/queue-layout.js';
+import { describeWithRedis } from '../helpers/cluster.js';
+import { createRoom, guest } from '../helpers/http-client.js';
+import { TestRedis } from '../helpers/redis-server.js';
+import { ask, connect, eventually } from '../helpers/socket-client.js';
+import { startServer, type TestServer } from '../helpers/test-server.js';
+import { ChatSender } from '../helpers/traffic.js';
+
+const LIMITS = { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' };
+
+/**
+ * REDIS_MIN_REPLICAS_ACK=1 on a master with one replica: an ack means the replica holds the
+ * message, so losing the master (SIGKILL, right after the acks) loses nothing acked; without
+ * a replica in time the sender gets UNAVAILABLE and its retry succeeds once it is back.
+ */
+describeWithRedis('REDIS_MIN_REPLICAS_ACK: an ack the replica holds', function () {
+  this.timeout(40_000);
+  let master: TestRedis;
+  let replica: TestRedis;
+  let node: TestServer;
+  let socket: Socket;
+  let roomId: string;
+
+  before(async () => {
+    master = new TestRedis({ aof: true });
+    await master.start();
+    replica = new TestRedis({ replicaOf: master });
+    await replica.start();
+    const probe = createClient({ url: replica.url });
+    await probe.connect();
+    await eventually(async () => (await probe.info('replication')).includes('master_link_status:up'), 10_000, 'replica in sync');
+    await probe.close();
+    node = await startServer({ REDIS_URL: master.url, REDIS_MIN_REPLICAS_ACK: '1', ...LIMITS });
+    const ann = await guest(node.url, 'ann');
+    roomId = (await createRoom(node.url, ann.token)).id;
+    socket = await connect(node.url, '/chat', ann.token);
+    await ask(socket, 'room:join', { roomId });
+  });
+  after(async () => {
+    socket?.close();
+    replica?.resume();
+    await node?.stop();
+    await replica?.stop();
+    await master?.stop();
+  });
+
+  it('with the replica hung, a send answers UNAVAILABLE within the bound; its retry is acked once the replica is back', async () => {
+    replica.pause();
+    const started = Date.now();
+    const refused = await ask(socket, 'chat:send', { roomId, clientMsgId: 'while-hung', text: 'x' }, 5000);
+    replica.resume();
+    expect(refused.ok).to.equal(false);
+    expect(refused.error.code).to.equal('UNAVAILABLE');
+    expect(refused.error.message).to.match(/REDIS_MIN_REPLICAS_ACK/);
+    expect(Date.now() - started).to.be.below(3000);
+    await eventually(async () => (await ask(socket, 'chat:send', { roomId, clientMsgId: 'while-hung', text: 'x' }, 5000)).ok === true, 10_000, 'retry acked');
+    const again = await ask(socket, 'chat:send', { roomId, clientMsgId: 'while-hung', text: 'x' });
+    expect(again.message.seq).to.equal(1);
+  });
+
+  it('every acked message is on the replica: the master SIGKILLed while the replica lagged behind it', async () => {
+    const senders = [0, 1, 2].map((i) => new ChatSender(socket, roomId, `s${i}`, 1000));
+    let stop = false;
+    const running = senders.map((s) => s.run(() => stop));
+    const acked = () => senders.flatMap((s) => [...s.acked.values()]);
+    await eventually(() => acked().length >= 20, 10_000, '20 acks');
+    // The replica stops taking the stream: without the wait, the master would ack what only it holds.
+    replica.pause();
+    await eventually(() => senders.some((s) => (s.errors.get('UNAVAILABLE') ?? 0) > 0), 10_000, 'a send refused while the replica lags');
+    await master.kill();
+    replica.resume();
+    stop = true;
+    await Promise.all(running);
+    const reader = createClient({ url: replica.url });
+    await reader.connect();
+    try {
+      const log = (await reader.xRange(new QueueLayout(16).room(roomId).log, '-', '+')) ?? [];
+      const onReplica = new Set(log.map((e) => Number(e.id.split('-')[0])));
+      expect(acked().length).to.be.at.least(20);
+      expect(acked().filter((seq) => !onReplica.has(seq)), 'acked seqs missing on the replica').to.deep.equal([]);
+    } finally {
+      await reader.close();
+    }
+  });
+});
