@@ -162,8 +162,9 @@ async function clusterInfra(
   }
   const log = redisGuarded(new RedisMessageLog(main, layout, ROOM_LOG_MAXLEN, config.queueHighWater, nodeId, replicaAcks));
   const messages = new ClusterMessageStore(log, store, logger);
-  const presence = redisGuarded(new RedisPresence(main, nodeId));
-  const calls = redisGuarded(new RedisCallRegistry(main, nodeId));
+  // The node registry is a background loop: it gets the unguarded ones (see guardMethods).
+  const [rawPresence, rawCalls] = [new RedisPresence(main, nodeId), new RedisCallRegistry(main, nodeId)];
+  const [presence, calls] = [redisGuarded(rawPresence), redisGuarded(rawCalls)];
   const consumer = new PersistConsumer(consumerClient, store, logger, metrics.queue, partitions, {
     nodeId,
     maxAttempts: config.queueMaxAttempts,
@@ -197,7 +198,7 @@ async function clusterInfra(
       { name: 'redis', durable: true, check: async () => void (await main.ping()) },
     ],
     start: async (onCleanup, onPresumedDead) => {
-      registry = new NodeRegistry(main, presence, calls, logger, { nodeId, onCleanup, onPresumedDead });
+      registry = new NodeRegistry(main, rawPresence, rawCalls, logger, { nodeId, onCleanup, onPresumedDead });
       await registry.start();
       consumer.start();
     },

@@ -40,8 +40,8 @@ export class CallService {
    */
   async requireSignalTarget(from: string, callRoomId: string | null | undefined, to: string, localCallOf?: string | null): Promise<void> {
     if (!callRoomId) throw new AppError('NOT_IN_ROOM', 'join a call first (call:join)');
-    const targetCall = localCallOf !== undefined ? localCallOf : await this.calls.roomOf(to);
-    if (to === from || targetCall !== callRoomId) throw new AppError('PEER_NOT_FOUND', 'no such peer in your call');
+    const sameCall = to !== from && (localCallOf !== undefined ? localCallOf === callRoomId : await this.calls.inCall(callRoomId, to));
+    if (!sameCall) throw new AppError('PEER_NOT_FOUND', 'no such peer in your call');
   }
 
   setMedia(roomId: string, peerId: string, media: MediaState): Promise<void> {

@@ -11,7 +11,7 @@ const peerIds = (outcome: Awaited<ReturnType<CallRegistry['join']>>) => (outcome
 
 /**
  * The contract every CallRegistry keeps, as `/rtc` relies on it: a join answers the peers
- * already there (the joiner offers to each), a full call refuses atomically, `roomOf`
+ * already there (the joiner offers to each), a full call refuses atomically, `inCall`
  * decides whether a signal may reach a peer, and a leave says whether to announce it.
  */
 export function registerCallRegistryContract(name: string, open: () => CallRegistry | Promise<CallRegistry>): void {
@@ -27,19 +27,21 @@ export function registerCallRegistryContract(name: string, open: () => CallRegis
       expect(peerIds(await calls.join('r1', callPeer('p3'), 4))).to.deep.equal(['p1', 'p2']);
     });
 
-    it('roomOf answers the call a peer is in, and null for a peer in none', async () => {
+    it('inCall is true for a peer in that call only: not in another call, never for a peer in none', async () => {
       await calls.join('r1', callPeer('p1'), 4);
       await calls.join('r2', callPeer('p2'), 4);
-      expect(await calls.roomOf('p1')).to.equal('r1');
-      expect(await calls.roomOf('p2')).to.equal('r2');
-      expect(await calls.roomOf('nobody')).to.equal(null);
+      expect(await calls.inCall('r1', 'p1')).to.equal(true);
+      expect(await calls.inCall('r2', 'p2')).to.equal(true);
+      expect(await calls.inCall('r2', 'p1')).to.equal(false);
+      expect(await calls.inCall('r1', 'nobody')).to.equal(false);
+      expect(await calls.inCall('nowhere', 'p1')).to.equal(false);
     });
 
     it('a full call refuses ROOM_FULL, and the refused peer is in no call', async () => {
       await calls.join('r1', callPeer('p1'), 2);
       await calls.join('r1', callPeer('p2'), 2);
       expect(await calls.join('r1', callPeer('p3'), 2)).to.deep.equal({ joined: false, reason: 'ROOM_FULL' });
-      expect(await calls.roomOf('p3')).to.equal(null);
+      expect(await calls.inCall('r1', 'p3')).to.equal(false);
       expect(peerIds(await calls.join('r1', callPeer('p1'), 2))).to.deep.equal(['p2']);
     });
 
@@ -65,11 +67,11 @@ export function registerCallRegistryContract(name: string, open: () => CallRegis
       expect((await calls.join('r2', callPeer('p2'), 1)).joined).to.equal(true);
     });
 
-    it('leave is true once for a peer in the call, frees its place and forgets its room', async () => {
+    it('leave is true once for a peer in the call, frees its place and takes it out of the call', async () => {
       await calls.join('r1', callPeer('p1'), 1);
       expect(await calls.leave('r1', 'p1')).to.equal(true);
       expect(await calls.leave('r1', 'p1')).to.equal(false);
-      expect(await calls.roomOf('p1')).to.equal(null);
+      expect(await calls.inCall('r1', 'p1')).to.equal(false);
       expect(await calls.join('r1', callPeer('p2'), 1)).to.deep.equal({ joined: true, peers: [] });
     });
 
@@ -78,7 +80,7 @@ export function registerCallRegistryContract(name: string, open: () => CallRegis
       await calls.join('r1', callPeer('p1'), 4);
       expect(await calls.leave('r1', 'nobody')).to.equal(false);
       expect(await calls.leave('r2', 'p1')).to.equal(false);
-      expect(await calls.roomOf('p1')).to.equal('r1');
+      expect(await calls.inCall('r1', 'p1')).to.equal(true);
       expect(peerIds(await calls.join('r1', callPeer('p2'), 4))).to.deep.equal(['p1']);
     });
 
@@ -99,7 +101,7 @@ export function registerCallRegistryContract(name: string, open: () => CallRegis
     it('setMedia of a peer that is not in the call adds nothing', async () => {
       await calls.setMedia('r1', 'ghost', { audio: true, video: true, screen: false });
       expect(await calls.join('r1', callPeer('p1'), 1)).to.deep.equal({ joined: true, peers: [] });
-      expect(await calls.roomOf('ghost')).to.equal(null);
+      expect(await calls.inCall('r1', 'ghost')).to.equal(false);
     });
 
     it('setMedia racing the same peer’s leave (media change, then disconnect) does not bring the peer back', async () => {

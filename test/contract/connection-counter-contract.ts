@@ -79,5 +79,15 @@ export function registerConnectionCounterContract(name: string, open: (caps: Con
       expect(answers.filter((a) => a === 'ok')).to.have.length(3);
       expect(answers.filter((a) => a === 'user')).to.have.length(7);
     });
+
+    it('of 10 concurrent connections from an address capped at 3, exactly 3 get a slot, and the refused ones hold no slot of their user', async () => {
+      const counter = await open({ perUser: 1, perIp: 3 });
+      const users = Array.from({ length: 10 }, (_, i) => `u${i}`);
+      const answers = await Promise.all(users.map((u) => counter.acquire(u, 'ip-1', `c-${u}`)));
+      expect(answers.filter((a) => a === 'ok')).to.have.length(3);
+      const refused = users.filter((_, i) => answers[i] === 'ip');
+      expect(refused).to.have.length(7);
+      for (const u of refused) expect(await counter.acquire(u, `ip-of-${u}`, `again-${u}`)).to.equal('ok');
+    });
   });
 }

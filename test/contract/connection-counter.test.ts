@@ -4,6 +4,7 @@ import { RedisConnectionCounter } from '../../src/infra/redis/redis-connection-c
 import { keys } from '../../src/infra/redis/redis-keys.js';
 import { describeWithRedis } from '../helpers/cluster.js';
 import { useRedis } from '../helpers/redis-server.js';
+import { assertOneSlotPerStep } from '../helpers/redis-steps.js';
 import { registerConnectionCounterContract, type ConnectionCaps } from './connection-counter-contract.js';
 
 registerConnectionCounterContract('memory', (caps) => new MemoryConnectionCounter(caps.perUser, caps.perIp));
@@ -41,6 +42,14 @@ describeWithRedis('ConnectionCounter in Redis', () => {
       expect(await survivor.acquire('u1', 'ip-1', 'c5')).to.equal('user');
     });
 
+    it('the slots of a node whose heartbeat is gone (reaped) are freed as well', async () => {
+      const gone = await nodeCounter('node-gone', caps);
+      await gone.acquire('u1', 'ip-1', 'c1');
+      await gone.acquire('u1', 'ip-1', 'c2');
+      await redis.client.zRem(keys.nodes, 'node-gone');
+      expect(await (await nodeCounter('node-b', caps)).acquire('u1', 'ip-1', 'c3')).to.equal('ok');
+    });
+
     it('the slots of a live node stay', async () => {
       const live = await nodeCounter('node-a', caps, NODE_TIMEOUT_MS / 2);
       await live.acquire('u1', 'ip-1', 'c1');
@@ -48,4 +57,6 @@ describeWithRedis('ConnectionCounter in Redis', () => {
       expect(await (await nodeCounter('node-b', caps)).acquire('u1', 'ip-1', 'c3')).to.equal('user');
     });
   });
+
+  assertOneSlotPerStep(redis, 20);
 });

@@ -78,4 +78,4 @@ export function registerPresenceContract(name: string, open: () => Presence | Pr
   });
 }
 
-const sortByUser = <T extends { userId: string }>(list: T[]) => [...list].sort((a, b) => a.userId.localeCompare(b.userId));
+export const sortByUser = <T extends { userId: string }>(list: T[]) => [...list].sort((a, b) => a.userId.localeCompare(b.userId));

@@ -4,7 +4,6 @@ import type { CallJoinOutcome, CallRegistry } from '../../ports/realtime.js';
 /** Calls for one process: roomId → peerId → peer. */
 export class MemoryCallRegistry implements CallRegistry {
   private readonly calls = new Map<string, Map<string, CallPeer>>();
-  private readonly roomByPeer = new Map<string, string>();
 
   async join(roomId: string, peer: CallPeer, capacity: number): Promise<CallJoinOutcome> {
     let peers = this.calls.get(roomId);
@@ -12,7 +11,6 @@ export class MemoryCallRegistry implements CallRegistry {
     const others = [...peers.values()].filter((p) => p.peerId !== peer.peerId);
     if (!peers.has(peer.peerId) && others.length >= capacity) return { joined: false, reason: 'ROOM_FULL' };
     peers.set(peer.peerId, peer);
-    this.roomByPeer.set(peer.peerId, roomId);
     return { joined: true, peers: others };
   }
 
@@ -20,12 +18,11 @@ export class MemoryCallRegistry implements CallRegistry {
     const peers = this.calls.get(roomId);
     if (!peers?.delete(peerId)) return false;
     if (peers.size === 0) this.calls.delete(roomId);
-    this.roomByPeer.delete(peerId);
     return true;
   }
 
-  async roomOf(peerId: string): Promise<string | null> {
-    return this.roomByPeer.get(peerId) ?? null;
+  async inCall(roomId: string, peerId: string): Promise<boolean> {
+    return this.calls.get(roomId)?.has(peerId) ?? false;
   }
 
   async setMedia(roomId: string, peerId: string, media: MediaState): Promise<void> {

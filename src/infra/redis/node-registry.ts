@@ -28,7 +28,9 @@ export interface NodeRegistryOptions {
 /**
  * Node liveness in Redis: each node stamps its heartbeat in a sorted set; any node that sees
  * a stale stamp takes a short lock and removes that node's presence entries and call peers
- * (indexed per node), so a SIGKILLed node's participants are gone within seconds.
+ * (in the rooms each node indexes, see NodeRoomIndex), so a SIGKILLed node's participants
+ * are gone within seconds. No step here mixes slots: the heartbeats are one key, the lock
+ * one key, each room's removal one room.
  */
 export class NodeRegistry {
   private timer: NodeJS.Timeout | null = null;
@@ -71,6 +73,9 @@ export class NodeRegistry {
     // not a crash). Checked on every beat, so a beat that fails during the cut changes nothing.
     if (added === 1 && this.registered) {
       this.logger.warn('this node was taken for dead (its heartbeats did not reach Redis) and its participants removed', { nodeId: this.options.nodeId });
+      // Its room indexes went with them: the next entry in any room adds that room again.
+      this.presence.forgetIndex();
+      this.calls.forgetIndex();
       this.options.onPresumedDead?.();
     }
     this.registered = true;
@@ -88,24 +93,20 @@ export class NodeRegistry {
     }
   }
 
+  /**
+   * Removes a node's presence entries and call peers, visiting each room its indexes list
+   * (all rooms at once: one round trip, pipelined); each room's removal is one step of the
+   * room's own slot, and removes only what the node still owns there.
+   */
   private async cleanup(nodeId: string): Promise<void> {
-    const result: DeadNodeCleanup = { left: [], peersLeft: [] };
-    for (const member of await this.redis.sMembers(keys.nodePresence(nodeId))) {
-      const [roomId, socketId] = splitMember(member);
-      const participant = await this.presence.leaveFor(nodeId, roomId, socketId);
-      if (participant) result.left.push({ roomId, participant });
-    }
-    for (const member of await this.redis.sMembers(keys.nodePeers(nodeId))) {
-      const [roomId, peerId] = splitMember(member);
-      if (await this.calls.leaveFor(nodeId, roomId, peerId)) result.peersLeft.push({ roomId, peerId });
-    }
-    await this.redis.del([keys.nodePresence(nodeId), keys.nodePeers(nodeId)]);
+    const [presenceRooms, callRooms] = await Promise.all([this.redis.sMembers(keys.nodePresenceRooms(nodeId)), this.redis.sMembers(keys.nodeCallRooms(nodeId))]);
+    const [left, peersLeft] = await Promise.all([
+      Promise.all(presenceRooms.map(async (roomId) => (await this.presence.removeNode(nodeId, roomId)).map((participant) => ({ roomId, participant })))),
+      Promise.all(callRooms.map(async (roomId) => (await this.calls.removeNode(nodeId, roomId)).map((peerId) => ({ roomId, peerId })))),
+    ]);
+    // Both keys carry the node's hash tag: one slot.
+    await this.redis.del([keys.nodePresenceRooms(nodeId), keys.nodeCallRooms(nodeId)]);
+    const result: DeadNodeCleanup = { left: left.flat(), peersLeft: peersLeft.flat() };
     if (result.left.length || result.peersLeft.length) this.options.onCleanup(result);
   }
-}
-
-/** "roomId|id": room ids are opaque and may hold '|', socket and peer ids never do. */
-function splitMember(member: string): [string, string] {
-  const cut = member.lastIndexOf('|');
-  return [member.slice(0, cut), member.slice(cut + 1)];
 }

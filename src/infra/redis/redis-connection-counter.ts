@@ -4,30 +4,45 @@ import type { RedisClient } from './redis-client.js';
 import { keys } from './redis-keys.js';
 
 /**
- * Takes a connection slot for a user and an address, cluster-wide. Members are
- * "<nodeId>|<connId>"; when a set is full, members of nodes whose heartbeat is stale (they
- * died without releasing) are purged before deciding. Returns 'ok', 'user' or 'ip'.
+ * Takes a slot in one set of "<nodeId>|<connId>" members capped at `ARGV[2]`, after removing
+ * the members of `ARGV[3…]` (nodes found dead). Returns 1 when it took the slot, 2 when the
+ * member already held one, else (full) the nodes whose members fill the set.
  */
-const ACQUIRE = new LuaScript(`
-local function purge(key)
-  for _, m in ipairs(redis.call('SMEMBERS', key)) do
-    local node = string.match(m, '^(.-)|')
-    local beat = redis.call('ZSCORE', KEYS[3], node)
-    if (not beat) or tonumber(beat) < tonumber(ARGV[4]) then redis.call('SREM', key, m) end
+const TAKE = new LuaScript(`
+for i = 3, #ARGV do
+  for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+    if string.sub(m, 1, #ARGV[i] + 1) == ARGV[i] .. '|' then redis.call('SREM', KEYS[1], m) end
   end
 end
-local function full(key, max)
-  if redis.call('SCARD', key) < max then return false end
-  purge(key)
-  return redis.call('SCARD', key) >= max
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 2 end
+if redis.call('SCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('SADD', KEYS[1], ARGV[1])
+  return 1
 end
-if full(KEYS[1], tonumber(ARGV[2])) then return 'user' end
-if full(KEYS[2], tonumber(ARGV[3])) then return 'ip' end
-redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('SADD', KEYS[2], ARGV[1])
-return 'ok'
+local seen, nodes = {}, {}
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local node = string.match(m, '^(.-)|')
+  if node and not seen[node] then seen[node] = true; table.insert(nodes, node) end
+end
+return nodes
 `);
 
+type Taken = 'new' | 'held' | null;
+
+/**
+ * Connection slots per user and per address, cluster-wide: one set per user and one per
+ * address, each changed only by a script of its own (one slot per step). Both are taken at
+ * once (one round trip); when one refuses, the slot the other took is given back before the
+ * answer. Each set's check and take is atomic, so a cap is never overshot; two racing
+ * connections may both be refused where one would have fitted, while the slot one of them
+ * gives back is still held.
+ *
+ * A full set may hold slots of nodes that died without releasing them: only then are the
+ * nodes' heartbeats read (the registry's sorted set) and a dead node's members removed.
+ *
+ * A crash between the steps (after one take, before the give-back; or between a release's
+ * two removals) leaves a member of the crashed node, removed once it stands in the way.
+ */
 export class RedisConnectionCounter implements ConnectionCounter {
   constructor(
     private readonly redis: RedisClient,
@@ -38,16 +53,39 @@ export class RedisConnectionCounter implements ConnectionCounter {
   ) {}
 
   async acquire(userId: string, ip: string, connId: string): Promise<'ok' | 'user' | 'ip'> {
-    const result = await ACQUIRE.run(
-      this.redis,
-      [keys.userConnections(userId), keys.ipConnections(ip), keys.nodes],
-      [`${this.nodeId}|${connId}`, this.maxPerUser, this.maxPerIp, Date.now() - this.nodeTimeoutMs],
-    );
-    return String(result) as 'ok' | 'user' | 'ip';
+    const member = this.member(connId);
+    const [userKey, ipKey] = [keys.userConnections(userId), keys.ipConnections(ip)];
+    const [user, addr] = await Promise.all([this.take(userKey, member, this.maxPerUser), this.take(ipKey, member, this.maxPerIp)]);
+    if (user && addr) return 'ok';
+    await Promise.all([user === 'new' && this.redis.sRem(userKey, member), addr === 'new' && this.redis.sRem(ipKey, member)]);
+    return user ? 'ip' : 'user';
   }
 
   async release(userId: string, ip: string, connId: string): Promise<void> {
-    const member = `${this.nodeId}|${connId}`;
-    await this.redis.multi().sRem(keys.userConnections(userId), member).sRem(keys.ipConnections(ip), member).exec();
+    const member = this.member(connId);
+    await Promise.all([this.redis.sRem(keys.userConnections(userId), member), this.redis.sRem(keys.ipConnections(ip), member)]);
+  }
+
+  private member(connId: string): string {
+    return `${this.nodeId}|${connId}`;
+  }
+
+  private async take(key: string, member: string, max: number): Promise<Taken> {
+    let reply = await TAKE.run(this.redis, [key], [member, max]);
+    if (Array.isArray(reply)) {
+      const dead = await this.deadAmong(reply.map(String));
+      if (dead.length) reply = await TAKE.run(this.redis, [key], [member, max, ...dead]);
+    }
+    if (Array.isArray(reply)) return null;
+    return Number(reply) === 1 ? 'new' : 'held';
+  }
+
+  /** Nodes without a heartbeat within the timeout (never this one: it is running this). */
+  private async deadAmong(nodes: string[]): Promise<string[]> {
+    const others = nodes.filter((n) => n !== this.nodeId);
+    if (!others.length) return [];
+    const beats = await this.redis.zmScore(keys.nodes, others);
+    const cutoff = Date.now() - this.nodeTimeoutMs;
+    return others.filter((_, i) => beats[i] === null || beats[i]! < cutoff);
   }
 }

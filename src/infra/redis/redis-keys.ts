@@ -1,13 +1,16 @@
 /**
  * Every Redis key in one place, but for a room's message keys and the persistence queue,
- * which QueueLayout places (one hash slot per partition, so the append and the consumer's
+ * which QueueLayout places (one hash slot per partition: the append and the consumer's
  * transactions are each one slot). Keys that belong to a room carry the room as a hash tag
- * (`{roomId}`); node-wide keys are few and named by node id.
+ * (`{roomId}`); node-wide keys carry the node (`node:{nodeId}:…`) and are few, spread over
+ * the slots by node id.
  *
- * Not yet one slot per step (this is what Redis Cluster support has to change): the
- * presence, call-registry and connection-counter scripts mix a room's or a user's keys with
- * node-wide ones (`node:<id>:…`, `nodes:heartbeat`). On one Redis, or on Sentinel, every
- * script is atomic as written.
+ * One slot per step (what a Redis Cluster requires of a script or a MULTI): presence join,
+ * leave and a dead node's removal touch only the room's `presence` and `users` hashes; the
+ * call registry's steps only the room's `peers` hash; each connection-counter step one set
+ * (the user's, or the address's). Each node's room indexes (`node:{id}:presence-rooms`,
+ * `node:{id}:call-rooms`) are written in steps of their own, before a room's first entry
+ * and after its last (see NodeRoomIndex).
  */
 export const keys = {
   roomCache: (roomId: string) => `room:{${roomId}}:cache`,
@@ -15,11 +18,11 @@ export const keys = {
   presence: (roomId: string) => `chat:{${roomId}}:presence`,
   presenceUsers: (roomId: string) => `chat:{${roomId}}:users`,
   callPeers: (roomId: string) => `call:{${roomId}}:peers`,
-  peerRoom: (peerId: string) => `call:peer:${peerId}`,
   nodes: 'nodes:heartbeat',
-  nodePresence: (nodeId: string) => `node:${nodeId}:presence`,
-  nodePeers: (nodeId: string) => `node:${nodeId}:peers`,
-  nodeConnections: (nodeId: string) => `node:${nodeId}:connections`,
+  /** Rooms where a node has (or may have) presence entries: what its cleanup visits. */
+  nodePresenceRooms: (nodeId: string) => `node:{${nodeId}}:presence-rooms`,
+  /** Rooms where a node has (or may have) call peers. */
+  nodeCallRooms: (nodeId: string) => `node:{${nodeId}}:call-rooms`,
   userConnections: (userId: string) => `conn:user:${userId}`,
   ipConnections: (ip: string) => `conn:ip:${ip}`,
   reaperLock: 'nodes:reaper-lock',
