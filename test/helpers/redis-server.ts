@@ -20,9 +20,10 @@ export class TestRedis extends ServerProcess {
   /**
    * `bind`: addresses to listen on besides 127.0.0.1, e.g. the root side of test hosts'
    * veth pairs (test/helpers/net), so that a node in a namespace reaches this Redis.
-   * `replicaOf`: a replica of that (started) server.
+   * `replicaOf`: a replica of that (started) server. `cluster`: a Redis Cluster node (see
+   * TestRedisCluster).
    */
-  constructor(private readonly options: { aof?: boolean; bind?: string[]; replicaOf?: TestRedis } = {}) {
+  constructor(private readonly options: { aof?: boolean; bind?: string[]; replicaOf?: TestRedis; cluster?: boolean } = {}) {
     super(tempDir('vcs-redis-'));
   }
 
@@ -40,6 +41,7 @@ export class TestRedis extends ServerProcess {
     if (this.options.bind?.length) args.push('--protected-mode', 'no');
     if (this.options.aof) args.push('--appendonly', 'yes', '--appendfsync', 'always');
     if (this.options.replicaOf) args.push('--replicaof', '127.0.0.1', String(this.options.replicaOf.port));
+    if (this.options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `${this.dir}/nodes.conf`);
     this.adopt(spawn('redis-server', args, { stdio: 'ignore' }));
     await waitForRedisPing(this.port);
   }

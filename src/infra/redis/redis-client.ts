@@ -1,7 +1,9 @@
-import { createClient } from 'redis';
+import { createClient, type RedisClusterType } from 'redis';
 import type { Logger } from '../../ports/logger.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
+/** A Redis Cluster client (routes each command by its key's slot). */
+export type RedisClusterClient = RedisClusterType;
 
 export interface RedisClientOptions {
   /**
