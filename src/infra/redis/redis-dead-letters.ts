@@ -1,6 +1,7 @@
 import type { DeadLetter, DeadLetterQueue } from '../../ports/dead-letters.js';
 import { LEGACY_PARTITION, type QueueLayout, type QueuePartition } from './queue-layout.js';
 import type { RedisClient } from './redis-client.js';
+import { compareStreamIds } from './stream-ids.js';
 
 /** A dead letter's id: `q<partition>-<stream id>`; a bare stream id is one of an earlier release. */
 const DEAD_LETTER_ID = /^(?:q(\d{1,5})-)?(\d{1,20}-\d{1,20})$/;
@@ -70,13 +71,6 @@ export class RedisDeadLetters implements DeadLetterQueue {
     const [entry] = (await this.redis.xRange(at.partition.deadLetters, at.streamId, at.streamId)) ?? [];
     return entry ? { ...at, entry } : null;
   }
-}
-
-/** Stream ids ("<ms>-<n>") in time order. */
-function compareStreamIds(a: string, b: string): number {
-  const [am, an] = a.split('-').map(Number) as [number, number];
-  const [bm, bn] = b.split('-').map(Number) as [number, number];
-  return am - bm || an - bn;
 }
 
 function safeParse(json: string): unknown {

@@ -1,4 +1,5 @@
 import { Socket } from 'socket.io';
+import { compareStreamIds } from '../../infra/redis/stream-ids.js';
 import { requireInternal } from '../../infra/socketio-internals.js';
 
 /** Where a recovered session's packets wait (in `socket.data`) until the handshake passes. */
@@ -51,6 +52,7 @@ export function holdMissedPacketsUntilAuthenticated(nsp: RecoveringNamespace): v
   const adapter = requireInternal(nsp.adapter, 'restoreSession', 'the namespace adapter');
   requireInternal(Socket.prototype, 'packet', 'socket.io Socket');
   const recovering = new Map<string, HeldPackets>();
+  const replayed = new Map<string, StreamOffset>();
   const restore = adapter.restoreSession.bind(adapter);
   adapter.restoreSession = async (pid, offset) => {
     const session = await restore(pid, offset);
@@ -65,14 +67,16 @@ export function holdMissedPacketsUntilAuthenticated(nsp: RecoveringNamespace): v
       },
     };
     recovering.set(session.sid, held);
+    const newest = session.missedPackets.at(-1)?.at(-1);
+    if (typeof newest === 'string') rememberReplayed(replayed, session.sid, newest);
     const data: HeldData = { ...(session.data as object), [HELD]: held };
     return { ...session, data, missedPackets: [] };
   };
-  holdBroadcastsFor(nsp, recovering);
+  holdBroadcastsFor(nsp, recovering, replayed);
 }
 
 /** Copies each event broadcast to a recovering socket's rooms into its held packets. */
-function holdBroadcastsFor(nsp: RecoveringNamespace, recovering: Map<string, HeldPackets>): void {
+function holdBroadcastsFor(nsp: RecoveringNamespace, recovering: Map<string, HeldPackets>, replayed: Map<string, StreamOffset>): void {
   const adapter = requireInternal(requireInternal(nsp.adapter as unknown as BroadcastInternals, '_encode', 'the namespace adapter'), 'apply', 'the namespace adapter');
   const encode = adapter._encode.bind(adapter);
   const apply = adapter.apply.bind(adapter);
@@ -86,7 +90,7 @@ function holdBroadcastsFor(nsp: RecoveringNamespace, recovering: Map<string, Hel
   adapter.apply = (opts, callback) => {
     const packet = encoding;
     encoding = null;
-    apply(opts, callback);
+    apply(opts, replayed.size === 0 || !packet ? callback : skipReplayed(replayed, packet.data.at(-1), callback));
     // Packets with an ack are not replayed by Socket.IO either: their ack cannot follow them.
     if (recovering.size === 0 || !packet || packet.type !== 2 || packet.id !== undefined) return;
     const inRoom = (id: string, room: string) => adapter.rooms.get(room)?.has(id) === true;
@@ -103,6 +107,38 @@ function holdBroadcastsFor(nsp: RecoveringNamespace, recovering: Map<string, Hel
         else held.live.push(packet.data);
       }
     }
+  };
+}
+
+/** A Redis stream id ("<ms>-<n>"), the offset a cluster adapter appends to each packet. */
+type StreamOffset = string;
+
+/** How long a recovered socket is guarded against packets it was already replayed. */
+const REPLAYED_GUARD_MS = 30_000;
+
+function rememberReplayed(replayed: Map<string, StreamOffset>, sid: string, newest: StreamOffset): void {
+  replayed.set(sid, newest);
+  setTimeout(() => {
+    if (replayed.get(sid) === newest) replayed.delete(sid);
+  }, REPLAYED_GUARD_MS).unref();
+}
+
+/**
+ * The restore read the stream up to its end, while this node's own reading of the stream may
+ * lag behind: the entries it has not delivered yet were replayed already. Once the socket is
+ * connected the adapter would deliver them a second time; skip each packet not newer than the
+ * newest replayed one (stream ids are ordered), until a newer one comes.
+ */
+function skipReplayed(replayed: Map<string, StreamOffset>, offset: unknown, callback: (socket: unknown) => void): (socket: unknown) => void {
+  if (typeof offset !== 'string' || !/^\d+-\d+$/.test(offset)) return callback;
+  return (socket) => {
+    const id = (socket as { id: string }).id;
+    const upTo = replayed.get(id);
+    if (upTo !== undefined) {
+      if (compareStreamIds(offset, upTo) <= 0) return;
+      replayed.delete(id);
+    }
+    callback(socket);
   };
 }
 
