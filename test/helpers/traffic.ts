@@ -1,14 +1,29 @@
 import type { Socket } from 'socket.io-client';
+import type { Message } from '../../src/protocol/models.js';
+import type { SendRecord } from './history-checker.js';
 import { eventually } from './socket-client.js';
+
+export interface ChatSenderOptions {
+  /** How long one attempt waits for its ack before it counts as TIMEOUT and is retried. */
+  ackTimeoutMs?: number;
+  /**
+   * Error codes worth a retry; by default UNAVAILABLE and RATE_LIMITED. A client that
+   * reconnects without recovery also retries NOT_IN_ROOM while it rejoins.
+   */
+  retryOn?: readonly string[];
+  /** Each acked message, as a client puts its own message into its view. */
+  onAcked?: (message: Message) => void;
+}
 
 /**
  * A sender as a well-behaved client is written: every message has a clientMsgId, and a
  * send that fails (UNAVAILABLE, no ack in time) is retried with the same id until acked or
  * the deadline passes. Records what was attempted and what was acked, for the checker.
  */
-export class ChatSender {
+export class ChatSender implements SendRecord {
   readonly attempted = new Set<string>();
   readonly acked = new Map<string, number>();
+  readonly ackedBeforeAttempt = new Map<string, number>();
   readonly errors = new Map<string, number>();
   /** The longest any one send waited for its answer (ok or not), in ms. */
   slowestMs = 0;
@@ -18,26 +33,28 @@ export class ChatSender {
     private readonly socket: Socket,
     private readonly roomId: string,
     private readonly prefix: string,
-    /** How long one attempt waits for its ack before it counts as TIMEOUT and is retried. */
-    private readonly ackTimeoutMs = 3000,
+    private readonly options: ChatSenderOptions = {},
   ) {}
 
   /** Sends one new message, retrying until acked or `deadlineMs` from now. */
   async sendOne(deadlineMs = 15_000): Promise<boolean> {
     const clientMsgId = `${this.prefix}-${++this.counter}`;
     this.attempted.add(clientMsgId);
+    this.ackedBeforeAttempt.set(clientMsgId, this.acked.size);
+    const retryOn = this.options.retryOn ?? ['UNAVAILABLE', 'RATE_LIMITED'];
     const deadline = Date.now() + deadlineMs;
     while (Date.now() < deadline) {
       const started = Date.now();
       try {
-        const res = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('chat:send', { roomId: this.roomId, clientMsgId, text: `msg ${clientMsgId}` });
+        const res = await this.socket.timeout(this.options.ackTimeoutMs ?? 3000).emitWithAck('chat:send', { roomId: this.roomId, clientMsgId, text: `msg ${clientMsgId}` });
         this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
         if (res.ok) {
           this.acked.set(clientMsgId, res.message.seq);
+          this.options.onAcked?.(res.message);
           return true;
         }
         this.errors.set(res.error.code, (this.errors.get(res.error.code) ?? 0) + 1);
-        if (res.error.code !== 'UNAVAILABLE' && res.error.code !== 'RATE_LIMITED') return false;
+        if (!retryOn.includes(res.error.code)) return false;
       } catch (err) {
         this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
         // socket.io-client fails the acks in flight at once when the connection drops: that
@@ -65,7 +82,7 @@ export class ChatSender {
  */
 export async function underTraffic(sockets: Socket[], roomId: string, fault: () => Promise<void>, ackTimeoutMs?: number): Promise<ChatSender[]> {
   let stopping = false;
-  const senders = sockets.map((s, i) => new ChatSender(s, roomId, `c${i}`, ackTimeoutMs));
+  const senders = sockets.map((s, i) => new ChatSender(s, roomId, `c${i}`, { ackTimeoutMs }));
   const running = senders.map((s) => s.run(() => stopping));
   const acked = () => senders.reduce((n, s) => n + s.acked.size, 0);
   try {
@@ -85,28 +102,3 @@ export async function underTraffic(sockets: Socket[], roomId: string, fault: () 
 /** Acks to see before a fault and after it: together more than any suite's "acked > 20". */
 const TRAFFIC_BEFORE = 10;
 const TRAFFIC_AFTER = 15;
-
-export interface StoredMessage {
-  seq: number;
-  clientMsgId: string | null;
-}
-
-/**
- * The Jepsen-style check: every acked message stored exactly once, nothing stored that was
- * never attempted, and seqs 1..N without gaps.
- */
-export function checkHistory(stored: StoredMessage[], senders: ChatSender[]) {
-  const attempted = new Set(senders.flatMap((s) => [...s.attempted]));
-  const acked = new Map(senders.flatMap((s) => [...s.acked]));
-  const count = new Map<string, number>();
-  for (const m of stored) if (m.clientMsgId) count.set(m.clientMsgId, (count.get(m.clientMsgId) ?? 0) + 1);
-  const seqs = stored.map((m) => m.seq).sort((a, b) => a - b);
-  return {
-    acked: acked.size,
-    lost: [...acked.keys()].filter((id) => !count.has(id)),
-    duplicated: [...count].filter(([, n]) => n > 1).map(([id]) => id),
-    unexpected: [...count.keys()].filter((id) => !attempted.has(id)),
-    gaps: seqs.filter((s, i) => s !== i + 1).length,
-    seqMismatch: [...acked].filter(([id, seq]) => stored.find((m) => m.clientMsgId === id)?.seq !== seq).map(([id]) => id),
-  };
-}
