@@ -21,6 +21,8 @@ export interface SendRecord {
    * first sent: those messages were durable first, so their seqs must be lower.
    */
   readonly ackedBeforeAttempt?: ReadonlyMap<string, number>;
+  /** clientMsgId → how many times it was sent (first attempt and retries); 1 when absent. */
+  readonly attempts?: ReadonlyMap<string, number>;
 }
 
 /** How a client came to hold a message. */
@@ -45,8 +47,15 @@ export interface ClientReport {
   name: string;
   /** Deliveries of any kind. */
   received: number;
-  /** Seqs the server pushed live (`chat:message`) more than once: a client keyed by seq hides them, the checker does not. */
+  /** Seqs the server pushed live (`chat:message`) more than once: a client keyed by seq hides them, the checker reports them. */
   liveDuplicates: number[];
+  /**
+   * Seqs pushed live more times than their sender sent them. A retry that lands on another
+   * node than the original repeats the fan-out on purpose (its first one may have died with
+   * that node: src/infra/redis/redis-message-log.ts), so a retried message may come twice;
+   * a message sent once that arrives twice is a server bug.
+   */
+  liveBeyondSends: number[];
   /** Acked clientMsgIds not in the client's final view at their acked seq. */
   lost: string[];
   /** clientMsgIds at more than one seq in the view. */
@@ -120,6 +129,7 @@ function checkClient(
     if (!had) view.set(message.seq, message);
     else if (!sameMessage(had, message)) conflicting.add(message.seq);
   }
+  const sends = (m: CheckedMessage) => Math.max(1, ...senders.map((s) => (m.clientMsgId && s.attempts?.get(m.clientMsgId)) || 0));
   const seqsOf = new Map<string, number[]>();
   for (const [seq, m] of view) if (m.clientMsgId) seqsOf.set(m.clientMsgId, [...(seqsOf.get(m.clientMsgId) ?? []), seq]);
   const mismatched = [...view].filter(([seq, m]) => conflicting.has(seq) || (stored.has(seq) && !sameMessage(stored.get(seq)!, m))).map(([seq]) => seq);
@@ -127,6 +137,7 @@ function checkClient(
     name: client.name,
     received: client.received.length,
     liveDuplicates: [...liveCount].filter(([, n]) => n > 1).map(([seq]) => seq),
+    liveBeyondSends: [...liveCount].filter(([seq, n]) => n > sends(view.get(seq)!)).map(([seq]) => seq),
     lost: [...acked].filter(([id, seq]) => view.get(seq)?.clientMsgId !== id).map(([id]) => id),
     duplicated: [...seqsOf].filter(([, seqs]) => seqs.length > 1).map(([id]) => id),
     gaps: missingSeqs(new Set(view.keys()), newest),
@@ -179,7 +190,8 @@ export function figures(report: HistoryReport): string {
     `${report.unexpected.length} unexpected, ${report.seqMismatch.length} at another seq, ${report.gaps.length} gaps, ` +
     `${report.storeOutOfOrder.length} out of order; ${report.clients.length} clients: ${sum((c) => c.lost)} lost, ` +
     `${sum((c) => c.duplicated)} duplicated, ${sum((c) => c.gaps)} gaps, ${sum((c) => c.outOfOrder)} out of order, ` +
-    `${sum((c) => c.mismatched)} mismatched, ${sum((c) => c.liveDuplicates)} live duplicates, ${sum((c) => c.onlyByFinalWalk)} only by the final walk`
+    `${sum((c) => c.mismatched)} mismatched, ${sum((c) => c.liveDuplicates)} live duplicates (${sum((c) => c.liveBeyondSends)} beyond the sends), ` +
+    `${sum((c) => c.onlyByFinalWalk)} only by the final walk`
   );
 }
 
@@ -204,7 +216,7 @@ export function problems(report: HistoryReport): string[] {
     add(`${c.name}: seq gaps in its view`, c.gaps);
     add(`${c.name}: out of order in its view`, c.outOfOrder);
     add(`${c.name}: another message than the store at seq`, c.mismatched);
-    add(`${c.name}: the same seq pushed live twice`, c.liveDuplicates);
+    add(`${c.name}: pushed live more often than sent`, c.liveBeyondSends);
   }
   return out;
 }

@@ -24,6 +24,7 @@ export class ChatSender implements SendRecord {
   readonly attempted = new Set<string>();
   readonly acked = new Map<string, number>();
   readonly ackedBeforeAttempt = new Map<string, number>();
+  readonly attempts = new Map<string, number>();
   readonly errors = new Map<string, number>();
   /** The longest any one send waited for its answer (ok or not), in ms. */
   slowestMs = 0;
@@ -45,6 +46,7 @@ export class ChatSender implements SendRecord {
     const deadline = Date.now() + deadlineMs;
     while (Date.now() < deadline) {
       const started = Date.now();
+      this.attempts.set(clientMsgId, (this.attempts.get(clientMsgId) ?? 0) + 1);
       try {
         const res = await this.socket.timeout(this.options.ackTimeoutMs ?? 3000).emitWithAck('chat:send', { roomId: this.roomId, clientMsgId, text: `msg ${clientMsgId}` });
         this.slowestMs = Math.max(this.slowestMs, Date.now() - started);

@@ -56,7 +56,7 @@ describe('history checker', () => {
     expect(report.storeOutOfOrder).to.deep.equal(['a-2 (seq 1) not after a-1 (seq 2)']);
   });
 
-  it('catches in a client: a live duplicate, a missing message, another message at a seq, one message at two seqs', () => {
+  it('catches in a client: a message sent once pushed live twice, a missing message, another message at a seq, one at two seqs', () => {
     const stored = history(3);
     const bob = client('bob', [
       [stored[0]!, 'live'],
@@ -64,7 +64,17 @@ describe('history checker', () => {
       [msg(2, 'a-1'), 'live'],
     ]);
     const report = checkHistory({ stored, senders: [sender(3)], clients: [bob] });
-    expect(report.clients[0]).to.deep.include({ liveDuplicates: [1], lost: ['a-2', 'a-3'], duplicated: ['a-1'], gaps: [3], mismatched: [2] });
-    expect(failure(() => expectClean(report))).to.contain('bob: the same seq pushed live twice: 1 (1)');
+    expect(report.clients[0]).to.deep.include({ liveDuplicates: [1], liveBeyondSends: [1], lost: ['a-2', 'a-3'], duplicated: ['a-1'], gaps: [3], mismatched: [2] });
+    expect(failure(() => expectClean(report))).to.contain('bob: pushed live more often than sent: 1 (1)');
+  });
+
+  it('reports a retried message pushed live twice (the retry on another node repeats the fan-out), and catches a third copy', () => {
+    const stored = history(1);
+    const retried = { ...sender(1), attempts: new Map([['a-1', 2]]) };
+    const twice = checkHistory({ stored, senders: [retried], clients: [client('bob', [[stored[0]!, 'live'], [stored[0]!, 'live']])] });
+    expect(twice.clients[0]).to.deep.include({ liveDuplicates: [1], liveBeyondSends: [] });
+    expectClean(twice);
+    const thrice = checkHistory({ stored, senders: [retried], clients: [client('bob', [[stored[0]!, 'live'], [stored[0]!, 'live'], [stored[0]!, 'live']])] });
+    expect(thrice.clients[0]!.liveBeyondSends).to.deep.equal([1]);
   });
 });
