@@ -4,7 +4,7 @@ import type { Store } from '../../src/ports/store.js';
 import type { Message } from '../../src/protocol/models.js';
 import { balancedClient } from '../helpers/balanced-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { createRoom, guest, request } from '../helpers/http-client.js';
+import { createRoom, guest, request, roomHistory } from '../helpers/http-client.js';
 import { useNodeProcesses } from '../helpers/node-process.js';
 import { queueFigures } from '../helpers/queue-figures.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
@@ -382,15 +382,7 @@ function nodeCanDie(store: StoreUnderTest): void {
     }
 
     // History (REST, paged by seq cursor): 1..N without gap or duplicate, each acked message once.
-    const history: Message[] = [];
-    for (let after = 0, more = true; more; ) {
-      const res = await request(survivor.url, 'GET', `/api/messages?roomId=${roomId}&after=${after}&limit=100`, { token: owner.token });
-      expect(res.status).to.equal(200);
-      history.push(...res.body.messages);
-      more = res.body.hasMore;
-      after = history.at(-1)?.seq ?? after;
-      if (history.length > TOTAL * 2) break;
-    }
+    const history = await roomHistory<Message>(survivor.url, owner.token, roomId);
     expect(history.map((m) => m.seq)).to.deep.equal(Array.from({ length: TOTAL }, (_, i) => i + 1));
     const byClientMsgId = new Map(history.map((m) => [m.clientMsgId, m]));
     expect(byClientMsgId.size, 'each clientMsgId once in history').to.equal(TOTAL);

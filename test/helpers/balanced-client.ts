@@ -6,9 +6,10 @@ export const RECONNECT_DELAY_MS = 500;
 /**
  * A client as apps build it (reconnection on, WebSocket transport) behind a load balancer:
  * each reconnect attempt goes to the next URL of the list, as a balancer would send a new
- * connection to another node. With one URL it always returns to the same node.
+ * connection to another node. With one URL it always returns to the same node. The list is
+ * read at each attempt, so a test may replace the URL of a node that came back on a new port.
  */
-export function balancedClient(urls: string[], namespace: '/chat' | '/rtc', token: string, reconnectionDelay = RECONNECT_DELAY_MS): Socket {
+export function balancedClient(urls: readonly string[], namespace: '/chat' | '/rtc', token: string, reconnectionDelay = RECONNECT_DELAY_MS): Socket {
   const socket = io(urls[0] + namespace, {
     path: '/ws',
     transports: ['websocket'],

@@ -64,3 +64,19 @@ export async function storeUnavailableRetries(urls: string[]): Promise<number> {
   }
   return sum;
 }
+
+/**
+ * A room's whole history over REST (`GET /api/messages`, paged by seq cursor), in the order
+ * served. Bounded: a server that kept answering `hasMore` would otherwise never end the walk.
+ */
+export async function roomHistory<M extends { seq: number } = any>(baseUrl: string, token: string, roomId: string, maxPages = 1000): Promise<M[]> {
+  const messages: M[] = [];
+  for (let after = 0, page = 0; page < maxPages; page++) {
+    const res = await request(baseUrl, 'GET', `/api/messages?roomId=${roomId}&after=${after}&limit=100`, { token });
+    if (res.status !== 200) throw new Error(`history failed: ${res.status} ${JSON.stringify(res.body)}`);
+    messages.push(...res.body.messages);
+    if (!res.body.hasMore || res.body.messages.length === 0) return messages;
+    after = messages.at(-1)!.seq;
+  }
+  throw new Error(`history of ${roomId} longer than ${maxPages} pages`);
+}
