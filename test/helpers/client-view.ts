@@ -8,6 +8,7 @@ const GAP_WAIT_MS = 300;
 /** Bound on history pages per walk: far more than any suite stores. */
 const MAX_PAGES = 1000;
 const ACK_TIMEOUT_MS = 5000;
+const JOIN_RETRY_MS = 1000;
 
 /**
  * One client's view of one room, kept as the demo client (client/chat.ts) keeps it: every
@@ -31,6 +32,7 @@ export class ClientView implements ClientRecord {
   private highest = 0;
   private lowestMissing = 1;
   private gapTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
   private filling = false;
   private closed = false;
 
@@ -82,6 +84,7 @@ export class ClientView implements ClientRecord {
   close(): void {
     this.closed = true;
     if (this.gapTimer) clearTimeout(this.gapTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
   private see(messages: Message[], via: Delivery): void {
@@ -102,8 +105,10 @@ export class ClientView implements ClientRecord {
       this.joins++;
       this.joined = this.socket.connected;
     } catch (err) {
-      // Dropped again meanwhile: the next 'connect' joins again.
       this.errors.push(`join: ${(err as Error).message}`);
+      // Dropped again meanwhile: the next 'connect' joins again. Still connected (the join
+      // met an outage): try again shortly, as the demo client does.
+      if (this.socket.connected && !this.closed) this.retryTimer = setTimeout(() => void this.join(), JOIN_RETRY_MS);
     }
   }
 
