@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { createClient } from 'redis';
 import type { Socket } from 'socket.io-client';
 import { balancedClient } from '../helpers/balanced-client.js';
 import { ClientView } from '../helpers/client-view.js';
@@ -9,6 +8,7 @@ import { createRoom, guest, roomHistory } from '../helpers/http-client.js';
 import { useNodeProcesses, type NodeProcess } from '../helpers/node-process.js';
 import { eventually } from '../helpers/socket-client.js';
 import { ChatSender } from '../helpers/traffic.js';
+import { queueFigures } from '../helpers/queue-figures.js';
 
 /**
  * The Jepsen-style run (issue 19): clients on three nodes in two rooms send all along,
@@ -168,14 +168,7 @@ describeWithRedis('rotating faults under traffic: acked = stored = seen, each on
     }
 
     // Nothing left behind in the queue: no entry pending, none dead-lettered.
-    const redis = createClient({ url: cluster.redis.url });
-    await redis.connect();
-    try {
-      expect(Number((await redis.xPending('chat:queue', 'persist')).pending)).to.equal(0);
-      expect(await redis.xLen('chat:dead-letters')).to.equal(0);
-    } finally {
-      await redis.close();
-    }
+    expect(await queueFigures(cluster.redis.url)).to.deep.equal({ depth: 0, pending: 0, deadLetters: 0 });
     const errors = clients.flatMap((c) => [...c.sender.errors]).reduce<Record<string, number>>((sum, [code, n]) => ({ ...sum, [code]: (sum[code] ?? 0) + n }), {});
     const reconnects = clients.map((c) => `${c.view.name} ${c.sender.acked.size}: ${c.view.disconnects}/${c.view.recoveries}/${c.view.joins}`).join(', ');
     console.log(`      ${trafficMs} ms of traffic; send errors retried: ${JSON.stringify(errors)}; per client acks: disconnects/recoveries/joins: ${reconnects}`);
