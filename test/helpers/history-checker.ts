@@ -198,8 +198,16 @@ export function figures(report: HistoryReport): string {
 /** Offenders shown per figure: enough to start from, short enough to read. */
 const SHOWN = 20;
 
+/**
+ * Which figures may be non-zero: `liveBeyondSends` (a wire duplicate, which clients drop by
+ * seq) when a suite knows of a cause it has not fixed yet and says so where it passes this.
+ */
+export interface Tolerance {
+  liveBeyondSends?: boolean;
+}
+
 /** Every non-zero figure that must be zero, with its offending clientMsgIds or seqs. */
-export function problems(report: HistoryReport): string[] {
+export function problems(report: HistoryReport, tolerate: Tolerance = {}): string[] {
   const out: string[] = [];
   const add = (what: string, items: readonly unknown[]) => {
     if (items.length) out.push(`${what}: ${items.length} (${items.slice(0, SHOWN).join(', ')}${items.length > SHOWN ? ', …' : ''})`);
@@ -216,13 +224,13 @@ export function problems(report: HistoryReport): string[] {
     add(`${c.name}: seq gaps in its view`, c.gaps);
     add(`${c.name}: out of order in its view`, c.outOfOrder);
     add(`${c.name}: another message than the store at seq`, c.mismatched);
-    add(`${c.name}: pushed live more often than sent`, c.liveBeyondSends);
+    if (!tolerate.liveBeyondSends) add(`${c.name}: pushed live more often than sent`, c.liveBeyondSends);
   }
   return out;
 }
 
 /** For tests: throws with every problem listed unless all figures are zero. */
-export function expectClean(report: HistoryReport): void {
-  const found = problems(report);
+export function expectClean(report: HistoryReport, tolerate: Tolerance = {}): void {
+  const found = problems(report, tolerate);
   if (found.length) throw new Error(`history check failed (${figures(report)}):\n  ${found.join('\n  ')}`);
 }
