@@ -47,6 +47,11 @@ export interface App {
 export interface AppOverrides {
   logger?: Logger;
   store?: Store;
+  /**
+   * Entries the adapter stream keeps for connection-state recovery (cluster mode), instead of
+   * ADAPTER_STREAM_MAXLEN: a test makes it small to trim a client's offset with a short burst.
+   */
+  adapterStreamMaxLen?: number;
 }
 
 /**
@@ -63,7 +68,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const schemas = buildSchemas({ maxMessageLength: config.maxMessageLength, maxCallParticipants: config.maxCallParticipants });
   const originPolicy = createOriginPolicy(config.corsOrigins, config.production);
 
-  const infra = await selectInfra(config, overrides.store ?? (await selectStore(config, logger)), logger, metrics);
+  const tuning = { adapterStreamMaxLen: overrides.adapterStreamMaxLen };
+  const infra = await selectInfra(config, overrides.store ?? (await selectStore(config, logger)), logger, metrics, tuning);
   const { store } = infra;
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
   const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds);

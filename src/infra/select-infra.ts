@@ -68,11 +68,23 @@ export const ROOM_LOG_MAXLEN = 1000;
 /** Deadline of a store call; past it the caller gets UNAVAILABLE. */
 export const STORE_DEADLINE_MS = 3000;
 
+/** Limits a deployment has no reason to change, set otherwise only by tests. */
+export interface InfraTuning {
+  /** Default ADAPTER_STREAM_MAXLEN. */
+  adapterStreamMaxLen?: number | undefined;
+}
+
 /**
  * Builds the shared-state half of a node around `rawStore`. Every dependency a request path
  * uses is guarded here, the one way: its methods run through the dependency's Breaker.
  */
-export async function selectInfra(config: AppConfig, rawStore: Store, logger: Logger, metrics: PrometheusMetrics): Promise<RealtimeInfra> {
+export async function selectInfra(
+  config: AppConfig,
+  rawStore: Store,
+  logger: Logger,
+  metrics: PrometheusMetrics,
+  tuning: InfraTuning = {},
+): Promise<RealtimeInfra> {
   const storeBreaker = new Breaker({ name: 'store', timeoutMs: STORE_DEADLINE_MS }, logger);
   metrics.observeBreaker(storeBreaker);
   const store = guardMethods(rawStore, storeBreaker, ['ping', 'close']);
@@ -80,7 +92,7 @@ export async function selectInfra(config: AppConfig, rawStore: Store, logger: Lo
     storeBreaker.shutdown();
     return store.close();
   };
-  return config.redisUrl ? clusterInfra(config, config.redisUrl, store, closeStore, logger, metrics) : embeddedInfra(config, store, closeStore);
+  return config.redisUrl ? clusterInfra(config, config.redisUrl, store, closeStore, logger, metrics, tuning) : embeddedInfra(config, store, closeStore);
 }
 
 function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promise<void>): RealtimeInfra {
@@ -115,6 +127,7 @@ async function clusterInfra(
   closeStore: () => Promise<void>,
   logger: Logger,
   metrics: PrometheusMetrics,
+  tuning: InfraTuning,
 ): Promise<RealtimeInfra> {
   const { nodeId, rateLimits: limits } = config;
   // The client of every hot-path step: its calls are bounded by the breaker and by the socket.
@@ -139,7 +152,7 @@ async function clusterInfra(
     logger.warn('SOCKET_ADAPTER=pubsub: connection-state recovery does not work across nodes with this adapter; clients rejoin with lastSeq instead');
   } else {
     adapter = withPublishDeadline(
-      createStreamsAdapter(adapterClient, { streamName: 'sio:stream', maxLen: ADAPTER_STREAM_MAXLEN, sessionKeyPrefix: 'sio:session:' }),
+      createStreamsAdapter(adapterClient, { streamName: 'sio:stream', maxLen: tuning.adapterStreamMaxLen ?? ADAPTER_STREAM_MAXLEN, sessionKeyPrefix: 'sio:session:' }),
       REDIS_DEADLINE_MS,
     );
   }
