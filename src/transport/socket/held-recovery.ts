@@ -9,8 +9,12 @@ type HeldData = { [HELD]?: HeldPackets };
 /** What a recovering socket is owed: the packets it missed, then what was broadcast since. */
 interface HeldPackets {
   missed: unknown[][];
-  /** The stream offsets of `missed` (each packet's last argument), to not send one twice. */
-  missedOffsets: Set<unknown>;
+  /** The session's rooms: the socket may not have joined them yet when a broadcast comes. */
+  rooms: ReadonlySet<string>;
+  /** The newest stream offset the socket has (its own or the last missed one): older ones are not sent again. */
+  upTo: StreamOffset | null;
+  /** The offsets it has, for adapters whose offsets are not ordered (the in-memory one). */
+  had: Set<unknown>;
   live: unknown[][];
   /** Once the token is checked: writes straight to the socket until it is connected. */
   write: ((data: unknown[]) => void) | null;
@@ -20,7 +24,7 @@ interface HeldPackets {
 
 /** The part of a Socket.IO adapter that restores sessions (in-memory, Redis Streams, …). */
 interface SessionRestorer {
-  restoreSession(pid: string, offset: string): Promise<{ sid: string; data?: unknown; missedPackets: unknown[][] } | null | undefined>;
+  restoreSession(pid: string, offset: string): Promise<{ sid: string; rooms: string[]; data?: unknown; missedPackets: unknown[][] } | null | undefined>;
 }
 
 /** The in-memory adapter's broadcast path (socket.io-adapter 2.5), which every adapter ends in. */
@@ -52,31 +56,42 @@ export function holdMissedPacketsUntilAuthenticated(nsp: RecoveringNamespace): v
   const adapter = requireInternal(nsp.adapter, 'restoreSession', 'the namespace adapter');
   requireInternal(Socket.prototype, 'packet', 'socket.io Socket');
   const recovering = new Map<string, HeldPackets>();
-  const replayed = new Map<string, StreamOffset>();
+  const replayed = new Map<string, HeldPackets>();
+  const inFlight = new Set<Broadcast[]>();
   const restore = adapter.restoreSession.bind(adapter);
   adapter.restoreSession = async (pid, offset) => {
-    const session = await restore(pid, offset);
+    // What is broadcast while the restore reads the stream is caught too: it may be newer
+    // than the stream's end the restore saw, and the socket is in no room yet.
+    const during: Broadcast[] = [];
+    inFlight.add(during);
+    const session = await restore(pid, offset).finally(() => inFlight.delete(during));
     if (!session || nsp.sockets.has(session.sid)) return null;
+    const newest = session.missedPackets.at(-1)?.at(-1);
+    const upTo = typeof newest === 'string' ? newest : isStreamOffset(offset) ? offset : null;
+    const rooms = new Set([...session.rooms, session.sid]);
+    const had = new Set(session.missedPackets.map((data) => data.at(-1)));
     const held: HeldPackets = {
       missed: session.missedPackets,
-      missedOffsets: new Set(session.missedPackets.map((data) => data.at(-1))),
-      live: [],
+      rooms,
+      upTo,
+      had,
+      live: during.filter((b) => owed(b, { rooms, upTo, had })).map((b) => b.data),
       write: null,
       release: () => {
         if (recovering.get(session.sid) === held) recovering.delete(session.sid);
       },
     };
     recovering.set(session.sid, held);
-    const newest = session.missedPackets.at(-1)?.at(-1);
-    if (typeof newest === 'string') rememberReplayed(replayed, session.sid, newest);
+    for (const data of held.live) had.add(data.at(-1));
+    rememberReplayed(replayed, session.sid, held);
     const data: HeldData = { ...(session.data as object), [HELD]: held };
     return { ...session, data, missedPackets: [] };
   };
-  holdBroadcastsFor(nsp, recovering, replayed);
+  holdBroadcastsFor(nsp, recovering, replayed, inFlight);
 }
 
 /** Copies each event broadcast to a recovering socket's rooms into its held packets. */
-function holdBroadcastsFor(nsp: RecoveringNamespace, recovering: Map<string, HeldPackets>, replayed: Map<string, StreamOffset>): void {
+function holdBroadcastsFor(nsp: RecoveringNamespace, recovering: Map<string, HeldPackets>, replayed: Map<string, HeldPackets>, inFlight: Set<Broadcast[]>): void {
   const adapter = requireInternal(requireInternal(nsp.adapter as unknown as BroadcastInternals, '_encode', 'the namespace adapter'), 'apply', 'the namespace adapter');
   const encode = adapter._encode.bind(adapter);
   const apply = adapter.apply.bind(adapter);
@@ -92,17 +107,17 @@ function holdBroadcastsFor(nsp: RecoveringNamespace, recovering: Map<string, Hel
     encoding = null;
     apply(opts, replayed.size === 0 || !packet ? callback : skipReplayed(replayed, packet.data.at(-1), callback));
     // Packets with an ack are not replayed by Socket.IO either: their ack cannot follow them.
-    if (recovering.size === 0 || !packet || packet.type !== 2 || packet.id !== undefined) return;
-    const inRoom = (id: string, room: string) => adapter.rooms.get(room)?.has(id) === true;
+    if ((recovering.size === 0 && inFlight.size === 0) || !packet || packet.type !== 2 || packet.id !== undefined) return;
+    const broadcast: Broadcast = { data: packet.data, rooms: opts.rooms, except: opts.except ?? new Set() };
+    for (const during of inFlight) during.push(broadcast);
     for (const [id, held] of recovering) {
       // Connected: the adapter itself delivers to it from now on.
       if (nsp.sockets.has(id)) recovering.delete(id);
-      else if (
-        (opts.rooms.size === 0 || [...opts.rooms].some((r) => inRoom(id, r))) &&
-        ![...(opts.except ?? [])].some((r) => inRoom(id, r)) &&
-        // Already among the missed ones (broadcast while the stream was being read).
-        !held.missedOffsets.has(packet.data.at(-1))
-      ) {
+      else if (owed(broadcast, held)) {
+        const offset = packet.data.at(-1);
+        // Not `upTo`: this node's own broadcasts arrive ahead of older entries its stream
+        // reading has not delivered yet, which are still owed.
+        held.had.add(offset);
         if (held.write) held.write(packet.data);
         else held.live.push(packet.data);
       }
@@ -110,34 +125,49 @@ function holdBroadcastsFor(nsp: RecoveringNamespace, recovering: Map<string, Hel
   };
 }
 
+interface Broadcast {
+  data: unknown[];
+  rooms: ReadonlySet<string>;
+  except: ReadonlySet<string>;
+}
+
+/** Is this broadcast for a session in these rooms that has not got it yet? */
+function owed(b: Broadcast, session: Pick<HeldPackets, 'rooms' | 'upTo' | 'had'>): boolean {
+  if (b.rooms.size > 0 && ![...b.rooms].some((r) => session.rooms.has(r))) return false;
+  if ([...b.except].some((r) => session.rooms.has(r))) return false;
+  const offset = b.data.at(-1);
+  if (session.had.has(offset)) return false;
+  return !(session.upTo !== null && isStreamOffset(offset) && compareStreamIds(offset, session.upTo) <= 0);
+}
+
+function isStreamOffset(value: unknown): value is StreamOffset {
+  return typeof value === 'string' && /^\d+-\d+$/.test(value);
+}
+
 /** A Redis stream id ("<ms>-<n>"), the offset a cluster adapter appends to each packet. */
 type StreamOffset = string;
 
-/** How long a recovered socket is guarded against packets it was already replayed. */
+/** How long a recovered socket is guarded against packets it was already sent. */
 const REPLAYED_GUARD_MS = 30_000;
 
-function rememberReplayed(replayed: Map<string, StreamOffset>, sid: string, newest: StreamOffset): void {
-  replayed.set(sid, newest);
+function rememberReplayed(replayed: Map<string, HeldPackets>, sid: string, held: HeldPackets): void {
+  replayed.set(sid, held);
   setTimeout(() => {
-    if (replayed.get(sid) === newest) replayed.delete(sid);
+    if (replayed.get(sid) === held) replayed.delete(sid);
   }, REPLAYED_GUARD_MS).unref();
 }
 
 /**
  * The restore read the stream up to its end, while this node's own reading of the stream may
- * lag behind: the entries it has not delivered yet were replayed already. Once the socket is
- * connected the adapter would deliver them a second time; skip each packet not newer than the
- * newest replayed one (stream ids are ordered), until a newer one comes.
+ * lag behind: entries it has not delivered yet were replayed already, or held and sent. Once
+ * the socket is connected the adapter would deliver them a second time: skip each packet the
+ * socket has (by offset, or not newer than the newest replayed one; stream ids are ordered).
  */
-function skipReplayed(replayed: Map<string, StreamOffset>, offset: unknown, callback: (socket: unknown) => void): (socket: unknown) => void {
-  if (typeof offset !== 'string' || !/^\d+-\d+$/.test(offset)) return callback;
+function skipReplayed(replayed: Map<string, HeldPackets>, offset: unknown, callback: (socket: unknown) => void): (socket: unknown) => void {
+  if (!isStreamOffset(offset)) return callback;
   return (socket) => {
-    const id = (socket as { id: string }).id;
-    const upTo = replayed.get(id);
-    if (upTo !== undefined) {
-      if (compareStreamIds(offset, upTo) <= 0) return;
-      replayed.delete(id);
-    }
+    const held = replayed.get((socket as { id: string }).id);
+    if (held && (held.had.has(offset) || (held.upTo !== null && compareStreamIds(offset, held.upTo) <= 0))) return;
     callback(socket);
   };
 }
