@@ -9,7 +9,7 @@ import { describeWithRedis, queueDrained, startCluster, type TestCluster } from 
 import { freePort } from '../../support/loopback.js';
 import { startServer } from '../helpers/test-server.js';
 import { forEachStore, type StoreUnderTest } from '../helpers/stores.js';
-import { checkHistory, expectClean } from '../helpers/history-checker.js';
+import { checkHistory, expectClean } from '../../support/history-checker.js';
 import { underTraffic } from '../helpers/traffic.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

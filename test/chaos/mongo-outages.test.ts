@@ -7,7 +7,7 @@ import { freePort } from '../../support/loopback.js';
 import { ask, eventually } from '../helpers/socket-client.js';
 import { startServer, type TestServer } from '../helpers/test-server.js';
 import { roomOnNodes } from '../helpers/room-on-nodes.js';
-import { checkHistory, expectClean } from '../helpers/history-checker.js';
+import { checkHistory, expectClean } from '../../support/history-checker.js';
 import { underTraffic, type ChatSender } from '../helpers/traffic.js';
 
 /**

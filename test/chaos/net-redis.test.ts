@@ -11,7 +11,7 @@ import { useNodeProcesses, type NodeProcess } from '../helpers/node-process.js';
 import { TestRedis } from '../helpers/redis-server.js';
 import { ask, connect, eventually, next } from '../helpers/socket-client.js';
 import { tempDir } from '../helpers/test-server.js';
-import { checkHistory, expectClean } from '../helpers/history-checker.js';
+import { checkHistory, expectClean } from '../../support/history-checker.js';
 import { underTraffic } from '../helpers/traffic.js';
 import { queueFigures } from '../helpers/queue-figures.js';
 

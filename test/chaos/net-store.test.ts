@@ -8,7 +8,7 @@ import { useNetRig } from '../helpers/net/rig.js';
 import { ask, eventually } from '../helpers/socket-client.js';
 import { startServer, type TestServer } from '../helpers/test-server.js';
 import { roomOnNodes as sharedRoomOnNodes } from '../helpers/room-on-nodes.js';
-import { checkHistory, expectClean } from '../helpers/history-checker.js';
+import { checkHistory, expectClean } from '../../support/history-checker.js';
 import { underTraffic, type ChatSender } from '../helpers/traffic.js';
 
 /**

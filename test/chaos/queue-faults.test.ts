@@ -4,7 +4,7 @@ import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { ask, connect, eventually } from '../helpers/socket-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { checkHistory, expectClean } from '../helpers/history-checker.js';
+import { checkHistory, expectClean } from '../../support/history-checker.js';
 import { ChatSender } from '../helpers/traffic.js';
 import { queueFigures } from '../helpers/queue-figures.js';
 import { QueueLayout } from '../../src/infra/redis/queue-layout.js';

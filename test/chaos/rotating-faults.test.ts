@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io-client';
 import { balancedClient } from '../helpers/balanced-client.js';
 import { ClientView } from '../helpers/client-view.js';
 import { describeWithRedis, queueDrained, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { checkHistory, expectClean, figures } from '../helpers/history-checker.js';
+import { checkHistory, expectClean, figures } from '../../support/history-checker.js';
 import { createRoom, guest, roomHistory } from '../helpers/http-client.js';
 import { useNodeProcesses, type NodeProcess } from '../helpers/node-process.js';
 import { eventually } from '../helpers/socket-client.js';

@@ -5,7 +5,7 @@ import { createRoom, guest, request, storeUnavailableRetries } from '../helpers/
 import { ask, connect, eventually } from '../helpers/socket-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { switchableStore } from '../helpers/switchable-store.js';
-import { checkHistory, expectClean } from '../helpers/history-checker.js';
+import { checkHistory, expectClean } from '../../support/history-checker.js';
 import { ChatSender } from '../helpers/traffic.js';
 
 describeWithRedis('store down mid-traffic (cluster): chat goes on, persistence waits, nothing is dead-lettered', function () {

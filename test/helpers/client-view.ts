@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import type { Message } from '../../src/protocol/models.js';
-import type { ClientRecord, Delivery } from './history-checker.js';
+import type { ClientRecord, Delivery } from '../../support/history-checker.js';
 import { ask } from './socket-client.js';
 
 /** How long a hole in seq may stay before it is filled from history: live order across nodes is not seq order. */

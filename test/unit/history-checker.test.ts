@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkHistory, expectClean, figures, type CheckedMessage, type ClientRecord, type Delivery, type SendRecord } from '../helpers/history-checker.js';
+import { checkHistory, expectClean, figures, type CheckedMessage, type ClientRecord, type Delivery, type SendRecord } from '../../support/history-checker.js';
 
 /**
  * The fault suites trust the checker to say "clean" only when nothing was lost, duplicated,
