@@ -33,8 +33,9 @@ export class BenchRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Starts it; again after `crash()`, on the same port and its AOF. */
   async start(): Promise<void> {
-    this.port = await freePort();
+    if (!this.port) this.port = await freePort();
     const persistence = this.options.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     // Any CPU, not the generator's (which it would inherit).
     const [cmd, args] = pinnedCommand(null, ['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence]);
@@ -96,15 +97,29 @@ export class BenchRedis {
     return this.client;
   }
 
-  async stop(): Promise<void> {
-    if (this.client?.isOpen) this.client.destroy();
-    this.client = null;
+  /** SIGSTOP, then SIGCONT: a Redis that hangs (a slow disk, a long fork) and comes back. */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
+  /** SIGKILL: a crash. The data directory stays, so `start()` brings it back on its AOF. */
+  async crash(): Promise<void> {
     const proc = this.proc;
-    if (proc && proc.exitCode === null) {
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGKILL');
       await exited;
     }
+  }
+
+  async stop(): Promise<void> {
+    if (this.client?.isOpen) this.client.destroy();
+    this.client = null;
+    await this.crash();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -172,7 +172,14 @@ export class ServerProc {
         clearTimeout(timer);
         resolve(r);
       });
-      this.proc.send({ probe, cmd, path });
+      // With a callback, a channel closed by a crash (the soak kills servers) fails this probe
+      // instead of raising an 'error' event on the child process.
+      this.proc.send({ probe, cmd, path }, (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        this.waiting.delete(probe);
+        reject(new Error(`${this.label}: probe ${cmd}: ${err.message}`));
+      });
     });
   }
 
