@@ -178,6 +178,8 @@ async function clusterInfra(
   // The node registry is a background loop: it gets the unguarded ones (see guardMethods).
   const [rawPresence, rawCalls] = [new RedisPresence(main, nodeId), new RedisCallRegistry(main, nodeId)];
   const [presence, calls] = [redisGuarded(rawPresence), redisGuarded(rawCalls)];
+  const rawConnections = new RedisConnectionCounter(main, nodeId, limits.connectionsPerUser, limits.connectionsPerIp, 5000);
+  const connections = redisGuarded(rawConnections);
   const consumer = new PersistConsumer(consumerClient, store, logger, metrics.queue, partitions, {
     nodeId,
     maxAttempts: config.queueMaxAttempts,
@@ -196,7 +198,7 @@ async function clusterInfra(
     messages,
     presence,
     calls,
-    connections: redisGuarded(new RedisConnectionCounter(main, nodeId, limits.connectionsPerUser, limits.connectionsPerIp, 5000)),
+    connections,
     limiters: {
       // A connection lives on one node, so its event budget needs no Redis round trip.
       events: new MemoryRateLimiter(limits.eventsPerSecond, 1000),
@@ -211,7 +213,7 @@ async function clusterInfra(
       { name: 'redis', durable: true, check: async () => void (await main.ping()) },
     ],
     start: async (onCleanup, onPresumedDead) => {
-      registry = new NodeRegistry(main, rawPresence, rawCalls, logger, { nodeId, onCleanup, onPresumedDead });
+      registry = new NodeRegistry(main, rawPresence, rawCalls, rawConnections, logger, { nodeId, onCleanup, onPresumedDead });
       await registry.start();
       consumer.start();
     },

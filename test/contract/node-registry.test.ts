@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { NodeRegistry, type DeadNodeCleanup } from '../../src/infra/redis/node-registry.js';
 import { RedisCallRegistry } from '../../src/infra/redis/redis-call-registry.js';
 import { keys } from '../../src/infra/redis/redis-keys.js';
+import { RedisConnectionCounter } from '../../src/infra/redis/redis-connection-counter.js';
 import { RedisPresence } from '../../src/infra/redis/redis-presence.js';
 import { describeWithRedis } from '../helpers/cluster.js';
 import { useRedis } from '../helpers/redis-server.js';
@@ -24,9 +25,10 @@ describeWithRedis('NodeRegistry: a node’s participants and call peers go with 
   const node = (nodeId: string) => {
     const presence = new RedisPresence(redis.client, nodeId);
     const calls = new RedisCallRegistry(redis.client, nodeId);
+    const connections = new RedisConnectionCounter(redis.client, nodeId, 10, 10, 400);
     const cleanups: DeadNodeCleanup[] = [];
-    const registry = new NodeRegistry(redis.client, presence, calls, silentLogger, { nodeId, heartbeatMs: 50, timeoutMs: 400, onCleanup: (c) => cleanups.push(c) });
-    return { presence, calls, registry, cleanups };
+    const registry = new NodeRegistry(redis.client, presence, calls, connections, silentLogger, { nodeId, heartbeatMs: 50, timeoutMs: 400, onCleanup: (c) => cleanups.push(c) });
+    return { presence, calls, connections, registry, cleanups };
   };
 
   it('a survivor reaps a silent node: its users leave each room once, its peers each call, and what moved elsewhere stays', async () => {

@@ -53,7 +53,7 @@ describeWithRedis('on a Redis Cluster (three masters)', () => {
     await beat('node-dead', 10_000);
 
     const cleanups: DeadNodeCleanup[] = [];
-    const survivor = new NodeRegistry(redis(), new RedisPresence(redis(), 'node-b'), new RedisCallRegistry(redis(), 'node-b'), silentLogger, {
+    const survivor = new NodeRegistry(redis(), new RedisPresence(redis(), 'node-b'), new RedisCallRegistry(redis(), 'node-b'), new RedisConnectionCounter(redis(), 'node-b', 1, 10, 400), silentLogger, {
       nodeId: 'node-b',
       heartbeatMs: 50,
       timeoutMs: 400,

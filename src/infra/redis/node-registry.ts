@@ -3,6 +3,7 @@ import type { Participant } from '../../protocol/models.js';
 import type { RedisClient } from './redis-client.js';
 import { keys } from './redis-keys.js';
 import type { RedisCallRegistry } from './redis-call-registry.js';
+import type { RedisConnectionCounter } from './redis-connection-counter.js';
 import type { RedisPresence } from './redis-presence.js';
 
 export interface DeadNodeCleanup {
@@ -27,10 +28,13 @@ export interface NodeRegistryOptions {
 
 /**
  * Node liveness in Redis: each node stamps its heartbeat in a sorted set; any node that sees
- * a stale stamp takes a short lock and removes that node's presence entries and call peers
- * (in the rooms each node indexes, see NodeRoomIndex), so a SIGKILLed node's participants
- * are gone within seconds. No step here mixes slots: the heartbeats are one key, the lock
- * one key, each room's removal one room.
+ * a stale stamp takes a short lock and removes that node's presence entries, call peers
+ * (in the rooms each node indexes, see NodeRoomIndex) and connection slots, so a SIGKILLed
+ * node's participants are gone within seconds. No step here mixes slots: the heartbeats are
+ * one key, the lock one key, each room's removal one room. A node starting under a NODE_ID
+ * that a crashed process had (a supervisor's quick restart) first removes what that process
+ * left: its stamp is fresh again before anyone could see it stale, so no survivor would ever
+ * reap those entries.
  */
 export class NodeRegistry {
   private timer: NodeJS.Timeout | null = null;
@@ -42,6 +46,7 @@ export class NodeRegistry {
     private readonly redis: RedisClient,
     private readonly presence: RedisPresence,
     private readonly calls: RedisCallRegistry,
+    private readonly connections: RedisConnectionCounter,
     private readonly logger: Logger,
     private readonly options: NodeRegistryOptions,
   ) {
@@ -50,6 +55,9 @@ export class NodeRegistry {
   }
 
   async start(): Promise<void> {
+    // This process has no clients yet: whatever is indexed under its id is a previous one's.
+    const left = await this.cleanup(this.options.nodeId);
+    if (left.participants || left.peers || left.connections) this.logger.warn('removed what an earlier process of this node id left (it ended without cleaning up)', { nodeId: this.options.nodeId, ...left });
     await this.beat();
     this.timer = setInterval(() => {
       void this.beat()
@@ -96,9 +104,11 @@ export class NodeRegistry {
   /**
    * Removes a node's presence entries and call peers, visiting each room its indexes list
    * (all rooms at once: one round trip, pipelined); each room's removal is one step of the
-   * room's own slot, and removes only what the node still owns there.
+   * room's own slot, and removes only what the node still owns there. Its connection slots
+   * are released from its own index.
    */
-  private async cleanup(nodeId: string): Promise<void> {
+  private async cleanup(nodeId: string): Promise<{ participants: number; peers: number; connections: number }> {
+    const connections = await this.connections.releaseAllOf(nodeId);
     const [presenceRooms, callRooms] = await Promise.all([this.redis.sMembers(keys.nodePresenceRooms(nodeId)), this.redis.sMembers(keys.nodeCallRooms(nodeId))]);
     const [left, peersLeft] = await Promise.all([
       Promise.all(presenceRooms.map(async (roomId) => (await this.presence.removeNode(nodeId, roomId)).map((participant) => ({ roomId, participant })))),
@@ -108,5 +118,6 @@ export class NodeRegistry {
     await this.redis.del([keys.nodePresenceRooms(nodeId), keys.nodeCallRooms(nodeId)]);
     const result: DeadNodeCleanup = { left: left.flat(), peersLeft: peersLeft.flat() };
     if (result.left.length || result.peersLeft.length) this.options.onCleanup(result);
+    return { participants: result.left.length, peers: result.peersLeft.length, connections };
   }
 }

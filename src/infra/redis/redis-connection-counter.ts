@@ -42,6 +42,11 @@ type Taken = 'new' | 'held' | null;
  *
  * A crash between the steps (after one take, before the give-back; or between a release's
  * two removals) leaves a member of the crashed node, removed once it stands in the way.
+ *
+ * Each node also indexes its slots (`node:{id}:connections`, connId → the two sets), written
+ * in the same pipeline as the takes: reaping a dead node releases its slots at once, and a
+ * node restarted under the same NODE_ID releases what its previous process held (that node's
+ * heartbeat is fresh again, so the purge of full sets would never take those).
  */
 export class RedisConnectionCounter implements ConnectionCounter {
   constructor(
@@ -55,15 +60,38 @@ export class RedisConnectionCounter implements ConnectionCounter {
   async acquire(userId: string, ip: string, connId: string): Promise<'ok' | 'user' | 'ip'> {
     const member = this.member(connId);
     const [userKey, ipKey] = [keys.userConnections(userId), keys.ipConnections(ip)];
-    const [user, addr] = await Promise.all([this.take(userKey, member, this.maxPerUser), this.take(ipKey, member, this.maxPerIp)]);
+    const index = keys.nodeConnections(this.nodeId);
+    // Indexed first (same pipeline): a slot is never held without its node knowing.
+    const [, user, addr] = await Promise.all([
+      this.redis.hSet(index, connId, JSON.stringify([userKey, ipKey])),
+      this.take(userKey, member, this.maxPerUser),
+      this.take(ipKey, member, this.maxPerIp),
+    ]);
     if (user && addr) return 'ok';
     await Promise.all([user === 'new' && this.redis.sRem(userKey, member), addr === 'new' && this.redis.sRem(ipKey, member)]);
+    if (user !== 'held' && addr !== 'held') await this.redis.hDel(index, connId);
     return user ? 'ip' : 'user';
   }
 
   async release(userId: string, ip: string, connId: string): Promise<void> {
     const member = this.member(connId);
     await Promise.all([this.redis.sRem(keys.userConnections(userId), member), this.redis.sRem(keys.ipConnections(ip), member)]);
+    await this.redis.hDel(keys.nodeConnections(this.nodeId), connId);
+  }
+
+  /** Releases every slot `nodeId` holds (a dead node, or this node's previous process); returns how many. */
+  async releaseAllOf(nodeId: string): Promise<number> {
+    const index = keys.nodeConnections(nodeId);
+    const held = Object.entries(await this.redis.hGetAll(index));
+    await Promise.all(
+      held.map(([connId, json]) => {
+        const [userKey, ipKey] = JSON.parse(json) as [string, string];
+        const member = `${nodeId}|${connId}`;
+        return Promise.all([this.redis.sRem(userKey, member), this.redis.sRem(ipKey, member)]);
+      }),
+    );
+    await this.redis.del(index);
+    return held.length;
   }
 
   private member(connId: string): string {

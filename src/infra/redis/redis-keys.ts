@@ -23,6 +23,8 @@ export const keys = {
   nodePresenceRooms: (nodeId: string) => `node:{${nodeId}}:presence-rooms`,
   /** Rooms where a node has (or may have) call peers. */
   nodeCallRooms: (nodeId: string) => `node:{${nodeId}}:call-rooms`,
+  /** A node's connection slots: connId → the user's and the address's set. */
+  nodeConnections: (nodeId: string) => `node:{${nodeId}}:connections`,
   userConnections: (userId: string) => `conn:user:${userId}`,
   ipConnections: (ip: string) => `conn:ip:${ip}`,
   reaperLock: 'nodes:reaper-lock',
