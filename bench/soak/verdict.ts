@@ -17,7 +17,7 @@ export const HEAP_SLOPE_LIMIT_MB_PER_MIN = 1;
  * steps (V8 reserves and releases pages in chunks, malloc keeps freed arenas, a fault's
  * backlog briefly grows the young generation) and is not handed back promptly, so a
  * least-squares line through it is dominated by where the last step happened to fall. 10 %
- * is about 10 MB on these processes: room for one such step, far less than an off-heap leak
+ * is about 14 MB on these processes (~135 MB RSS): room for one such step, far less than an off-heap leak
  * (Buffers, sockets, SQLite) would add over minutes of this traffic; the heap slope is the
  * sensitive criterion for leaks in JavaScript objects.
  */
