@@ -57,7 +57,7 @@ export class ChatLoad {
       for (let m = 0; m < shape.members; m++) {
         const member = new Member(urls[(r + m) % urls.length]!, guests[(r * shape.members + m) % guests.length]!, roomId);
         this.members.push(member);
-        if (m < shape.senders) this.addSender(roomId, new ChatSender(member.socket, roomId, `r${r}s${m}`, 3000, RETRY_CODES), (s) => s.run(() => this.stopping, shape.sendGapMs, SEND_DEADLINE_MS));
+        if (m < shape.senders) this.addSender(roomId, new ChatSender(member.socket, roomId, `r${r}s${m}`, { ackTimeoutMs: 3000, retryOn: RETRY_CODES }), (s) => s.run(() => this.stopping, shape.sendGapMs, SEND_DEADLINE_MS));
       }
     });
   }
@@ -110,7 +110,7 @@ export class ChatLoad {
       await request(s, 'room:join', { roomId });
       joined();
     });
-    this.addSender(roomId, new ChatSender(socket, roomId, `r${r}v${n}`, 3000, RETRY_CODES), async (s) => {
+    this.addSender(roomId, new ChatSender(socket, roomId, `r${r}v${n}`, { ackTimeoutMs: 3000, retryOn: RETRY_CODES }), async (s) => {
       await Promise.race([ready, new Promise((r) => setTimeout(r, 10_000))]);
       await s.sendOne(SEND_DEADLINE_MS);
       socket.close();

@@ -33,6 +33,7 @@ export function judge(run: SoakRun, args: SoakArgs): { criteria: Criterion[]; fi
     { name: 'stored twice', value: String(history.duplicated), target: '0', ok: history.duplicated === 0 },
     { name: 'stored with another seq than acked, or never attempted', value: String(history.seqMismatch + history.unexpected), target: '0', ok: history.seqMismatch + history.unexpected === 0 },
     { name: 'seq gaps', value: String(history.gaps), target: '0', ok: history.gaps === 0 },
+    { name: 'store out of seq or send order', value: String(history.outOfOrder), target: '0', ok: history.outOfOrder === 0 },
     {
       name: `state left after the clients went (after ${run.leftovers.waitedMs} ms)`,
       value: String(run.leftovers.total),

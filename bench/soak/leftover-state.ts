@@ -6,7 +6,7 @@ import type { ServerProc } from '../lib/server-proc.js';
  * call peers and connection slots (per room, per node, per user and address), and each
  * node's open-socket gauge. Key patterns from src/infra/redis/redis-keys.ts.
  */
-const PATTERNS = ['chat:*:presence', 'chat:*:users', 'call:*:peers', 'call:peer:*', 'node:*:presence', 'node:*:peers', 'conn:user:*', 'conn:ip:*'];
+const PATTERNS = ['chat:*:presence', 'chat:*:users', 'call:*:peers', 'node:*:presence-rooms', 'node:*:call-rooms', 'node:*:connections', 'conn:user:*', 'conn:ip:*'];
 
 export interface Leftovers {
   /** pattern → entries (members of sets and hashes, 1 per string key). */

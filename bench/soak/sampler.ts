@@ -1,5 +1,8 @@
 import { createClient } from 'redis';
-import { keys } from '../../src/infra/redis/redis-keys.js';
+import { LEGACY_PARTITION, QUEUE_GROUP, QueueLayout } from '../../src/infra/redis/queue-layout.js';
+
+/** The nodes run with the default QUEUE_PARTITIONS: the queue is these streams (and an earlier release's). */
+const PARTITIONS = [...new QueueLayout(16).partitions, LEGACY_PARTITION];
 import type { ServerProc } from '../lib/server-proc.js';
 import { round } from '../lib/stats.js';
 
@@ -84,7 +87,8 @@ export class Sampler {
   async readQueue(): Promise<QueueSample | null> {
     try {
       const t = this.now;
-      const [length, pending, deadLetters] = await within(1000, Promise.all([this.xlen(keys.queue), this.xpending(), this.xlen(keys.deadLetters)]));
+      const sum = async (read: (p: (typeof PARTITIONS)[number]) => Promise<number>) => (await Promise.all(PARTITIONS.map(read))).reduce((a, b) => a + b, 0);
+      const [length, pending, deadLetters] = await within(1000, Promise.all([sum((p) => this.xlen(p.queue)), sum((p) => this.xpending(p.queue)), sum((p) => this.xlen(p.deadLetters))]));
       return { t, length, pending, deadLetters };
     } catch {
       return null;
@@ -95,9 +99,9 @@ export class Sampler {
     return Number(await this.redis.sendCommand(['XLEN', key]));
   }
 
-  private async xpending(): Promise<number> {
+  private async xpending(queue: string): Promise<number> {
     try {
-      const summary = (await this.redis.sendCommand(['XPENDING', keys.queue, keys.queueGroup])) as unknown[];
+      const summary = (await this.redis.sendCommand(['XPENDING', queue, QUEUE_GROUP])) as unknown[];
       return Number(summary[0]);
     } catch (err) {
       // No group yet: nothing was ever read, so nothing is pending.

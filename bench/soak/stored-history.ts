@@ -1,4 +1,4 @@
-import type { StoredMessage } from '../../support/chat-sender.js';
+import type { CheckedMessage as StoredMessage } from '../../support/history-checker.js';
 
 /** A room's whole history over REST (`GET /api/messages`, pages of 100 by the `after` cursor). */
 export async function storedHistory(baseUrl: string, token: string, roomId: string): Promise<StoredMessage[]> {

@@ -1,4 +1,5 @@
-import { checkHistory, type ChatSender, type StoredMessage } from '../../support/chat-sender.js';
+import type { ChatSender } from '../../support/chat-sender.js';
+import { checkHistory, type CheckedMessage as StoredMessage } from '../../support/history-checker.js';
 import { linearFit, median, round } from '../lib/stats.js';
 import type { MemorySample, QueueSample } from './sampler.js';
 
@@ -58,17 +59,18 @@ export function lifetimes(samples: MemorySample[], warmupSec: number) {
 
 /** Every room's stored history against what its senders attempted and were acked. */
 export function historyCheck(stored: Map<string, StoredMessage[]>, senders: Map<string, ChatSender[]>) {
-  const total = { rooms: stored.size, stored: 0, acked: 0, lost: 0, duplicated: 0, unexpected: 0, gaps: 0, seqMismatch: 0, examples: [] as string[] };
+  const total = { rooms: stored.size, stored: 0, acked: 0, lost: 0, duplicated: 0, unexpected: 0, gaps: 0, seqMismatch: 0, outOfOrder: 0, examples: [] as string[] };
   for (const [roomId, messages] of stored) {
-    const r = checkHistory(messages, senders.get(roomId) ?? []);
+    const r = checkHistory({ stored: messages, senders: senders.get(roomId) ?? [] });
     total.stored += messages.length;
     total.acked += r.acked;
     total.lost += r.lost.length;
     total.duplicated += r.duplicated.length;
     total.unexpected += r.unexpected.length;
-    total.gaps += r.gaps;
+    total.gaps += r.gaps.length;
+    total.outOfOrder += r.storeOutOfOrder.length;
     total.seqMismatch += r.seqMismatch.length;
-    for (const [what, ids] of [['lost', r.lost], ['duplicated', r.duplicated], ['seq mismatch', r.seqMismatch]] as const) {
+    for (const [what, ids] of [['lost', r.lost], ['duplicated', r.duplicated], ['seq mismatch', r.seqMismatch], ['out of order', r.storeOutOfOrder]] as const) {
       if (ids.length && total.examples.length < 10) total.examples.push(`${roomId} ${what}: ${ids.slice(0, 3).join(', ')}`);
     }
   }
