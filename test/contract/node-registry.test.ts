@@ -34,6 +34,9 @@ describeWithRedis('NodeRegistry: a node’s participants and call peers go with 
   it('a survivor reaps a silent node: its users leave each room once, its peers each call, and what moved elsewhere stays', async () => {
     const dead = node('node-dead');
     const survivor = node('node-b');
+    // Started before it serves, as on a node: its start clears what an earlier process of its id left.
+    registries.push(survivor.registry);
+    await survivor.registry.start();
     await dead.presence.join('r1', 's1', ann);
     await dead.presence.join('r1', 's2', ann);
     await dead.presence.join('r2', 's3', ann);
@@ -44,9 +47,6 @@ describeWithRedis('NodeRegistry: a node’s participants and call peers go with 
     await survivor.presence.join('r2', 's4', bob);
     await survivor.calls.join('r2', callPeer('p2'), 4);
     await redis.client.zAdd(keys.nodes, { score: Date.now() - 10_000, value: 'node-dead' });
-
-    registries.push(survivor.registry);
-    await survivor.registry.start();
     await eventually(async () => (await redis.client.zScore(keys.nodes, 'node-dead')) === null, 5000, 'the dead node reaped');
     const left = survivor.cleanups.flatMap((c) => c.left).sort((a, b) => a.roomId.localeCompare(b.roomId));
     expect(left).to.deep.equal([
