@@ -61,11 +61,17 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
         schema: deps.schemas.roomJoin,
         handle: async (socket, { roomId, lastSeq }) => {
           const joinedRoom = await chat.join(socket.data.user, roomId, lastSeq, async () => {
+            // Gone while its access was checked: its disconnect did not see this room, so
+            // nothing may be left behind for it (presence, the Socket.IO room).
+            if (socket.disconnected) throw new AppError('NOT_IN_ROOM', 'the connection closed while joining');
             await socket.join(chatRoomKey(roomId));
             socket.data.chatRooms = withRoom(socket.data.chatRooms, roomId);
             // While joined, the room's access is cached by being in chatRooms.
             if (socket.data.allowedRooms?.includes(roomId)) socket.data.allowedRooms = withoutRoom(socket.data.allowedRooms, roomId);
             await announceJoin(socket, roomId);
+            // Gone while its presence was written: the leave of its disconnect may have
+            // reached Redis first. A second leave is harmless.
+            if (socket.disconnected) await announceLeave(socket, roomId);
           });
           return { ...joinedRoom, participants: await presence.list(roomId) };
         },

@@ -48,6 +48,11 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
           if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall(socket);
           const peer = { peerId: socket.id, userId: user.id, name: user.name, media: (socket.data.media ??= { ...NO_MEDIA }) };
           const { peers, iceServers } = await calls.join(user, roomId, peer);
+          // Gone while joining: its disconnect found no call to leave, so leave this one now.
+          if (socket.disconnected) {
+            await calls.leave(roomId, socket.id);
+            throw new AppError('NOT_IN_ROOM', 'the connection closed while joining the call');
+          }
           const rejoin = socket.data.callRoomId === roomId;
           socket.data.callRoomId = roomId;
           await socket.join(callRoomKey(roomId));
