@@ -10,9 +10,8 @@ import { freePort } from '../../support/loopback.js';
 import { startServer } from '../helpers/test-server.js';
 import { forEachStore, type StoreUnderTest } from '../helpers/stores.js';
 import { checkHistory, expectClean } from '../../support/history-checker.js';
-import { underTraffic } from '../helpers/traffic.js';
+import { refusals, underTraffic } from '../helpers/traffic.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeWithRedis('dependency outages: Redis killed, Redis paused, store locked', function (this: Mocha.Suite) {
   this.timeout(60_000);
@@ -49,9 +48,11 @@ function redisOutages(store: StoreUnderTest): void {
 
   it('Redis SIGKILLed and restarted on its AOF under traffic: 0 acked lost, nodes recover without restart', async () => {
     const { room } = await setup(true);
-    const senders = await underTraffic(sockets, room.id, async () => {
+    const senders = await underTraffic(sockets, room.id, async (running) => {
+      const before = refusals(running);
       await cluster.redis.kill();
-      await sleep(1000);
+      // The outage reached the traffic: sends refused (or unanswered) while Redis is down.
+      await eventually(() => refusals(running) >= before + 2, 10_000, 'sends refused while Redis is down');
       await cluster.redis.start();
     });
     const check = checkHistory({ stored: await drainedHistory(room.id), senders });
@@ -72,7 +73,8 @@ function redisOutages(store: StoreUnderTest): void {
     sockets.push(rtcA, rtcB);
     const a = await ask(rtcA, 'call:join', { roomId: room.id });
     const b = await ask(rtcB, 'call:join', { roomId: room.id });
-    const senders = await underTraffic(sockets.slice(0, 4), room.id, async () => {
+    const senders = await underTraffic(sockets.slice(0, 4), room.id, async (running) => {
+      const before = refusals(running);
       cluster.redis.pause();
       try {
         const started = Date.now();
@@ -83,7 +85,8 @@ function redisOutages(store: StoreUnderTest): void {
         const offer = next(rtcB, 'rtc:signal');
         expect((await ask(rtcA, 'rtc:signal', { to: b.peerId, kind: 'offer', data: { type: 'offer', sdp: 'v=0' } }, 3000)).ok).to.equal(true);
         expect((await offer).from).to.equal(a.peerId);
-        await sleep(500);
+        // The pause reached the traffic too, not only the one send above.
+        await eventually(() => refusals(running) > before, 10_000, 'the senders refused during the pause');
       } finally {
         cluster.redis.resume();
       }
