@@ -72,7 +72,12 @@ export class NodeRegistry {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.cleanup(this.options.nodeId);
-    await this.redis.zRem(keys.nodes, this.options.nodeId);
+    await this.forget(this.options.nodeId);
+  }
+
+  /** A node id leaves the registry with its release record: node ids are per process by default, so they must not pile up. */
+  private async forget(nodeId: string): Promise<void> {
+    await Promise.all([this.redis.zRem(keys.nodes, nodeId), this.redis.hDel(keys.nodeReleases, nodeId)]);
   }
 
   private async beat(): Promise<void> {
@@ -97,7 +102,7 @@ export class NodeRegistry {
       if (lock !== 'OK') continue;
       this.logger.warn('node missed its heartbeats: removing its participants', { deadNode: nodeId });
       await this.cleanup(nodeId);
-      await this.redis.zRem(keys.nodes, nodeId);
+      await this.forget(nodeId);
     }
   }
 

@@ -7,7 +7,6 @@ import { keys } from './redis-keys.js';
 /** The layout of chat keys this release writes: `chat:{q<n>}:…` (see QueueLayout). */
 const LAYOUT_VERSION = '2';
 const META = 'chat:meta';
-const RELEASES = 'nodes:release';
 const MIGRATION_LOCK = 'chat:migration-lock';
 const LEGACY_KEY = /^chat:\{([^}]+)\}:(seq|log|idem:.+)$/;
 
@@ -42,7 +41,7 @@ export async function setUpQueueLayout(redis: RedisClient, layout: QueueLayout, 
         `changing it would move rooms to other counters. Start every node with QUEUE_PARTITIONS=${recorded}.`,
     );
   }
-  await redis.hSet(RELEASES, nodeId, LAYOUT_VERSION);
+  await redis.hSet(keys.nodeReleases, nodeId, LAYOUT_VERSION);
   if ((await redis.hGet(META, 'layout')) !== LAYOUT_VERSION) await migrateOnce(redis, layout, logger);
   return { legacyQueue: (await redis.exists(LEGACY_PARTITION.queue)) > 0 };
 }
@@ -83,7 +82,7 @@ async function migrateOnce(redis: RedisClient, layout: QueueLayout, logger: Logg
 async function refuseEarlierReleases(redis: RedisClient): Promise<void> {
   const live = await redis.zRangeByScore(keys.nodes, Date.now() - 5000, '+inf');
   if (live.length === 0) return;
-  const releases = await redis.hmGet(RELEASES, live);
+  const releases = await redis.hmGet(keys.nodeReleases, live);
   const earlier = live.filter((_, i) => releases[i] === null);
   if (earlier.length > 0) {
     throw new Error(`nodes of an earlier release are running (${earlier.join(', ')}): stop them before starting this release, which moves the chat keys to a new layout`);

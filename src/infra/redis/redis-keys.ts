@@ -19,6 +19,8 @@ export const keys = {
   presenceUsers: (roomId: string) => `chat:{${roomId}}:users`,
   callPeers: (roomId: string) => `call:{${roomId}}:peers`,
   nodes: 'nodes:heartbeat',
+  /** node id → the key layout its release writes (see setUpQueueLayout); removed with the node. */
+  nodeReleases: 'nodes:release',
   /** Rooms where a node has (or may have) presence entries: what its cleanup visits. */
   nodePresenceRooms: (nodeId: string) => `node:{${nodeId}}:presence-rooms`,
   /** Rooms where a node has (or may have) call peers. */
