@@ -1,3 +1,13 @@
+/**
+ * One Redis (`REDIS_URL`), a Redis Cluster (`REDIS_CLUSTER_URLS`: seed nodes, the rest is
+ * discovered) or a master found through Sentinels (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`).
+ * `password` (REDIS_PASSWORD) is for the data nodes a client discovers by itself.
+ */
+export type RedisTopology =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; urls: string[]; password: string | null }
+  | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; masterName: string; password: string | null };
+
 /** The parsed configuration every module receives; built only by `loadConfig`. */
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
@@ -12,7 +22,8 @@ export interface AppConfig {
   trustProxy: boolean | number | string;
   dataDir: string;
   mongodbUri: string | null;
-  redisUrl: string | null;
+  /** Where the shared state lives; null: embedded mode (no Redis). */
+  redis: RedisTopology | null;
   socketAdapter: 'streams' | 'pubsub';
   /** Replicas that must hold a chat message before its ack (WAIT); 0: the master's AOF alone. */
   redisMinReplicasAck: number;

@@ -32,6 +32,23 @@ const url = (protocols: string[]) =>
     }
   }, `expected a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
 
+/** `host:port`: a port from 1 to 65535 after the last colon (an IPv6 host in brackets). */
+const hostPort = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const isHostPort = (v: string) => hostPort.test(v) && Number(hostPort.exec(v)![2]) >= 1 && Number(hostPort.exec(v)![2]) <= 65535;
+
+/** Comma-separated `host:port` entries (at least one); with `urls`, `redis://…` URLs also. */
+const hostPorts = (urls: boolean) =>
+  list.pipe(
+    z
+      .array(
+        z.string().refine(
+          (v) => isHostPort(v) || (urls && /^rediss?:\/\/./.test(v) && URL.canParse(v) && new URL(v).port !== ''),
+          urls ? 'expected host:port or a redis:// URL with a port' : 'expected host:port',
+        ),
+      )
+      .min(1, 'expected at least one host:port'),
+  );
+
 /**
  * A MongoDB connection string: `mongodb://[user:pass@]host[:port][,host[:port]…][/db][?options]`
  * or `mongodb+srv://…`. A replica set's list of hosts is not a URL host, so each host is
@@ -64,6 +81,9 @@ export const EnvSchema = z.object({
   REDIS_HOST: z.string().min(1).optional(),
   REDIS_PORT: int(1, 65535).default(6379),
   REDIS_PASSWORD: z.string().optional(),
+  REDIS_CLUSTER_URLS: hostPorts(true).optional(),
+  REDIS_SENTINELS: hostPorts(false).optional(),
+  REDIS_SENTINEL_MASTER: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected the master name of the Sentinel configuration (letters, digits, _ . -)').optional(),
   REDIS_MIN_REPLICAS_ACK: int(0, 16).default(0),
   SOCKET_ADAPTER: z.enum(['streams', 'pubsub']).default('streams'),
   JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { EnvSchema } from './env-schema.js';
-import type { AppConfig } from './app-config.js';
+import type { AppConfig, RedisTopology } from './app-config.js';
 
 /** A start-up error that names the variable and what was expected. */
 export class ConfigError extends Error {
@@ -15,6 +15,28 @@ export class ConfigError extends Error {
 /** Reads `.env` into process.env when the file exists; it is never required. */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
+}
+
+type Env = ReturnType<typeof EnvSchema.parse>;
+
+/** At most one way to Redis; a Sentinel deployment needs both its variables. */
+function redisTopology(e: Env, problems: string[]): RedisTopology | null {
+  const password = e.REDIS_PASSWORD ?? null;
+  const single = e.REDIS_URL ?? (e.REDIS_HOST ? `redis://${password ? `:${encodeURIComponent(password)}@` : ''}${e.REDIS_HOST}:${e.REDIS_PORT}` : undefined);
+  const chosen = [single && 'REDIS_URL (or REDIS_HOST)', e.REDIS_CLUSTER_URLS && 'REDIS_CLUSTER_URLS', e.REDIS_SENTINELS && 'REDIS_SENTINELS'].filter(Boolean);
+  if (chosen.length > 1) problems.push(`${chosen.join(', ')}: set only one of them (one Redis, a Redis Cluster, or Sentinels)`);
+  if (e.REDIS_SENTINELS && !e.REDIS_SENTINEL_MASTER) problems.push('REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS (the name the Sentinels monitor the master by)');
+  if (e.REDIS_SENTINEL_MASTER && !e.REDIS_SENTINELS) problems.push('REDIS_SENTINELS: required with REDIS_SENTINEL_MASTER (host:port of each Sentinel)');
+  if (problems.length) return null;
+  if (e.REDIS_CLUSTER_URLS) return { kind: 'cluster', urls: e.REDIS_CLUSTER_URLS.map((v) => (v.includes('://') ? v : `redis://${v}`)), password };
+  if (e.REDIS_SENTINELS) {
+    const sentinels = e.REDIS_SENTINELS.map((v) => {
+      const at = v.lastIndexOf(':');
+      return { host: v.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(v.slice(at + 1)) };
+    });
+    return { kind: 'sentinel', sentinels, masterName: e.REDIS_SENTINEL_MASTER!, password };
+  }
+  return single ? { kind: 'single', url: single } : null;
 }
 
 /** Parses an environment (process.env by default) into the typed configuration. */
@@ -39,13 +61,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if (production && !e.JWT_SECRET) problems.push('JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
   if (e.TURN_URLS.length > 0 && !e.TURN_SECRET) problems.push('TURN_SECRET: required when TURN_URLS is set');
+  const redis = redisTopology(e, problems);
   if (problems.length) throw new ConfigError(problems);
-
-  let redisUrl = e.REDIS_URL;
-  if (!redisUrl && e.REDIS_HOST) {
-    const auth = e.REDIS_PASSWORD ? `:${encodeURIComponent(e.REDIS_PASSWORD)}@` : '';
-    redisUrl = `redis://${auth}${e.REDIS_HOST}:${e.REDIS_PORT}`;
-  }
 
   return {
     env: e.NODE_ENV,
@@ -58,7 +75,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     dataDir: e.DATA_DIR,
     mongodbUri: e.MONGODB_URI ?? null,
-    redisUrl: redisUrl ?? null,
+    redis,
     socketAdapter: e.SOCKET_ADAPTER,
     redisMinReplicasAck: e.REDIS_MIN_REPLICAS_ACK,
     jwtSecret: e.JWT_SECRET ?? null,

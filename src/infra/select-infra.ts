@@ -1,6 +1,6 @@
-import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
+import { createAdapter as createPubSubAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
-import type { AppConfig } from '../config/app-config.js';
+import type { AppConfig, RedisTopology } from '../config/app-config.js';
 import { noDeadLetters, type DeadLetterQueue } from '../ports/dead-letters.js';
 import type { Logger } from '../ports/logger.js';
 import type { CallRegistry, ConnectionCounter, Presence, RateLimiter } from '../ports/realtime.js';
@@ -21,7 +21,7 @@ import { ClusterMessageStore } from './redis/cluster-message-store.js';
 import { NodeRegistry, type DeadNodeCleanup } from './redis/node-registry.js';
 import { PersistConsumer } from './redis/persist-consumer.js';
 import { RedisCallRegistry } from './redis/redis-call-registry.js';
-import { connectRedis, type RedisClient } from './redis/redis-client.js';
+import { connectRedis, describeRedis, type RedisClient, type RedisClusterClient } from './redis/redis-client.js';
 import { RedisConnectionCounter } from './redis/redis-connection-counter.js';
 import { RedisDeadLetters } from './redis/redis-dead-letters.js';
 import { RedisMessageLog } from './redis/redis-message-log.js';
@@ -92,7 +92,7 @@ export async function selectInfra(
     storeBreaker.shutdown();
     return store.close();
   };
-  return config.redisUrl ? clusterInfra(config, config.redisUrl, store, closeStore, logger, metrics, tuning) : embeddedInfra(config, store, closeStore);
+  return config.redis ? clusterInfra(config, config.redis, store, closeStore, logger, metrics, tuning) : embeddedInfra(config, store, closeStore);
 }
 
 function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promise<void>): RealtimeInfra {
@@ -122,7 +122,7 @@ function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promis
 
 async function clusterInfra(
   config: AppConfig,
-  url: string,
+  topology: RedisTopology,
   store: Store,
   closeStore: () => Promise<void>,
   logger: Logger,
@@ -131,24 +131,28 @@ async function clusterInfra(
 ): Promise<RealtimeInfra> {
   const { nodeId, rateLimits: limits } = config;
   // The client of every hot-path step: its calls are bounded by the breaker and by the socket.
-  const main = await connectRedis(url, logger, 'main', { socketDeadline: true });
+  const main = await connectRedis(topology, logger, 'main', { socketDeadline: true });
   const layout = new QueueLayout(config.queuePartitions);
   // Before anything else is connected: a refusal (another QUEUE_PARTITIONS, a node of an
   // earlier release running) stops the start with nothing left open.
-  const setup = await setUpQueueLayout(main, layout, nodeId, logger).catch(async (err: unknown) => {
+  // No release before this one ran on a Redis Cluster: there are no earlier keys to move.
+  const setup = await setUpQueueLayout(main, layout, nodeId, logger, { earlierKeys: topology.kind !== 'cluster' }).catch(async (err: unknown) => {
     await main.close().catch(() => main.destroy());
     throw err;
   });
   const partitions = setup.legacyQueue ? [...layout.partitions, LEGACY_PARTITION] : layout.partitions;
-  const adapterClient = await connectRedis(url, logger, 'adapter', { offlineQueue: true });
-  const consumerClient = await connectRedis(url, logger, 'consumer');
+  const adapterClient = await connectRedis(topology, logger, 'adapter', { offlineQueue: true });
+  const consumerClient = await connectRedis(topology, logger, 'consumer');
   const clients: RedisClient[] = [main, adapterClient, consumerClient];
 
   let adapter: AdapterFactory;
   if (config.socketAdapter === 'pubsub') {
-    const sub = await connectRedis(url, logger, 'adapter-sub', { offlineQueue: true });
+    const sub = await connectRedis(topology, logger, 'adapter-sub', { offlineQueue: true });
     clients.push(sub);
-    adapter = createPubSubAdapter(adapterClient, sub, { key: 'sio-pubsub' }) as unknown as AdapterFactory;
+    // On a cluster, classic PUBLISH is forwarded to every shard; sharded pub/sub is not.
+    adapter = (
+      topology.kind === 'cluster' ? createShardedAdapter(adapterClient, sub, { channelPrefix: 'sio-pubsub' }) : createPubSubAdapter(adapterClient, sub, { key: 'sio-pubsub' })
+    ) as unknown as AdapterFactory;
     logger.warn('SOCKET_ADAPTER=pubsub: connection-state recovery does not work across nodes with this adapter; clients rejoin with lastSeq instead');
   } else {
     adapter = withPublishDeadline(
@@ -165,10 +169,10 @@ async function clusterInfra(
   let replicaAcks: ReplicaAcks | null = null;
   if (config.redisMinReplicasAck > 0) {
     // Appends wait for replicas on a connection of their own (see ReplicaAcks).
-    const appends = await connectRedis(url, logger, 'appends', { socketDeadline: true });
+    const appends = await connectRedis(topology, logger, 'appends', { socketDeadline: true });
     clients.push(appends);
-    replicaAcks = new ReplicaAcks(appends, config.redisMinReplicasAck);
-    const replicas = Number(/connected_slaves:(\d+)/.exec(await main.info('replication'))?.[1] ?? 0);
+    replicaAcks = new ReplicaAcks(appends, config.redisMinReplicasAck, topology.kind === 'cluster');
+    const replicas = await fewestReplicas(main, topology);
     if (replicas < config.redisMinReplicasAck) {
       logger.warn('fewer Redis replicas connected than REDIS_MIN_REPLICAS_ACK: chat sends answer UNAVAILABLE until they are', { replicas, required: config.redisMinReplicasAck });
     }
@@ -189,7 +193,7 @@ async function clusterInfra(
   metrics.observeQueue(() => queueDepth(main, partitions));
   metrics.observeBreaker(redisBreaker);
   let registry: NodeRegistry | null = null;
-  logger.info('cluster mode: shared state in Redis', { redis: new URL(url).host, adapter: config.socketAdapter });
+  logger.info('cluster mode: shared state in Redis', { redis: describeRedis(topology), adapter: config.socketAdapter });
 
   return {
     mode: 'cluster',
@@ -227,6 +231,15 @@ async function clusterInfra(
     },
     closeStore,
   };
+}
+
+/** Replicas connected to the master (on a cluster: to the master that has fewest). */
+async function fewestReplicas(main: RedisClient, topology: RedisTopology): Promise<number> {
+  const count = (info: string) => Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+  if (topology.kind !== 'cluster') return count(await main.info('replication'));
+  const cluster = main as unknown as RedisClusterClient;
+  const infos = await Promise.all(cluster.masters.map(async (m) => (await cluster.nodeClient(m)).info('replication')));
+  return Math.min(...infos.map(count));
 }
 
 /** Queue figures for /metrics, summed over the partitions: entries waiting, held by consumers, dead letters. */

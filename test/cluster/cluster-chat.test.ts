@@ -3,11 +3,19 @@ import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { forEachStore, type StoreUnderTest } from '../helpers/stores.js';
+import type { TopologyKind } from '../helpers/redis-topology.js';
+import { forEachStore, sqlite, type StoreUnderTest } from '../helpers/stores.js';
 
-describeWithRedis('cluster: three nodes over Redis behave as one server', () => forEachStore(threeNodes));
+/**
+ * The cluster contract: what clients of three nodes see must not depend on how Redis is
+ * deployed. Each store on one Redis; SQLite on a three-master Redis Cluster.
+ */
+describeWithRedis('cluster: three nodes over Redis behave as one server', () => {
+  describe('on one Redis', () => forEachStore((store) => threeNodes(store, 'single')));
+  describe('on a Redis Cluster (three masters)', () => threeNodes(sqlite, 'cluster'));
+});
 
-function threeNodes(store: StoreUnderTest): void {
+function threeNodes(store: StoreUnderTest, topology: TopologyKind): void {
   let cluster: TestCluster;
   const sockets: Socket[] = [];
   const open = async (nodeIndex: number, ns: '/chat' | '/rtc', token: string) => {
@@ -17,7 +25,7 @@ function threeNodes(store: StoreUnderTest): void {
   };
 
   before(async () => {
-    cluster = await startCluster(3, store.env());
+    cluster = await startCluster(3, store.env(), { topology });
   });
   afterEach(() => sockets.splice(0).forEach((s) => s.close()));
   after(async () => {

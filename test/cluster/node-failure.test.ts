@@ -8,7 +8,8 @@ import { createRoom, guest, request, roomHistory } from '../helpers/http-client.
 import { useNodeProcesses } from '../helpers/node-process.js';
 import { queueFigures } from '../helpers/queue-figures.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
-import { forEachStore, type StoreUnderTest } from '../helpers/stores.js';
+import type { TopologyKind } from '../helpers/redis-topology.js';
+import { forEachStore, sqlite, type StoreUnderTest } from '../helpers/stores.js';
 
 /**
  * Promise 5 ("a node can die") with real processes: connection-state recovery across nodes,
@@ -57,9 +58,12 @@ async function drainStore(open: () => Promise<Store>, roomId: string, total: num
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGKILL)', () => forEachStore(nodeCanDie));
+describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGKILL)', () => {
+  describe('on one Redis', () => forEachStore((store) => nodeCanDie(store, 'single')));
+  describe('on a Redis Cluster (three masters)', () => nodeCanDie(sqlite, 'cluster'));
+});
 
-function nodeCanDie(store: StoreUnderTest): void {
+function nodeCanDie(store: StoreUnderTest, topology: TopologyKind): void {
   let cluster: TestCluster;
   /** Every node's environment: the rate limits above and the shared store. */
   let env: Record<string, string>;
@@ -74,7 +78,9 @@ function nodeCanDie(store: StoreUnderTest): void {
 
   before(async () => {
     env = { ...ENV, ...store.env() };
-    cluster = await startCluster(2, env);
+    cluster = await startCluster(2, env, { topology });
+    // The processes this suite starts reach the same Redis deployment as its nodes.
+    env = { ...env, ...cluster.topology.env };
   });
   afterEach(() => {
     cleanups.splice(0).forEach((fn) => fn());
@@ -129,7 +135,7 @@ function nodeCanDie(store: StoreUnderTest): void {
   it('SIGTERM: clients of the stopping node recover on a survivor, lose nothing, and the node exits 0 in time', async function () {
     this.timeout(30_000);
     const survivor = cluster.nodes[1]!;
-    const child = await nodes.start({ redisUrl: cluster.redis.url, dataDir: cluster.dataDir, nodeId: 'node-term', env });
+    const child = await nodes.start({ dataDir: cluster.dataDir, nodeId: 'node-term', env });
     const ann = await guest(child.url, 'ann');
     const bob = await guest(child.url, 'bob');
     const cat = await guest(survivor.url, 'cat');
@@ -186,7 +192,7 @@ function nodeCanDie(store: StoreUnderTest): void {
   it('SIGKILL under traffic: every acked message is delivered to every member and stored exactly once, in seq order; stale presence goes', async function () {
     this.timeout(50_000);
     const survivor = cluster.nodes[0]!;
-    const child = await nodes.start({ redisUrl: cluster.redis.url, dataDir: cluster.dataDir, nodeId: 'node-kill', env });
+    const child = await nodes.start({ dataDir: cluster.dataDir, nodeId: 'node-kill', env });
     const owner = await guest(survivor.url, 'owner');
     const room = await createRoom(survivor.url, owner.token, { name: 'sigkill' });
     const roomId = room.id;
@@ -430,8 +436,8 @@ function nodeCanDie(store: StoreUnderTest): void {
     // was dead-lettered.
     const { stored, drainedAfterMs } = await drained;
     expect(stored).to.deep.equal(history);
-    await eventually(async () => (await queueFigures(cluster.redis.url)).pending === 0, 5000, 'no queue entry pending');
-    expect((await queueFigures(cluster.redis.url)).deadLetters).to.equal(0);
+    await eventually(async () => (await queueFigures(cluster.topology.target)).pending === 0, 5000, 'no queue entry pending');
+    expect((await queueFigures(cluster.topology.target)).deadLetters).to.equal(0);
 
     const retried = [...attempts.values()].filter((n) => n > 1).length;
     const wireDuplicates = members.reduce((n, m) => n + m.wireDuplicates, 0);

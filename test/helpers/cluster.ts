@@ -3,6 +3,7 @@ import { hasRedisServer, TestRedis } from './redis-server.js';
 import type { AppOverrides } from '../../src/app.js';
 import { eventually } from './socket-client.js';
 import { queueFigures } from './queue-figures.js';
+import { redisTopology, singleTopology, type TestRedisTopology, type TopologyKind } from './redis-topology.js';
 import { startServer, tempDir, type TestServer } from './test-server.js';
 
 /**
@@ -18,7 +19,10 @@ export function describeWithRedis(title: string, body: (this: Mocha.Suite) => vo
 }
 
 export interface TestCluster {
+  /** The one redis-server of a `single` topology (faults are injected on it). */
   redis: TestRedis;
+  /** The Redis deployment the nodes share. */
+  topology: TestRedisTopology;
   nodes: TestServer[];
   dataDir: string;
   /** Starts one more node on the same Redis and data directory. */
@@ -26,26 +30,35 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** N nodes in this process, one Redis, one shared SQLite data directory. */
-export async function startCluster(n: number, env: Record<string, string> = {}, redisOptions: { aof?: boolean } = {}): Promise<TestCluster> {
-  const redis = new TestRedis(redisOptions);
-  await redis.start();
+/**
+ * N nodes in this process, one Redis deployment (one server unless `topology` says a Redis
+ * Cluster or Sentinels), one shared SQLite data directory.
+ */
+export async function startCluster(n: number, env: Record<string, string> = {}, redisOptions: { aof?: boolean; topology?: TopologyKind } = {}): Promise<TestCluster> {
+  const kind = redisOptions.topology ?? 'single';
+  const single = kind === 'single' ? new TestRedis({ aof: redisOptions.aof ?? false }) : null;
+  const topology = single ? singleTopology(single) : redisTopology(kind);
+  await topology.start();
   const dataDir = tempDir('vcs-cluster-');
   const nodes: TestServer[] = [];
   const addNode = async (extra: Record<string, string> = {}, overrides?: AppOverrides) => {
-    const node = await startServer({ REDIS_URL: redis.url, NODE_ID: `node-${nodes.length + 1}`, ...env, ...extra }, { dataDir, overrides });
+    const node = await startServer({ ...topology.env, NODE_ID: `node-${nodes.length + 1}`, ...env, ...extra }, { dataDir, overrides });
     nodes.push(node);
     return node;
   };
   for (let i = 0; i < n; i++) await addNode();
   return {
-    redis,
+    get redis() {
+      if (!single) throw new Error(`cluster.redis: this cluster runs on a ${kind} topology; use cluster.topology`);
+      return single;
+    },
+    topology,
     nodes,
     dataDir,
     addNode,
     stop: async () => {
       await Promise.all(nodes.map((node) => node.stop().catch(() => undefined)));
-      await redis.stop();
+      await topology.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -53,5 +66,5 @@ export async function startCluster(n: number, env: Record<string, string> = {}, 
 
 /** Resolves once the cluster's persistence queue is empty (every entry stored and deleted). */
 export async function queueDrained(cluster: TestCluster, timeoutMs = 20_000): Promise<void> {
-  await eventually(async () => (await queueFigures(cluster.redis.url)).depth === 0, timeoutMs, 'the queue drained into the store');
+  await eventually(async () => (await queueFigures(cluster.topology.target)).depth === 0, timeoutMs, 'the queue drained into the store');
 }

@@ -8,7 +8,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAX_OUTPUT_CHARS = 64 * 1024;
 
 export interface NodeProcessOptions {
-  redisUrl: string;
+  /** One Redis; for a Redis Cluster or Sentinels, give the topology's variables in `env` instead. */
+  redisUrl?: string;
   /** Shared with the other nodes (SQLite file and JWT secret). */
   dataDir: string;
   nodeId: string;
@@ -102,7 +103,7 @@ export class NodeProcess {
         NODE_ENV: 'test',
         PORT: String(port),
         HOST: addr,
-        REDIS_URL: options.redisUrl,
+        ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
         DATA_DIR: options.dataDir,
         NODE_ID: options.nodeId,
         LOG_DIR: 'none',

@@ -1,5 +1,7 @@
-import { createClient } from 'redis';
+import type { RedisTopology } from '../../src/config/app-config.js';
+import { connectRedis } from '../../src/infra/redis/redis-client.js';
 import { LEGACY_PARTITION, QUEUE_GROUP, QueueLayout } from '../../src/infra/redis/queue-layout.js';
+import { silentLogger } from './silent-logger.js';
 
 /** The default QUEUE_PARTITIONS, which the test servers run with unless told otherwise. */
 export const DEFAULT_PARTITIONS = 16;
@@ -13,9 +15,8 @@ export interface QueueFigures {
 }
 
 /** The persistence queue as an operator would count it: every partition (and an earlier release's stream). */
-export async function queueFigures(redisUrl: string, partitions = DEFAULT_PARTITIONS): Promise<QueueFigures> {
-  const redis = createClient({ url: redisUrl });
-  await redis.connect();
+export async function queueFigures(target: string | RedisTopology, partitions = DEFAULT_PARTITIONS): Promise<QueueFigures> {
+  const redis = await connectRedis(target, silentLogger, 'queue-figures');
   try {
     const figures = { depth: 0, pending: 0, deadLetters: 0 };
     for (const p of [...new QueueLayout(partitions).partitions, LEGACY_PARTITION]) {

@@ -18,7 +18,7 @@ export interface StoreUnderTest {
   mongo: MongoTarget | null;
 }
 
-const sqlite: StoreUnderTest = {
+export const sqlite: StoreUnderTest = {
   name: 'SQLite',
   env: () => ({}),
   open: async (_env, dataDir) => new SqliteStore({ dataDir }),

@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     expect(config.turnTtlSeconds).to.equal(14400);
     expect(config.maxCallParticipants).to.equal(8);
     // Embedded mode: nothing external is needed.
-    expect(config.redisUrl).to.equal(null);
+    expect(config.redis).to.equal(null);
     expect(config.mongodbUri).to.equal(null);
     expect(config.jwtSecret).to.equal(null);
     expect(config.allowGuests).to.equal(true);
@@ -51,7 +51,7 @@ describe('loadConfig', () => {
     expect(config.env).to.equal('development');
     expect(config.port).to.equal(3001);
     expect(config.mongodbUri).to.equal('mongodb://localhost:27017/chat-app');
-    expect(config.redisUrl).to.equal('redis://127.0.0.1:6379');
+    expect(config.redis).to.deep.equal({ kind: 'single', url: 'redis://127.0.0.1:6379' });
   });
 
   it('accepts MongoDB connection strings for a standalone server, a replica set and SRV', () => {
@@ -70,19 +70,50 @@ describe('loadConfig', () => {
 
   it('builds the Redis URL from host, port and password (password URL-encoded)', () => {
     const config = loadConfig({ REDIS_HOST: 'cache.internal', REDIS_PORT: '6380', REDIS_PASSWORD: 'p@ss/word' });
-    expect(config.redisUrl).to.equal('redis://:p%40ss%2Fword@cache.internal:6380');
+    expect(config.redis).to.deep.equal({ kind: 'single', url: 'redis://:p%40ss%2Fword@cache.internal:6380' });
   });
 
   it('lets REDIS_URL win over REDIS_HOST/REDIS_PORT', () => {
     const config = loadConfig({ REDIS_URL: 'redis://primary.example:7000', REDIS_HOST: '127.0.0.1', REDIS_PORT: '6379' });
-    expect(config.redisUrl).to.equal('redis://primary.example:7000');
+    expect(config.redis).to.deep.equal({ kind: 'single', url: 'redis://primary.example:7000' });
+  });
+
+  it('reads a Redis Cluster from its seed nodes, as host:port or URLs, with REDIS_PASSWORD for the nodes it discovers', () => {
+    const config = loadConfig({ REDIS_CLUSTER_URLS: '10.0.0.1:7000, redis://:pw@10.0.0.2:7001,[::1]:7002', REDIS_PASSWORD: 'secret' });
+    expect(config.redis).to.deep.equal({ kind: 'cluster', urls: ['redis://10.0.0.1:7000', 'redis://:pw@10.0.0.2:7001', 'redis://[::1]:7002'], password: 'secret' });
+  });
+
+  it('reads Sentinels and the master name; each needs the other', () => {
+    const config = loadConfig({ REDIS_SENTINELS: 's1.internal:26379,[::1]:26380', REDIS_SENTINEL_MASTER: 'chat-master' });
+    expect(config.redis).to.deep.equal({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1.internal', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      masterName: 'chat-master',
+      password: null,
+    });
+    expect(configError({ REDIS_SENTINELS: 's1:26379' }).message).to.contain('REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS');
+    expect(configError({ REDIS_SENTINEL_MASTER: 'm' }).message).to.contain('REDIS_SENTINELS: required with REDIS_SENTINEL_MASTER');
+  });
+
+  it('refuses two ways to Redis at once, and seed lists that are not host:port', () => {
+    expect(configError({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_URLS: 'b:7000' }).message).to.contain('set only one of them');
+    expect(configError({ REDIS_HOST: 'a', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_MASTER: 'm' }).message).to.contain('set only one of them');
+    for (const bad of ['b', 'b:0', 'b:70000', 'b:7000,,c', 'http://b:7000', ',']) {
+      const message = configError({ REDIS_CLUSTER_URLS: bad }).message;
+      expect(message, bad).to.contain('REDIS_CLUSTER_URLS');
+    }
+    expect(configError({ REDIS_SENTINELS: 'redis://s:26379', REDIS_SENTINEL_MASTER: 'm' }).message).to.contain('REDIS_SENTINELS="redis://s:26379": expected host:port');
+    expect(configError({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_MASTER: 'bad name' }).message).to.contain('REDIS_SENTINEL_MASTER');
   });
 
   it('treats empty values as unset (a copied .env.example works)', () => {
     const config = loadConfig({ PORT: '', MONGODB_URI: '', REDIS_URL: '', REDIS_HOST: '', JWT_SECRET: '', ALLOW_GUESTS: '', MAX_MESSAGE_LENGTH: '' });
     expect(config.port).to.equal(3001);
     expect(config.mongodbUri).to.equal(null);
-    expect(config.redisUrl).to.equal(null);
+    expect(config.redis).to.equal(null);
     expect(config.jwtSecret).to.equal(null);
     expect(config.allowGuests).to.equal(true);
     expect(config.maxMessageLength).to.equal(4000);

@@ -29,10 +29,11 @@ export interface LayoutSetup {
  * refuses another value (it would move rooms to other counters and reuse seqs). On one
  * Redis it also moves the chat keys of earlier releases (`chat:{roomId}:seq|log|idem:…`) to
  * this release's layout, once, under a lock; their queue stream is left to the consumers to
- * drain. A scan is acceptable here (once, before serving), never on a hot path. Nodes of an
+ * drain (`earlierKeys`: false where no earlier release can have run, a Redis Cluster,
+ * whose keys a scan of one node would not see anyway). A scan is acceptable here (once, before serving), never on a hot path. Nodes of an
  * earlier release must be stopped first: they would keep writing the old keys.
  */
-export async function setUpQueueLayout(redis: RedisClient, layout: QueueLayout, nodeId: string, logger: Logger): Promise<LayoutSetup> {
+export async function setUpQueueLayout(redis: RedisClient, layout: QueueLayout, nodeId: string, logger: Logger, options: { earlierKeys: boolean }): Promise<LayoutSetup> {
   await redis.hSetNX(META, 'partitions', String(layout.count));
   const recorded = Number(await redis.hGet(META, 'partitions'));
   if (recorded !== layout.count) {
@@ -42,7 +43,10 @@ export async function setUpQueueLayout(redis: RedisClient, layout: QueueLayout, 
     );
   }
   await redis.hSet(keys.nodeReleases, nodeId, LAYOUT_VERSION);
-  if ((await redis.hGet(META, 'layout')) !== LAYOUT_VERSION) await migrateOnce(redis, layout, logger);
+  if ((await redis.hGet(META, 'layout')) !== LAYOUT_VERSION) {
+    if (options.earlierKeys) await migrateOnce(redis, layout, logger);
+    else await redis.hSet(META, 'layout', LAYOUT_VERSION);
+  }
   return { legacyQueue: (await redis.exists(LEGACY_PARTITION.queue)) > 0 };
 }
 

@@ -1,4 +1,5 @@
-import { createClient, type RedisClusterType } from 'redis';
+import { createClient, createCluster, createSentinel, type RedisClusterType } from 'redis';
+import type { RedisTopology } from '../../config/app-config.js';
 import type { Logger } from '../../ports/logger.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
@@ -26,15 +27,12 @@ export interface RedisClientOptions {
 /** How long a connection may stay silent (with a PING every second) before it is dropped. */
 export const REDIS_SILENCE_MS = 5000;
 
-/**
- * A node-redis client with the settings every Redis connection of ours needs: reconnect
- * with capped, jittered backoff; by default no offline queue (a command while disconnected
- * fails at once, so nothing waits unboundedly and nothing is acked that Redis did not
- * take); every error logged, never unhandled.
- */
-export async function connectRedis(url: string, logger: Logger, name: string, options: RedisClientOptions = {}): Promise<RedisClient> {
-  const client: RedisClient = createClient({
-    url,
+/** The reconnect backoff of every connection: capped and jittered, so nodes do not reconnect in step. */
+const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100);
+
+/** The client settings every Redis connection of ours needs, whatever the topology. */
+function clientOptions(name: string, options: RedisClientOptions) {
+  return {
     name: `vcs-${name}`,
     disableOfflineQueue: !options.offlineQueue,
     commandsQueueMaxLength: 10_000,
@@ -42,24 +40,72 @@ export async function connectRedis(url: string, logger: Logger, name: string, op
     socket: {
       connectTimeout: 3000,
       ...(options.socketDeadline ? { socketTimeout: REDIS_SILENCE_MS } : {}),
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100),
+      reconnectStrategy,
     },
-  });
+  };
+}
+
+/** Where a client connects, for logs and errors (never with credentials). */
+export function describeRedis(target: RedisTopology | string): string {
+  const t = typeof target === 'string' ? ({ kind: 'single', url: target } as const) : target;
+  if (t.kind === 'single') return new URL(t.url).host;
+  if (t.kind === 'cluster') return `cluster ${t.urls.map((u) => new URL(u).host).join(',')}`;
+  return `sentinel master "${t.masterName}" via ${t.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
+}
+
+/**
+ * A node-redis client with the settings every Redis connection of ours needs: reconnect
+ * with capped, jittered backoff; by default no offline queue (a command while disconnected
+ * fails at once, so nothing waits unboundedly and nothing is acked that Redis did not
+ * take); every error logged, never unhandled.
+ *
+ * On a Redis Cluster it is a cluster client (each command goes to its key's master, MOVED
+ * and ASK followed, the slot map refreshed on a failover or resharding); through Sentinels
+ * it follows the master they name. Both are returned as the single-node client type our
+ * Redis classes take: the commands they use take the same arguments on all three, LuaScript
+ * routes scripts by their first key, and the contract suites run every class on each
+ * topology (test/contract/redis-cluster.test.ts, redis-sentinel.test.ts).
+ */
+export async function connectRedis(target: RedisTopology | string, logger: Logger, name: string, options: RedisClientOptions = {}): Promise<RedisClient> {
+  const topology = typeof target === 'string' ? ({ kind: 'single', url: target } as const) : target;
+  const client = createTopologyClient(topology, name, options);
   let down = false;
   client.on('error', (err: Error) => {
-    if (!down) logger.warn('redis connection error', { client: name, err: err.message });
+    if (!down) logger.warn('redis connection error', { client: name, err: String(err?.message ?? err) });
     down = true;
   });
-  client.on('ready', () => {
+  const restored = () => {
     if (down) logger.info('redis connection restored', { client: name });
     down = false;
-  });
+  };
+  client.on('ready', restored);
+  client.on('node-ready', restored);
   try {
     await client.connect();
   } catch (err) {
-    const where = new URL(url).host;
-    await client.destroy();
-    throw new Error(`Redis refused at ${where} — is redis-server running? (${(err as Error).message})`, { cause: err });
+    client.destroy();
+    throw new Error(`Redis refused at ${describeRedis(topology)} — is redis-server running? (${(err as Error).message})`, { cause: err });
   }
   return client;
+}
+
+function createTopologyClient(topology: RedisTopology, name: string, options: RedisClientOptions): RedisClient {
+  const settings = clientOptions(name, options);
+  if (topology.kind === 'single') return createClient({ url: topology.url, ...settings });
+  if (topology.kind === 'cluster') {
+    const cluster = createCluster({
+      rootNodes: topology.urls.map((url) => ({ url })),
+      defaults: { ...settings, ...(topology.password ? { password: topology.password } : {}) },
+      // A slot map goes stale in a failover or resharding: a MOVED reply refreshes it.
+      maxCommandRedirections: 16,
+    });
+    return cluster as unknown as RedisClient;
+  }
+  const sentinel = createSentinel({
+    name: topology.masterName,
+    sentinelRootNodes: topology.sentinels,
+    nodeClientOptions: { ...settings, ...(topology.password ? { password: topology.password } : {}) },
+    sentinelClientOptions: { socket: settings.socket },
+  });
+  return sentinel as unknown as RedisClient;
 }

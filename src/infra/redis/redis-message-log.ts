@@ -123,7 +123,7 @@ export class RedisMessageLog {
     );
     const [status, value, originNode = '', evictedSeq] = reply as [number, string | number, string?, string?];
     // A retry's original is confirmed too: its first attempt may have failed on this wait.
-    if (this.replicaAcks && (Number(status) === 1 || Number(status) === 0 || Number(status) === 3)) await this.replicaAcks.confirm();
+    if (this.replicaAcks && (Number(status) === 1 || Number(status) === 0 || Number(status) === 3)) await this.replicaAcks.confirm(room.seq);
     switch (Number(status)) {
       case 1: {
         const message: Message = { id: m.id, roomId: m.roomId, seq: Number(value), senderId: m.senderId, senderName: m.senderName, text: m.text, clientMsgId: m.clientMsgId, createdAt: m.createdAt };

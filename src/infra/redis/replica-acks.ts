@@ -1,5 +1,5 @@
 import { unavailable } from '../../domain/app-error.js';
-import type { RedisClient } from './redis-client.js';
+import type { RedisClient, RedisClusterClient } from './redis-client.js';
 
 /** How long an ack may wait for replicas before the sender is told to retry. */
 export const REPLICA_WAIT_MS = 1000;
@@ -14,27 +14,42 @@ export const REPLICA_WAIT_MS = 1000;
  * WAIT not yet sent, or schedules one. While a WAIT is in flight, Redis holds the
  * connection's next appends, which then share the next WAIT: one per batch, not per message.
  * Replication is one ordered stream, so a WAIT also covers writes other nodes made before.
+ *
+ * On a Redis Cluster each master replicates on its own: the WAIT goes where the write went,
+ * routed by the write's key, and a batch is one WAIT per key that turn (at most one per
+ * queue partition), each on the cluster client's connection to that key's master.
  */
 export class ReplicaAcks {
-  private next: Promise<void> | null = null;
+  private readonly next = new Map<string, Promise<void>>();
 
   constructor(
     /** The connection the appends were sent on. */
     readonly client: RedisClient,
     private readonly replicas: number,
+    private readonly cluster = false,
     private readonly timeoutMs = REPLICA_WAIT_MS,
   ) {}
 
-  /** Resolves once `replicas` replicas hold every write sent on `client` before this call. */
-  confirm(): Promise<void> {
-    this.next ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      // From here on a confirm needs a WAIT of its own: its write may come after this one.
-      this.next = null;
-      const acked = Number(await this.client.sendCommand(['WAIT', String(this.replicas), String(this.timeoutMs)]));
-      if (acked < this.replicas) {
-        throw unavailable(`only ${acked} of the ${this.replicas} Redis replicas required (REDIS_MIN_REPLICAS_ACK) confirmed the message in time; try again`);
-      }
-    });
-    return this.next;
+  /** Resolves once `replicas` replicas hold every write sent on `client` (to `key`'s master) before this call. */
+  confirm(key: string): Promise<void> {
+    const batch = this.cluster ? key : '';
+    let next = this.next.get(batch);
+    if (!next) {
+      next = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        // From here on a confirm needs a WAIT of its own: its write may come after this one.
+        this.next.delete(batch);
+        const acked = Number(await this.wait(key));
+        if (acked < this.replicas) {
+          throw unavailable(`only ${acked} of the ${this.replicas} Redis replicas required (REDIS_MIN_REPLICAS_ACK) confirmed the message in time; try again`);
+        }
+      });
+      this.next.set(batch, next);
+    }
+    return next;
+  }
+
+  private wait(key?: string): Promise<unknown> {
+    const args = ['WAIT', String(this.replicas), String(this.timeoutMs)];
+    return this.cluster ? (this.client as unknown as RedisClusterClient).sendCommand(key, false, args) : this.client.sendCommand(args);
   }
 }
