@@ -22,7 +22,9 @@ describeWithRedis('trap: subscriptions restored after CLIENT KILL TYPE pubsub an
   const sockets: Socket[] = [];
 
   before(async () => {
-    cluster = await startCluster(2, { SOCKET_ADAPTER: 'pubsub' });
+    // With AOF, as production runs: a restart that lost the node registry would make every
+    // node hand its clients back (NodeRegistry's presumed-dead path), racing the checks below.
+    cluster = await startCluster(2, { SOCKET_ADAPTER: 'pubsub' }, { aof: true });
   });
   after(async () => {
     sockets.forEach((s) => s.close());
