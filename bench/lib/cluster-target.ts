@@ -1,56 +1,59 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WindowMeter } from '../rigs/load-window.js';
-import { BenchRedis } from './redis.js';
+import { BenchRedis, type SharedRedis } from './redis.js';
 import type { BenchContext } from './scenario.js';
 import type { ServerKind, ServerProc } from './server-proc.js';
 
 /** Nodes of one server on a Redis of their own: what a cluster run measures. */
 export interface ClusterTarget {
   nodes: ServerProc[];
-  redis: BenchRedis;
+  redis: SharedRedis;
 }
 
-/** Redis's commands and CPU over a load window. */
-export function redisMeter(redis: BenchRedis): WindowMeter {
-  return {
-    name: 'redis',
-    async begin() {
-      const cpuAtStart = await redis.windowStart();
-      return () => redis.windowEnd(cpuAtStart);
-    },
-  };
+/** One side of a two-node run: which server, on which (fresh) Redis. */
+export interface TargetSpec {
+  kind: ServerKind;
+  redis: () => SharedRedis;
 }
+
+/** The cluster scenario's sides: each server on a redis-server of its own, AOF and `appendfsync always`. */
+const EACH_SERVER_ON_ITS_REDIS: Record<ServerKind, TargetSpec> = {
+  bare: { kind: 'bare', redis: () => new BenchRedis({ aof: true }) },
+  ours: { kind: 'ours', redis: () => new BenchRedis({ aof: true }) },
+};
 
 /**
- * Starts `nodeCount` nodes of each server, each server on its own redis-server with AOF and
- * `appendfsync always` (so Redis's figures are each server's alone), runs `fn`, and stops
- * everything. Nothing is pinned: two nodes, Redis and the generator share the cores.
- * Our nodes share one data directory, the store of the cluster.
+ * Starts, for every side of `specs` in turn, its Redis and `nodeCount` nodes over it, runs
+ * `fn`, and stops everything (each Redis's figures are then its side's alone). Nothing is
+ * pinned: the nodes, Redis and the generator share the cores. The nodes of one side of ours
+ * share one data directory, the store of their cluster.
  */
-export async function withClusters(
+export async function withTargets<K extends string>(
   ctx: BenchContext,
   nodeCount: number,
-  fn: (clusters: Record<ServerKind, ClusterTarget>) => Promise<void>,
+  specs: Record<K, TargetSpec>,
+  fn: (targets: Record<K, ClusterTarget>) => Promise<void>,
   profileAs?: string,
 ): Promise<void> {
-  const oursData = mkdtempSync(join(tmpdir(), 'vcs-bench-cluster-'));
-  const redises: BenchRedis[] = [];
+  const dataDirs: string[] = [];
+  const redises: SharedRedis[] = [];
   const nodes: ServerProc[] = [];
-  const cluster = async (kind: ServerKind): Promise<ClusterTarget> => {
-    const redis = new BenchRedis({ aof: true });
+  const target = async ({ kind, redis: make }: TargetSpec): Promise<ClusterTarget> => {
+    const redis = make();
     redises.push(redis);
     await redis.start();
+    const dataDir = kind === 'ours' ? mkdtempSync(join(tmpdir(), 'vcs-bench-cluster-')) : undefined;
+    if (dataDir) dataDirs.push(dataDir);
     const own: ServerProc[] = [];
     for (let i = 0; i < nodeCount; i++) {
       const cpuProfDir = profileAs && ctx.profiler && i === 0 ? ctx.profiler.dirFor(profileAs, kind) : undefined;
       const node = await ctx.fleet.start({
         kind,
         cpu: null,
-        redisUrl: redis.url,
+        ...redis.connection(),
         nodeId: `${kind}-${String.fromCharCode(97 + i)}`,
-        ...(kind === 'ours' ? { dataDir: oursData } : {}),
+        ...(dataDir ? { dataDir } : {}),
         ...(cpuProfDir ? { cpuProfDir } : {}),
       });
       nodes.push(node);
@@ -59,10 +62,17 @@ export async function withClusters(
     return { nodes: own, redis };
   };
   try {
-    await fn({ bare: await cluster('bare'), ours: await cluster('ours') });
+    const targets = {} as Record<K, ClusterTarget>;
+    for (const side of Object.keys(specs) as K[]) targets[side] = await target(specs[side]);
+    await fn(targets);
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
     await Promise.all(redises.map((r) => r.stop()));
-    rmSync(oursData, { recursive: true, force: true });
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Two nodes (`nodeCount`) of each server, each server on its own Redis: the cluster scenario. */
+export function withClusters(ctx: BenchContext, nodeCount: number, fn: (clusters: Record<ServerKind, ClusterTarget>) => Promise<void>, profileAs?: string): Promise<void> {
+  return withTargets(ctx, nodeCount, EACH_SERVER_ON_ITS_REDIS, fn, profileAs);
 }

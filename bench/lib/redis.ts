@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { freePort, waitForRedisPing } from '../../support/loopback.js';
+import type { WindowMeter } from '../rigs/load-window.js';
 import { pinnedCommand } from './cpu-pinning.js';
+import type { ServerOptions } from './server-proc.js';
 
 /** What Redis did over a window: commands by name (`INFO commandstats` deltas) and its CPU. */
 export interface RedisWindow {
@@ -13,11 +15,21 @@ export interface RedisWindow {
   cpuMs: number;
 }
 
+/** The Redis the nodes of a two-node run share: one redis-server, or a Redis Cluster. */
+export interface SharedRedis {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** What points a node of ours (or bare) at it. */
+  connection(): Pick<ServerOptions, 'redisUrl' | 'env'>;
+  /** Its commands and CPU over a load window, as the meter `redis` (a `RedisWindow`). */
+  meter(): WindowMeter;
+}
+
 /**
  * A throwaway redis-server on loopback: no persistence unless `aof` (then AOF with
  * `appendfsync always`, as docs/operations.md asks of a cluster's Redis).
  */
-export class BenchRedis {
+export class BenchRedis implements SharedRedis {
   private proc: ChildProcess | null = null;
   private readonly dir = mkdtempSync(join(tmpdir(), 'vcs-bench-redis-'));
   private client: ReturnType<typeof createClient> | null = null;
@@ -61,6 +73,20 @@ export class BenchRedis {
       xadd50ClientsRps: run(['-c', '50', 'XADD', 'bench:floor', 'MAXLEN', '~', '10000', '*', 'f', 'x'.repeat(256)]),
       xaddPipelined16Rps: run(['-c', '50', '-P', '16', 'XADD', 'bench:floor', 'MAXLEN', '~', '10000', '*', 'f', 'x'.repeat(256)]),
       publish50ClientsRps: run(['-c', '50', 'PUBLISH', 'bench:ch', 'x'.repeat(256)]),
+    };
+  }
+
+  connection(): Pick<ServerOptions, 'redisUrl'> {
+    return { redisUrl: this.url };
+  }
+
+  meter(): WindowMeter {
+    return {
+      name: 'redis',
+      begin: async () => {
+        const cpuAtStart = await this.windowStart();
+        return () => this.windowEnd(cpuAtStart);
+      },
     };
   }
 

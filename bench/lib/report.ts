@@ -48,6 +48,9 @@ export type RatioKey = keyof typeof TARGETS | UntargetedRatioKey;
 /** Ours / bare per ratio; null where a scenario could not measure it (e.g. no redis-server). */
 export type Ratios = Partial<Record<RatioKey, number | null>>;
 
+/** Rows of cells as a Markdown table (the header and its rule are the first two rows). */
+export const markdownTable = (rows: string[][]): string => rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
+
 export function ratioTable(ratios: Ratios): string {
   const rows = [['ratio (ours / bare)', 'value', 'target', ''], ['---', '---:', '---', '---']];
   for (const [key, t] of Object.entries(TARGETS) as [keyof typeof TARGETS, Target][]) {
@@ -55,46 +58,55 @@ export function ratioTable(ratios: Ratios): string {
     if (v === undefined) continue;
     rows.push([t.label, v === null || !Number.isFinite(v) ? 'n/a' : String(v), t.target, v === null || !Number.isFinite(v) ? '' : t.ok(v) ? 'met' : 'MISSED']);
   }
-  return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
+  return markdownTable(rows);
 }
+
+/** A row of a figures table: its label, what it shows of one side, and the section of `absolute` it reads. */
+export type FigureRow = [label: string, pick: (side: any) => unknown, scope: string];
+
+/**
+ * A Markdown table of figures, one column per side (bare and ours, or any two keys of the
+ * sections), a row per `rows` entry whose section the results have ('' if none has).
+ */
+export function sideTable(abs: Record<string, any>, sides: [string, string], header: [string, string, string], rows: FigureRow[]): string {
+  const lines = rows.filter(([, , scope]) => abs[scope]).map(([label, pick, scope]) => [label, ...sides.map((side) => String(pick(abs[scope][side]) ?? '—'))]);
+  return lines.length ? markdownTable([header, ['---', '---:', '---:'], ...lines]) : '';
+}
+
+const ABSOLUTE_ROWS: FigureRow[] = [
+  ['relay: msgs/s at saturation (median)', (x) => x.saturation.median, 'relay'],
+  ['relay: server CPU µs/msg', (x) => x.cpuUsPerMsg, 'relay'],
+  ['relay: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'relay'],
+  ['relay: loop delay p99 ms at 50 %', (x) => x.at50pct.eventLoopDelayP99Ms, 'relay'],
+  ['relay: generator CPU at saturation', (x) => x.generatorCpuAtSaturation, 'relay'],
+  ['chat 4: deliveries/s at saturation', (x) => x.saturation.median, 'chat4'],
+  ['chat 4: server CPU µs/delivery', (x) => x.cpuUsPerMsg, 'chat4'],
+  ['chat 4: server CPU share at saturation', (x) => x.serverCpuAtSaturation, 'chat4'],
+  ['chat 4: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'chat4'],
+  ['chat 50: deliveries/s at saturation', (x) => x.saturation.median, 'chat50'],
+  ['chat 50: server CPU µs/delivery', (x) => x.cpuUsPerMsg, 'chat50'],
+  ['chat 50: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'chat50'],
+  ['cluster 4: deliveries/s (sends/s) at saturation', (x) => `${x.saturation.median} (${x.sendsPerSec})`, 'cluster4'],
+  ['cluster 4: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'cluster4'],
+  ['cluster 4: Redis commands / CPU ms per 1,000 sends', (x) => `${x.redisAtSaturation?.commandsPerSend} / ${x.redisAtSaturation?.cpuMsPer1000Sends}`, 'cluster4'],
+  ['cluster 50: deliveries/s (sends/s) at saturation', (x) => `${x.saturation.median} (${x.sendsPerSec})`, 'cluster50'],
+  ['cluster 50: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'cluster50'],
+  ['cluster 4 over 60 s: deliveries/s (last / first 10 s)', (x) => `${x.rate} (${x.lastOverFirst})`, 'clusterOverTime'],
+  ['idle: KB RSS / heap per connection', (x) => `${x.rssKBPerConn.median} / ${x.heapKBPerConn.median}`, 'idle'],
+  ['idle: connections held at the top count', (x) => x.held, 'idle'],
+  ['idle: heartbeat CPU share at the top count', (x) => x.heartbeatCpuAtTop, 'idle'],
+  ['connect: conns/s (p99 ms)', (x) => `${x.rate.median} (${x.p99Ms})`, 'connect'],
+  ['connect: server CPU µs/conn', (x) => x.cpuUsPerConn, 'connect'],
+  ['cross-node chat p50 ms single → cross', (x) => `${x.chatSingle.p50Ms} → ${x.chatCross.p50Ms}`, 'crossNode'],
+  ['cross-node chat p99 ms single → cross', (x) => `${x.chatSingle.p99Ms} → ${x.chatCross.p99Ms}`, 'crossNode'],
+  ['cross-node relay p50 ms single → cross', (x) => `${x.relaySingle.p50Ms} → ${x.relayCross.p50Ms}`, 'crossNode'],
+  ['drain 1,000: recovery replay ms', (x) => x.recoveryReplayMs, 'drain'],
+  ['drain 1,000: lastSeq + history ms', (x) => x.lastSeqDrainMs, 'drain'],
+  ['drain 1,000: live delivery ms (reference)', (x) => x.liveDeliveryMs, 'drain'],
+  ['storm: restart ms; back in room p50 / p99 ms', (x) => `${x.restartMs}; ${x.reconnectP50Ms} / ${x.reconnectP99Ms}`, 'storm'],
+  ['storm: acked / lost / duplicates', (x) => `${x.acked} / ${x.lost} / ${x.duplicates}`, 'storm'],
+];
 
 export function absoluteTable(abs: Record<string, any>): string {
-  const rows = [['figure', 'bare', 'ours'], ['---', '---:', '---:']];
-  const add = (label: string, pick: (x: any) => unknown, scope: string) => {
-    const s = abs[scope];
-    if (s) rows.push([label, String(pick(s.bare) ?? '—'), String(pick(s.ours) ?? '—')]);
-  };
-  add('relay: msgs/s at saturation (median)', (x) => x.saturation.median, 'relay');
-  add('relay: server CPU µs/msg', (x) => x.cpuUsPerMsg, 'relay');
-  add('relay: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'relay');
-  add('relay: loop delay p99 ms at 50 %', (x) => x.at50pct.eventLoopDelayP99Ms, 'relay');
-  add('relay: generator CPU at saturation', (x) => x.generatorCpuAtSaturation, 'relay');
-  add('chat 4: deliveries/s at saturation', (x) => x.saturation.median, 'chat4');
-  add('chat 4: server CPU µs/delivery', (x) => x.cpuUsPerMsg, 'chat4');
-  add('chat 4: server CPU share at saturation', (x) => x.serverCpuAtSaturation, 'chat4');
-  add('chat 4: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'chat4');
-  add('chat 50: deliveries/s at saturation', (x) => x.saturation.median, 'chat50');
-  add('chat 50: server CPU µs/delivery', (x) => x.cpuUsPerMsg, 'chat50');
-  add('chat 50: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'chat50');
-  add('cluster 4: deliveries/s (sends/s) at saturation', (x) => `${x.saturation.median} (${x.sendsPerSec})`, 'cluster4');
-  add('cluster 4: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'cluster4');
-  add('cluster 4: Redis commands / CPU ms per 1,000 sends', (x) => `${x.redisAtSaturation?.commandsPerSend} / ${x.redisAtSaturation?.cpuMsPer1000Sends}`, 'cluster4');
-  add('cluster 50: deliveries/s (sends/s) at saturation', (x) => `${x.saturation.median} (${x.sendsPerSec})`, 'cluster50');
-  add('cluster 50: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'cluster50');
-  add('cluster 4 over 60 s: deliveries/s (last / first 10 s)', (x) => `${x.rate} (${x.lastOverFirst})`, 'clusterOverTime');
-  add('idle: KB RSS / heap per connection', (x) => `${x.rssKBPerConn.median} / ${x.heapKBPerConn.median}`, 'idle');
-  add('idle: connections held at the top count', (x) => x.held, 'idle');
-  add('idle: heartbeat CPU share at the top count', (x) => x.heartbeatCpuAtTop, 'idle');
-  add('connect: conns/s (p99 ms)', (x) => `${x.rate.median} (${x.p99Ms})`, 'connect');
-  add('connect: server CPU µs/conn', (x) => x.cpuUsPerConn, 'connect');
-  add('cross-node chat p50 ms single → cross', (x) => `${x.chatSingle.p50Ms} → ${x.chatCross.p50Ms}`, 'crossNode');
-  add('cross-node chat p99 ms single → cross', (x) => `${x.chatSingle.p99Ms} → ${x.chatCross.p99Ms}`, 'crossNode');
-  add('cross-node relay p50 ms single → cross', (x) => `${x.relaySingle.p50Ms} → ${x.relayCross.p50Ms}`, 'crossNode');
-  add('drain 1,000: recovery replay ms', (x) => x.recoveryReplayMs, 'drain');
-  add('drain 1,000: lastSeq + history ms', (x) => x.lastSeqDrainMs, 'drain');
-  add('drain 1,000: live delivery ms (reference)', (x) => x.liveDeliveryMs, 'drain');
-  add('storm: restart ms; back in room p50 / p99 ms', (x) => `${x.restartMs}; ${x.reconnectP50Ms} / ${x.reconnectP99Ms}`, 'storm');
-  add('storm: acked / lost / duplicates', (x) => `${x.acked} / ${x.lost} / ${x.duplicates}`, 'storm');
-  return rows.map((r) => `| ${r.join(' | ')} |`).join('\n');
+  return sideTable(abs, ['bare', 'ours'], ['figure', 'bare', 'ours'], ABSOLUTE_ROWS);
 }
-

@@ -1,5 +1,5 @@
-import { withClusters, redisMeter, type ClusterTarget } from '../lib/cluster-target.js';
-import { serverOrder, type PerKind } from '../lib/alternation.js';
+import { withClusters, type ClusterTarget } from '../lib/cluster-target.js';
+import { serverOrder, SERVERS, type PerKind } from '../lib/alternation.js';
 import { BenchRedis } from '../lib/redis.js';
 import type { BenchContext, Scenario } from '../lib/scenario.js';
 import type { ServerProc } from '../lib/server-proc.js';
@@ -30,13 +30,15 @@ export function placeAcross(nodes: ServerProc[], shape: ClusterShape): FanoutSha
   };
 }
 
-const rigFor = (shape: ClusterShape) => async (c: ClusterTarget) => {
+/** The fan-out rig of `shape` over a target's nodes, metering its Redis. */
+export const rigFor = (shape: ClusterShape) => async (c: ClusterTarget) => {
   const rig = await FanoutRig.create(c.nodes, { ...shape, place: placeAcross(c.nodes, shape) });
-  rig.meters.push(redisMeter(c.redis));
+  rig.meters.push(c.redis.meter());
   return rig;
 };
 
 const clusterOf = (nodeCount: number): LoadTargets<ClusterTarget> => ({
+  sides: SERVERS,
   with: (ctx, fn, profileAs) => withClusters(ctx, nodeCount, fn, profileAs),
   primary: (c) => c.nodes[0]!,
 });

@@ -1,4 +1,4 @@
-import { serverOrder, withBothServers, type PerKind } from '../lib/alternation.js';
+import { bySide, orderOf, SERVERS, withBothServers, type Pair, type PerSide } from '../lib/alternation.js';
 import type { RedisWindow } from '../lib/redis.js';
 import type { BenchContext } from '../lib/scenario.js';
 import type { ServerKind, ServerProc } from '../lib/server-proc.js';
@@ -26,7 +26,7 @@ function redisPerSend(runs: RunResult[], measureMs: number) {
   };
 }
 
-/** The figures of one load, per server: medians over the repetitions. */
+/** The figures of one load, per side: medians over the repetitions. */
 function loadFigures(sat: RunResult[], fixed: RunResult[], measureMs: number) {
   const redisAtSaturation = redisPerSend(sat, measureMs);
   const redisAt50 = redisPerSend(fixed, measureMs);
@@ -51,51 +51,57 @@ function loadFigures(sat: RunResult[], fixed: RunResult[], measureMs: number) {
 }
 
 /**
- * Where a load runs: `with` starts a target per server (one process, or a cluster of them),
- * hands both to `fn` and stops them after; `primary` is the process to profile.
+ * Where a load runs: `with` starts a target per side (one process per server, or a cluster
+ * of them) and hands both to `fn`, stopping them after; `sides` are the two, the baseline
+ * first (bare and ours, unless a scenario compares two set-ups of one server); `primary` is
+ * the process to profile.
  */
-export interface LoadTargets<T> {
-  with(ctx: BenchContext, fn: (targets: Record<ServerKind, T>) => Promise<void>, profileAs?: string): Promise<void>;
+export interface LoadTargets<T, K extends string = ServerKind> {
+  sides: Pair<K>;
+  with(ctx: BenchContext, fn: (targets: Record<K, T>) => Promise<void>, profileAs?: string): Promise<void>;
   primary(target: T): ServerProc;
 }
 
 /** One process per server, pinned (S1, S2). */
-export const singleNode: LoadTargets<ServerProc> = { with: withBothServers, primary: (s) => s };
+export const singleNode: LoadTargets<ServerProc> = { sides: SERVERS, with: withBothServers, primary: (s) => s };
 
 export type LoadFigures = ReturnType<typeof loadFigures>;
 
 /**
  * S1 and S2 in every repetition, on fresh servers: saturation (closed loop, `windowSize`
- * in flight per source) for both, then latency (open loop) for both at 50 % of the rate
- * bare saturated at in that repetition. With --profile, the last repetition is profiled.
+ * in flight per source) for both sides, then latency (open loop) for both at 50 % of the
+ * rate the baseline (bare) saturated at in that repetition. With --profile, the last
+ * repetition is profiled.
  */
-export async function measureLoad<T = ServerProc>(
+export async function measureLoad<T = ServerProc, K extends string = ServerKind>(
   ctx: BenchContext,
   name: string,
   makeRig: (target: T) => Promise<LoadRig<unknown>>,
   windowSize: number,
-  targets: LoadTargets<T> = singleNode as unknown as LoadTargets<T>,
-): Promise<Record<ServerKind, LoadFigures>> {
+  targets: LoadTargets<T, K> = singleNode as unknown as LoadTargets<T, K>,
+): Promise<Record<K, LoadFigures>> {
   const { reps, window } = ctx.knobs;
-  const sat: PerKind<RunResult> = { bare: [], ours: [] };
-  const fixed: PerKind<RunResult> = { bare: [], ours: [] };
+  const [baseline] = targets.sides;
+  const sat: PerSide<K, RunResult> = bySide(targets.sides, () => []);
+  const fixed: PerSide<K, RunResult> = bySide(targets.sides, () => []);
   for (let rep = 0; rep < reps; rep++) {
     const profiled = ctx.profiler !== null && rep === reps - 1;
     await targets.with(
       ctx,
       async (servers) => {
-        const rigs = { bare: await makeRig(servers.bare), ours: await makeRig(servers.ours) };
+        const rigs = {} as Record<K, LoadRig<unknown>>;
+        for (const side of targets.sides) rigs[side] = await makeRig(servers[side]);
         try {
-          let bareSentRate = 0;
-          for (const kind of serverOrder(rep)) {
+          let baselineSentRate = 0;
+          for (const kind of orderOf(targets.sides, rep)) {
             const r = await rigs[kind].saturation({ ...window, window: windowSize });
-            if (kind === 'bare') bareSentRate = r.sentRate;
+            if (kind === baseline) baselineSentRate = r.sentRate;
             sat[kind].push(r);
             ctx.log(`${name} ${kind} rep ${rep + 1}/${reps}: saturation ${r.rate}/s, ${r.serverCpuUsPerMsg} µs CPU/msg, server ${r.serverCpu}, generator ${r.generatorCpu}`);
             if (profiled) ctx.profiler?.capture(name, targets.primary(servers[kind]), r.windowUs);
           }
-          const rate = Math.max(100, Math.round((bareSentRate * 0.5) / 10) * 10);
-          for (const kind of serverOrder(rep)) {
+          const rate = Math.max(100, Math.round((baselineSentRate * 0.5) / 10) * 10);
+          for (const kind of orderOf(targets.sides, rep)) {
             const r = await rigs[kind].fixedRate({ ...window, rate });
             fixed[kind].push(r);
             ctx.log(
@@ -103,12 +109,11 @@ export async function measureLoad<T = ServerProc>(
             );
           }
         } finally {
-          rigs.bare.close();
-          rigs.ours.close();
+          for (const side of targets.sides) rigs[side].close();
         }
       },
       profiled ? name : undefined,
     );
   }
-  return { bare: loadFigures(sat.bare, fixed.bare, window.measureMs), ours: loadFigures(sat.ours, fixed.ours, window.measureMs) };
+  return bySide(targets.sides, (side) => loadFigures(sat[side], fixed[side], window.measureMs));
 }
