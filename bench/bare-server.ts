@@ -9,11 +9,12 @@
  *   REDIS_URL                  cluster mode: the Redis streams adapter with our options, and a
  *                              shared counter for seq (one INCR per message, as any cross-node
  *                              counter needs)
+ *   REDIS_CLUSTER_URLS         the same on a Redis Cluster (host:port,…), as ours takes it
  *   MAX_PAYLOAD_BYTES, RECOVERY_WINDOW_MS, PING_INTERVAL_MS, PING_TIMEOUT_MS  as ours
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
 
@@ -27,8 +28,10 @@ const newClient = (url: string) => createClient({ url });
 type Redis = ReturnType<typeof newClient>;
 
 async function connectRedis(): Promise<Redis | null> {
-  if (!env.REDIS_URL) return null;
-  const client = newClient(env.REDIS_URL);
+  const clusterNodes = env.REDIS_CLUSTER_URLS?.split(',').map((hostPort) => ({ url: `redis://${hostPort}` }));
+  if (!env.REDIS_URL && !clusterNodes) return null;
+  // A cluster client takes the same commands (INCR, and the adapter's XADD / XREAD), each routed by its key.
+  const client = clusterNodes ? (createCluster({ rootNodes: clusterNodes }) as unknown as Redis) : newClient(env.REDIS_URL!);
   client.on('error', (err: Error) => console.error('redis', err.message));
   await client.connect();
   return client;
@@ -157,7 +160,7 @@ async function main(): Promise<void> {
     hello(socket);
   });
 
-  httpServer.listen(port, host, () => console.log(`bare socket.io on ${host}:${port}${env.REDIS_URL ? ' (redis streams adapter)' : ''}`));
+  httpServer.listen(port, host, () => console.log(`bare socket.io on ${host}:${port}${redis ? ' (redis streams adapter)' : ''}`));
   const stop = () => io.close(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
