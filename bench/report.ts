@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { absoluteTable, ratioTable, type Ratios } from './lib/report.js';
+import { redisClusterTables } from './lib/report-rediscluster.js';
 
 const file = process.argv[2];
 if (!file) {
@@ -13,6 +14,5 @@ if (!file) {
 }
 const doc = JSON.parse(readFileSync(file, 'utf8')) as { ratios: Ratios; absolute: Record<string, unknown>; mode: string; date: string; elapsedSec: number };
 console.log(`Run: ${doc.date} (${doc.mode}, ${Math.round(doc.elapsedSec / 60)} min)\n`);
-console.log(ratioTable(doc.ratios));
-console.log('');
-console.log(absoluteTable(doc.absolute as Record<string, any>));
+const abs = doc.absolute as Record<string, any>;
+console.log([ratioTable(doc.ratios), absoluteTable(abs), redisClusterTables(abs)].filter(Boolean).join('\n\n'));

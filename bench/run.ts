@@ -13,7 +13,9 @@
  *   npm run bench -- --tsx          run the servers through tsx instead of compiled
  *   npm run bench -- --out FILE     write the results there
  *
- * Scenarios (bench/scenarios/index.ts): relay, chat, idle, connect, cross, cluster, drain, storm.
+ * Scenarios (bench/scenarios/index.ts): relay, chat, idle, connect, cross, cluster, rediscluster,
+ * drain, storm. rediscluster is the one that does not compare against bare: ours on one Redis
+ * against ours on a three-master Redis Cluster (per-master commands and CPU).
  * Servers are child processes pinned to CPU 0, this generator to CPU 1 (Redis and two-node
  * runs are not pinned). Loopback only; every phase is bounded in time. See docs/benchmarks.md.
  */
@@ -27,6 +29,7 @@ import { describeMachine, loadAverage } from './lib/machine.js';
 import { ROOT } from './lib/paths.js';
 import { ProfileRecorder } from './lib/profile-recorder.js';
 import { absoluteTable, ratioTable, type Ratios } from './lib/report.js';
+import { redisClusterTables } from './lib/report-rediscluster.js';
 import type { BenchContext, Scenario } from './lib/scenario.js';
 import { ServerFleet } from './lib/server-fleet.js';
 import { SCENARIOS } from './scenarios/index.js';
@@ -104,7 +107,8 @@ async function main(argv: string[], args: BenchArgs, scenarios: readonly Scenari
   };
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(doc, null, 2) + '\n');
-  console.log(`\n${ratioTable(ratios)}\n\n${absoluteTable(absolute)}\n`);
+  const tables = [ratioTable(ratios), absoluteTable(absolute), redisClusterTables(absolute)].filter(Boolean);
+  console.log(`\n${tables.join('\n\n')}\n`);
   if (notes.length) console.log(`notes:\n- ${notes.join('\n- ')}\n`);
   log(`results: ${out}`);
 }

@@ -27,7 +27,8 @@ export interface SharedRedis {
 
 /**
  * A throwaway redis-server on loopback: no persistence unless `aof` (then AOF with
- * `appendfsync always`, as docs/operations.md asks of a cluster's Redis).
+ * `appendfsync always`, as docs/operations.md asks of a cluster's Redis); with `cluster`, a
+ * Redis Cluster node (see BenchRedisCluster).
  */
 export class BenchRedis implements SharedRedis {
   private proc: ChildProcess | null = null;
@@ -35,7 +36,7 @@ export class BenchRedis implements SharedRedis {
   private client: ReturnType<typeof createClient> | null = null;
   port = 0;
 
-  constructor(private readonly options: { aof?: boolean } = {}) {}
+  constructor(private readonly options: { aof?: boolean; cluster?: boolean } = {}) {}
 
   static available(): boolean {
     return spawnSync('redis-server', ['--version']).status === 0;
@@ -49,8 +50,9 @@ export class BenchRedis implements SharedRedis {
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     const persistence = this.options.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const cluster = this.options.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf')] : [];
     // Any CPU, not the generator's (which it would inherit).
-    const [cmd, args] = pinnedCommand(null, ['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence]);
+    const [cmd, args] = pinnedCommand(null, ['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, ...cluster]);
     const proc = spawn(cmd, args, { stdio: 'ignore' });
     this.proc = proc;
     // A failed or interrupted run must not leave a redis-server behind.
@@ -88,6 +90,11 @@ export class BenchRedis implements SharedRedis {
         return () => this.windowEnd(cpuAtStart);
       },
     };
+  }
+
+  /** One command on the admin connection (CLUSTER INFO, CLUSTER KEYSLOT …). */
+  async command(args: string[]): Promise<unknown> {
+    return (await this.admin()).sendCommand(args);
   }
 
   /** Zeroes the command counters (CONFIG RESETSTAT) and returns the CPU so far, for `windowEnd`. */

@@ -1,17 +1,23 @@
 import { bySide, orderOf, SERVERS, withBothServers, type Pair, type PerSide } from '../lib/alternation.js';
 import type { RedisWindow } from '../lib/redis.js';
+import type { ShardedWindow } from '../lib/redis-cluster.js';
 import type { BenchContext } from '../lib/scenario.js';
 import type { ServerKind, ServerProc } from '../lib/server-proc.js';
 import { medianOf, summarize, sumOf } from '../lib/stats.js';
 import type { LoadRig } from '../rigs/load-rig.js';
 import type { RunResult } from '../rigs/load-window.js';
 
-/** Redis's work per message sent (cluster runs: the rig meters Redis as `redis`). */
-function redisPerSend(runs: RunResult[], measureMs: number) {
-  const metered = runs.filter((r) => r.meters.redis);
+const redisOf = (r: RunResult) => r.meters.redis as ShardedWindow | undefined;
+
+/**
+ * Redis's work per message sent (cluster runs: the rig meters Redis as `redis`), or of one
+ * master of a Redis Cluster with `pick`.
+ */
+function redisPerSend(runs: RunResult[], measureMs: number, pick: (r: RunResult) => RedisWindow | undefined = redisOf) {
+  const metered = runs.filter((r) => pick(r));
   if (metered.length === 0) return undefined;
   const sends = (r: RunResult) => Math.max(1, (r.sentRate * measureMs) / 1000);
-  const redis = (r: RunResult) => r.meters.redis as RedisWindow;
+  const redis = (r: RunResult) => pick(r)!;
   const last = redis(metered.at(-1)!);
   return {
     commandsPerSend: medianOf(metered, (r) => redis(r).totalCommands / sends(r), 2),
@@ -26,10 +32,17 @@ function redisPerSend(runs: RunResult[], measureMs: number) {
   };
 }
 
+/** The same per master, on a Redis Cluster (its meter reports `shards`). */
+function shardsPerSend(runs: RunResult[], measureMs: number) {
+  const shards = runs.map(redisOf).find((w) => w?.shards)?.shards;
+  return shards?.map((_, i) => redisPerSend(runs, measureMs, (r) => redisOf(r)?.shards?.[i])!);
+}
+
 /** The figures of one load, per side: medians over the repetitions. */
 function loadFigures(sat: RunResult[], fixed: RunResult[], measureMs: number) {
   const redisAtSaturation = redisPerSend(sat, measureMs);
   const redisAt50 = redisPerSend(fixed, measureMs);
+  const shardsAtSaturation = shardsPerSend(sat, measureMs);
   return {
     saturation: summarize(sat.map((r) => r.rate), 0),
     sendsPerSec: medianOf(sat, (r) => r.sentRate, 0),
@@ -47,6 +60,7 @@ function loadFigures(sat: RunResult[], fixed: RunResult[], measureMs: number) {
     lost: sumOf([...sat, ...fixed], (r) => r.lost),
     errors: sumOf([...sat, ...fixed], (r) => r.errors),
     ...(redisAtSaturation ? { redisAtSaturation, redisAt50 } : {}),
+    ...(shardsAtSaturation ? { redisShardsAtSaturation: shardsAtSaturation, redisShardsAt50: shardsPerSend(fixed, measureMs) } : {}),
   };
 }
 

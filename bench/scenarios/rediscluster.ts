@@ -1,0 +1,91 @@
+import { QueueLayout } from '../../src/infra/redis/queue-layout.js';
+import type { Pair } from '../lib/alternation.js';
+import { withTargets, type ClusterTarget, type TargetSpec } from '../lib/cluster-target.js';
+import { BenchRedis } from '../lib/redis.js';
+import { BenchRedisCluster, type Shard } from '../lib/redis-cluster.js';
+import type { Scenario } from '../lib/scenario.js';
+import type { ServerKind } from '../lib/server-proc.js';
+import { ratio } from '../lib/stats.js';
+import { rigFor } from './cluster.js';
+import { measureLoad, type LoadTargets } from './load-scenario.js';
+
+/** Masters of the Redis Cluster (no replicas). */
+const MASTERS = 3;
+/** The adapter's one stream (src/infra/select-infra.ts) and our default QUEUE_PARTITIONS. */
+const ADAPTER_STREAM = 'sio:stream';
+const QUEUE_PARTITIONS = 16;
+
+type Side = 'single' | 'cluster';
+const SIDES: Pair<Side> = ['single', 'cluster'];
+/** One server on both sides: on one redis-server, and on a Redis Cluster; every master with AOF, `appendfsync always`. */
+const specsFor = (kind: ServerKind): Record<Side, TargetSpec> => ({
+  single: { kind, redis: () => new BenchRedis({ aof: true }) },
+  cluster: { kind, redis: () => new BenchRedisCluster(MASTERS) },
+});
+
+/** Where our keys land on the cluster: each master's slots, the adapter stream's, and the queue partitions'. */
+export interface Placement {
+  shards: (Shard & { queuePartitions: number; adapterStream: boolean })[];
+  adapterStream: { key: string; slot: number; shard: number };
+}
+
+async function placementOf(cluster: BenchRedisCluster): Promise<Placement> {
+  const queues = new QueueLayout(QUEUE_PARTITIONS).partitions.map((p) => p.queue);
+  const where = await cluster.shardsOf([ADAPTER_STREAM, ...queues]);
+  const adapter = where[ADAPTER_STREAM]!;
+  const shards = (await cluster.shards()).map((s) => ({
+    ...s,
+    queuePartitions: queues.filter((q) => where[q]!.shard === s.shard).length,
+    adapterStream: adapter.shard === s.shard,
+  }));
+  return { shards, adapterStream: { key: ADAPTER_STREAM, ...adapter } };
+}
+
+/** Both sides for `kind`, fresh in every repetition; `found` hears where the keys are on the cluster. */
+const bothRedises = (kind: ServerKind, nodeCount: number, found: (p: Placement) => void = () => {}): LoadTargets<ClusterTarget, Side> => ({
+  sides: SIDES,
+  // Not profiled: the profile recorder names profiles by server, and both sides are one server.
+  with: (ctx, fn) =>
+    withTargets(ctx, nodeCount, specsFor(kind), async (targets) => {
+      if (targets.cluster.redis instanceof BenchRedisCluster) found(await placementOf(targets.cluster.redis));
+      await fn(targets);
+    }),
+  primary: (c) => c.nodes[0]!,
+});
+
+/**
+ * Our durable chat over two nodes (the cluster scenario's shapes), on one redis-server
+ * against a Redis Cluster of three masters, alternated in the same run: throughput and
+ * latency at 50 % of the one-Redis saturation, Redis's commands and CPU per send in total
+ * and per master, and which master holds the adapter stream (all of a namespace's fan-out).
+ * Then the same for bare Socket.IO in rooms of 4 (its streams adapter and seq INCR on a
+ * cluster client): what a Redis Cluster costs Socket.IO itself, apart from ours.
+ */
+export const redisClusterScenario: Scenario = {
+  name: 'rediscluster',
+  async run(ctx) {
+    if (!BenchRedis.available()) {
+      ctx.note('rediscluster: redis-server is not installed; skipped');
+      return { absolute: {}, ratios: { redisClusterThroughput: null } };
+    }
+    const { nodes, rooms4, rooms50 } = ctx.knobs.cluster;
+    let placement: Placement | null = null;
+    const targets = bothRedises('ours', nodes, (p) => (placement = p));
+    const c4 = await measureLoad(ctx, 'rediscluster4', rigFor(rooms4), rooms4.window, targets);
+    const c50 = await measureLoad(ctx, 'rediscluster50', rigFor(rooms50), rooms50.window, targets);
+    const bare4 = await measureLoad(ctx, 'rediscluster4-bare', rigFor(rooms4), rooms4.window, bothRedises('bare', nodes));
+    const redisRatio = (pick: 'commandsPerSend' | 'cpuMsPer1000Sends') => ratio(c4.cluster.redisAtSaturation?.[pick] ?? NaN, c4.single.redisAtSaturation?.[pick] ?? NaN);
+    const section = (shape: typeof rooms4, figures: typeof c4) => ({ nodes, masters: MASTERS, shape, ...figures });
+    return {
+      absolute: { redisCluster4: section(rooms4, c4), redisCluster50: section(rooms50, c50), redisCluster4Bare: section(rooms4, bare4), redisClusterPlacement: placement },
+      ratios: {
+        redisClusterThroughput: ratio(c4.cluster.saturation.median, c4.single.saturation.median),
+        redisCluster50Throughput: ratio(c50.cluster.saturation.median, c50.single.saturation.median),
+        redisClusterP99At50: ratio(c4.cluster.at50pct.p99Ms, c4.single.at50pct.p99Ms),
+        redisClusterBareThroughput: ratio(bare4.cluster.saturation.median, bare4.single.saturation.median),
+        redisClusterCommandsPerSend: redisRatio('commandsPerSend'),
+        redisClusterCpuPerSend: redisRatio('cpuMsPer1000Sends'),
+      },
+    };
+  },
+};
