@@ -11,10 +11,11 @@ export interface ClusterTarget {
   redis: SharedRedis;
 }
 
-/** One side of a two-node run: which server, on which (fresh) Redis. */
+/** One side of a two-node run: which server, on which (fresh) Redis, with what settings besides. */
 export interface TargetSpec {
   kind: ServerKind;
   redis: () => SharedRedis;
+  env?: Record<string, string>;
 }
 
 /** The cluster scenario's sides: each server on a redis-server of its own, AOF and `appendfsync always`. */
@@ -39,10 +40,11 @@ export async function withTargets<K extends string>(
   const dataDirs: string[] = [];
   const redises: SharedRedis[] = [];
   const nodes: ServerProc[] = [];
-  const target = async ({ kind, redis: make }: TargetSpec): Promise<ClusterTarget> => {
+  const target = async ({ kind, redis: make, env }: TargetSpec): Promise<ClusterTarget> => {
     const redis = make();
     redises.push(redis);
     await redis.start();
+    const connection = redis.connection();
     const dataDir = kind === 'ours' ? mkdtempSync(join(tmpdir(), 'vcs-bench-cluster-')) : undefined;
     if (dataDir) dataDirs.push(dataDir);
     const own: ServerProc[] = [];
@@ -51,7 +53,8 @@ export async function withTargets<K extends string>(
       const node = await ctx.fleet.start({
         kind,
         cpu: null,
-        ...redis.connection(),
+        ...connection,
+        ...(env ? { env: { ...connection.env, ...env } } : {}),
         nodeId: `${kind}-${String.fromCharCode(97 + i)}`,
         ...(dataDir ? { dataDir } : {}),
         ...(cpuProfDir ? { cpuProfDir } : {}),
