@@ -14,8 +14,9 @@
  *   npm run bench -- --out FILE     write the results there
  *
  * Scenarios (bench/scenarios/index.ts): relay, chat, idle, connect, cross, cluster, rediscluster,
- * drain, storm. rediscluster is the one that does not compare against bare: ours on one Redis
- * against ours on a three-master Redis Cluster (per-master commands and CPU).
+ * drain, storm. rediscluster compares Redis set-ups rather than servers: each server on one
+ * Redis against a three-master Redis Cluster, and ours there with the streams adapter against
+ * sharded pub/sub (per-master commands and CPU).
  * Servers are child processes pinned to CPU 0, this generator to CPU 1 (Redis and two-node
  * runs are not pinned). Loopback only; every phase is bounded in time. See docs/benchmarks.md.
  */
