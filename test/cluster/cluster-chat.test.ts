@@ -13,6 +13,7 @@ import { forEachStore, sqlite, type StoreUnderTest } from '../helpers/stores.js'
 describeWithRedis('cluster: three nodes over Redis behave as one server', () => {
   describe('on one Redis', () => forEachStore((store) => threeNodes(store, 'single')));
   describe('on a Redis Cluster (three masters)', () => threeNodes(sqlite, 'cluster'));
+  describe('through Sentinels (a master, a replica, three Sentinels)', () => threeNodes(sqlite, 'sentinel'));
 });
 
 function threeNodes(store: StoreUnderTest, topology: TopologyKind): void {

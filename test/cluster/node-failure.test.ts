@@ -61,6 +61,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describeWithRedis('cluster: a node can die (recovery across nodes, SIGTERM, SIGKILL)', () => {
   describe('on one Redis', () => forEachStore((store) => nodeCanDie(store, 'single')));
   describe('on a Redis Cluster (three masters)', () => nodeCanDie(sqlite, 'cluster'));
+  describe('through Sentinels (a master, a replica, three Sentinels)', () => nodeCanDie(sqlite, 'sentinel'));
 });
 
 function nodeCanDie(store: StoreUnderTest, topology: TopologyKind): void {

@@ -32,12 +32,14 @@ export interface TestCluster {
 
 /**
  * N nodes in this process, one Redis deployment (one server unless `topology` says a Redis
- * Cluster or Sentinels), one shared SQLite data directory.
+ * Cluster or Sentinels, or is a deployment the caller made, not yet started, to inject
+ * faults into), one shared SQLite data directory.
  */
-export async function startCluster(n: number, env: Record<string, string> = {}, redisOptions: { aof?: boolean; topology?: TopologyKind } = {}): Promise<TestCluster> {
-  const kind = redisOptions.topology ?? 'single';
-  const single = kind === 'single' ? new TestRedis({ aof: redisOptions.aof ?? false }) : null;
-  const topology = single ? singleTopology(single) : redisTopology(kind);
+export async function startCluster(n: number, env: Record<string, string> = {}, redisOptions: { aof?: boolean; topology?: TopologyKind | TestRedisTopology } = {}): Promise<TestCluster> {
+  const given = typeof redisOptions.topology === 'object' ? redisOptions.topology : null;
+  const kind = given?.kind ?? (redisOptions.topology as TopologyKind | undefined) ?? 'single';
+  const single = kind === 'single' && !given ? new TestRedis({ aof: redisOptions.aof ?? false }) : null;
+  const topology = given ?? (single ? singleTopology(single) : redisTopology(kind));
   await topology.start();
   const dataDir = tempDir('vcs-cluster-');
   const nodes: TestServer[] = [];

@@ -33,7 +33,9 @@ export class TestRedis extends ServerProcess {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', ...(this.options.bind ?? []), '--dir', this.dir, '--save', '', '--maxmemory-policy', 'noeviction'];
+    // repl-diskless-sync-delay 0: a replica's full sync starts at once (Redis waits 5 s by
+    // default for more replicas to share it; after a test's failover that is 5 s of refusals).
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', ...(this.options.bind ?? []), '--dir', this.dir, '--save', '', '--maxmemory-policy', 'noeviction', '--repl-diskless-sync-delay', '0'];
     // appendfsync always: with everysec Redis may reply before writing the AOF while a
     // background fsync runs (seen here under load: acked writes lost on SIGKILL).
     // Protected mode refuses every address but loopback without a password; the extra ones

@@ -2,6 +2,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { RedisTopology } from '../../src/config/app-config.js';
 import { connectRedis, type RedisClient } from '../../src/infra/redis/redis-client.js';
 import { TestRedisCluster } from './redis-cluster.js';
+import { TestRedisSentinel } from './redis-sentinel.js';
 import { TestRedis } from './redis-server.js';
 import { silentLogger } from './silent-logger.js';
 
@@ -65,12 +66,33 @@ class ClusterTopology implements TestRedisTopology {
   }
 }
 
+class SentinelTopology implements TestRedisTopology {
+  readonly kind = 'sentinel';
+  constructor(readonly sentinel = new TestRedisSentinel()) {}
+  get env() {
+    return this.sentinel.env;
+  }
+  get target() {
+    return targetOf(this.env);
+  }
+  start = () => this.sentinel.start();
+  stop = () => this.sentinel.stop();
+  connect = (name: string) => connectRedis(this.target, silentLogger, name);
+  async flush() {
+    const master = await this.sentinel.master();
+    await this.sentinel.ask(master.port, (c) => c.flushAll());
+  }
+}
+
 /** A single-server topology around that (not yet started) server. */
 export const singleTopology = (server: TestRedis): TestRedisTopology => new SingleTopology(server);
+
+/** A Sentinel topology around that (not yet started) deployment. */
+export const sentinelTopology = (sentinel: TestRedisSentinel): TestRedisTopology => new SentinelTopology(sentinel);
 
 /** A topology of that kind, not yet started. */
 export function redisTopology(kind: TopologyKind): TestRedisTopology {
   if (kind === 'single') return new SingleTopology();
   if (kind === 'cluster') return new ClusterTopology();
-  throw new Error('sentinel: see redis-sentinel.ts');
+  return new SentinelTopology();
 }

@@ -24,6 +24,20 @@ export interface RedisClientOptions {
   socketDeadline?: boolean;
 }
 
+/**
+ * Sends a raw command (a script, WAIT, …) on any of the three client kinds, whose
+ * `sendCommand` differ: a cluster client is told the key that routes the command to its
+ * slot's master, a Sentinel client whether the command is read-only (ours never are: they go
+ * to the master), a single client neither.
+ */
+export function sendRaw(client: RedisClient | RedisClusterClient, routingKey: string | undefined, args: string[]): Promise<unknown> {
+  if ('getSlotMaster' in client) return (client as RedisClusterClient).sendCommand(routingKey, false, args);
+  if ('getMasterNode' in client) return (client as unknown as SentinelSend).sendCommand(false, args);
+  return (client as RedisClient).sendCommand(args);
+}
+
+type SentinelSend = { sendCommand(isReadonly: boolean, args: string[]): Promise<unknown> };
+
 /** How long a connection may stay silent (with a PING every second) before it is dropped. */
 export const REDIS_SILENCE_MS = 5000;
 
@@ -70,10 +84,13 @@ export async function connectRedis(target: RedisTopology | string, logger: Logge
   const topology = typeof target === 'string' ? ({ kind: 'single', url: target } as const) : target;
   const client = createTopologyClient(topology, name, options);
   let down = false;
-  client.on('error', (err: Error) => {
+  const failed = (err: Error) => {
     if (!down) logger.warn('redis connection error', { client: name, err: String(err?.message ?? err) });
     down = true;
-  });
+  };
+  client.on('error', failed);
+  // A Sentinel client reports its connections' errors (to the master, to a Sentinel) apart.
+  client.on('client-error', (event: { error: Error }) => failed(event.error));
   const restored = () => {
     if (down) logger.info('redis connection restored', { client: name });
     down = false;

@@ -1,5 +1,5 @@
 import { unavailable } from '../../domain/app-error.js';
-import type { RedisClient, RedisClusterClient } from './redis-client.js';
+import { sendRaw, type RedisClient } from './redis-client.js';
 
 /** How long an ack may wait for replicas before the sender is told to retry. */
 export const REPLICA_WAIT_MS = 1000;
@@ -48,8 +48,7 @@ export class ReplicaAcks {
     return next;
   }
 
-  private wait(key?: string): Promise<unknown> {
-    const args = ['WAIT', String(this.replicas), String(this.timeoutMs)];
-    return this.cluster ? (this.client as unknown as RedisClusterClient).sendCommand(key, false, args) : this.client.sendCommand(args);
+  private wait(key: string): Promise<unknown> {
+    return sendRaw(this.client, key, ['WAIT', String(this.replicas), String(this.timeoutMs)]);
   }
 }
