@@ -14,9 +14,10 @@
  *   npm run bench -- --out FILE     write the results there
  *
  * Scenarios (bench/scenarios/index.ts): relay, chat, idle, connect, cross, cluster, rediscluster,
- * drain, storm. rediscluster compares Redis set-ups rather than servers: each server on one
- * Redis against a three-master Redis Cluster, and ours there with the streams adapter against
- * sharded pub/sub (per-master commands and CPU).
+ * replicaacks, drain, storm. rediscluster and replicaacks compare Redis set-ups rather than
+ * servers: each server on one Redis against a three-master Redis Cluster, and ours there with
+ * the streams adapter against sharded pub/sub (per-master commands and CPU); ours on a master
+ * with a replica with REDIS_MIN_REPLICAS_ACK 0 against 1.
  * Servers are child processes pinned to CPU 0, this generator to CPU 1 (Redis and two-node
  * runs are not pinned). Loopback only; every phase is bounded in time. See docs/benchmarks.md.
  */

@@ -36,7 +36,8 @@ export class BenchRedis implements SharedRedis {
   private client: ReturnType<typeof createClient> | null = null;
   port = 0;
 
-  constructor(private readonly options: { aof?: boolean; cluster?: boolean } = {}) {}
+  /** `replicaOf`: a replica of that (started) server. */
+  constructor(private readonly options: { aof?: boolean; cluster?: boolean; replicaOf?: BenchRedis } = {}) {}
 
   static available(): boolean {
     return spawnSync('redis-server', ['--version']).status === 0;
@@ -51,8 +52,9 @@ export class BenchRedis implements SharedRedis {
     if (!this.port) this.port = await freePort();
     const persistence = this.options.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     const cluster = this.options.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf')] : [];
+    const replica = this.options.replicaOf ? ['--replicaof', '127.0.0.1', String(this.options.replicaOf.port)] : [];
     // Any CPU, not the generator's (which it would inherit).
-    const [cmd, args] = pinnedCommand(null, ['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, ...cluster]);
+    const [cmd, args] = pinnedCommand(null, ['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, ...cluster, ...replica]);
     const proc = spawn(cmd, args, { stdio: 'ignore' });
     this.proc = proc;
     // A failed or interrupted run must not leave a redis-server behind.

@@ -44,6 +44,8 @@ export const TARGETS = {
   redisClusterP99At50: { label: '  rooms of 4, p99 at 50 % of one Redis', target: '—', ok: () => true },
   redisClusterBareThroughput: { label: '  the same for bare Socket.IO, rooms of 4', target: '—', ok: () => true },
   redisClusterPubsubThroughput: { label: 'on the Redis Cluster, ours: sharded pub/sub / streams adapter, rooms of 4', target: '—', ok: () => true },
+  replicaAcksThroughput: { label: 'REDIS_MIN_REPLICAS_ACK 1 / 0, ours on a master + replica: rooms of 4', target: '—', ok: () => true },
+  replicaAcksP99At50: { label: '  p99 at 50 % of 0', target: '—', ok: () => true },
 } satisfies Record<string, Target>;
 
 /** Recorded in the results for reference: no target, so no row in the table. */

@@ -7,7 +7,8 @@ import { drainScenario } from './drain.js';
 import { idleScenario } from './idle.js';
 import { redisClusterScenario } from './rediscluster.js';
 import { relayScenario } from './relay.js';
+import { replicaAcksScenario } from './replicaacks.js';
 import { stormScenario } from './storm.js';
 
 /** Every scenario, in the order a run takes them; `--only` picks by name from this list. */
-export const SCENARIOS: readonly Scenario[] = [relayScenario, chatScenario, idleScenario, connectScenario, crossScenario, clusterScenario, redisClusterScenario, drainScenario, stormScenario];
+export const SCENARIOS: readonly Scenario[] = [relayScenario, chatScenario, idleScenario, connectScenario, crossScenario, clusterScenario, redisClusterScenario, replicaAcksScenario, drainScenario, stormScenario];

@@ -50,7 +50,7 @@ async function placementOf(cluster: BenchRedisCluster): Promise<Placement> {
 }
 
 /** Both sides of `specs`, fresh in every repetition; `found` hears where the keys are on the (last) cluster. */
-function targetsOf<K extends string>(sides: Pair<K>, specs: Record<K, TargetSpec>, nodeCount: number, found: (p: Placement) => void = () => {}): LoadTargets<ClusterTarget, K> {
+export function targetsOf<K extends string>(sides: Pair<K>, specs: Record<K, TargetSpec>, nodeCount: number, found: (p: Placement) => void = () => {}): LoadTargets<ClusterTarget, K> {
   return {
     sides,
     // Not profiled: the profile recorder names profiles by server, and both sides are one server.
