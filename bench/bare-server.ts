@@ -40,7 +40,7 @@ async function connectRedis(): Promise<Redis | null> {
 function adapterOption(redis: Redis | null): Partial<ServerOptions> {
   if (!redis) return {};
   // Same options as ours (select-infra.ts), under another stream name.
-  return { adapter: createStreamsAdapter(redis, { streamName: 'bare:sio:stream', maxLen: 100_000, sessionKeyPrefix: 'bare:sio:session:' }) as ServerOptions['adapter'] };
+  return { adapter: createStreamsAdapter(redis, { streamName: 'bare:sio:stream', maxLen: 100_000, sessionKeyPrefix: 'bare:sio:session:', readCount: 1000 /* as ours: ADAPTER_READ_COUNT */ }) as ServerOptions['adapter'] };
 }
 
 /** The room's next seq: a local counter on one node, one INCR on the shared Redis in a cluster. */

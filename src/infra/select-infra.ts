@@ -62,6 +62,13 @@ export interface RealtimeInfra {
 export const REDIS_DEADLINE_MS = 1500;
 /** How many adapter stream entries Redis keeps for connection-state recovery. */
 export const ADAPTER_STREAM_MAXLEN = 100_000;
+/**
+ * Adapter stream entries each node reads per round trip. The adapter's default, 100, capped
+ * a node's live fan-out at 100 entries per round trip of its one read loop: on a loaded node
+ * that was below the rate of acked sends, so live delivery fell behind the acks (2.05 of 3
+ * deliveries per send in rooms of 4; bench cluster scenario, docs/benchmarks.md).
+ */
+export const ADAPTER_READ_COUNT = 1000;
 /** Recent messages kept per room in Redis for fast catch-up. */
 export const ROOM_LOG_MAXLEN = 1000;
 
@@ -156,7 +163,7 @@ async function clusterInfra(
     logger.warn('SOCKET_ADAPTER=pubsub: connection-state recovery does not work across nodes with this adapter; clients rejoin with lastSeq instead');
   } else {
     adapter = withPublishDeadline(
-      createStreamsAdapter(adapterClient, { streamName: 'sio:stream', maxLen: tuning.adapterStreamMaxLen ?? ADAPTER_STREAM_MAXLEN, sessionKeyPrefix: 'sio:session:' }),
+      createStreamsAdapter(adapterClient, { streamName: 'sio:stream', maxLen: tuning.adapterStreamMaxLen ?? ADAPTER_STREAM_MAXLEN, sessionKeyPrefix: 'sio:session:', readCount: ADAPTER_READ_COUNT }),
       REDIS_DEADLINE_MS,
     );
   }
