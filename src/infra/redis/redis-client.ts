@@ -76,9 +76,17 @@ export function describeRedis(target: RedisTopology | string): string {
  * On a Redis Cluster it is a cluster client (each command goes to its key's master, MOVED
  * and ASK followed, the slot map refreshed on a failover or resharding); through Sentinels
  * it follows the master they name. Both are returned as the single-node client type our
- * Redis classes take: the commands they use take the same arguments on all three, LuaScript
- * routes scripts by their first key, and the contract suites run every class on each
- * topology (test/contract/redis-cluster.test.ts, redis-sentinel.test.ts).
+ * Redis classes take: the commands they use take the same arguments on all three, raw
+ * commands go through `sendRaw`, and the cluster contract and node-failure suites run on
+ * each topology (test/cluster/cluster-chat.test.ts, node-failure.test.ts).
+ *
+ * One difference a caller must know: a Sentinel client does not fail a command while its
+ * master is unreachable; it waits for the Sentinels to name a master (up to ~16 s) and sends
+ * it there. So every request path bounds its Redis calls itself (the Redis breaker's
+ * deadline), and a step that must not be repeated elsewhere checks for a master change
+ * (ReplicaAcks). The adapters' `serverCount()` (PUBSUB NUMSUB through the client's
+ * `sendCommand`) does not work on a Sentinel client: we make no cluster request that needs it
+ * (fetchSockets, serverSideEmit, broadcasts with acks).
  */
 export async function connectRedis(target: RedisTopology | string, logger: Logger, name: string, options: RedisClientOptions = {}): Promise<RedisClient> {
   const topology = typeof target === 'string' ? ({ kind: 'single', url: target } as const) : target;
@@ -89,14 +97,16 @@ export async function connectRedis(target: RedisTopology | string, logger: Logge
     down = true;
   };
   client.on('error', failed);
-  // A Sentinel client reports its connections' errors (to the master, to a Sentinel) apart.
-  client.on('client-error', (event: { error: Error }) => failed(event.error));
   const restored = () => {
     if (down) logger.info('redis connection restored', { client: name });
     down = false;
   };
   client.on('ready', restored);
   client.on('node-ready', restored);
+  client.on('topology-change', (event: { type: string }) => {
+    if (event.type === 'MASTER_CHANGE') logger.warn('redis master changed (Sentinel failover)', { client: name });
+    restored();
+  });
   try {
     await client.connect();
   } catch (err) {
@@ -118,11 +128,23 @@ function createTopologyClient(topology: RedisTopology, name: string, options: Re
     });
     return cluster as unknown as RedisClient;
   }
+  const { commandOptions, ...nodeSettings } = settings as typeof settings & { commandOptions?: { timeout: number } };
   const sentinel = createSentinel({
     name: topology.masterName,
     sentinelRootNodes: topology.sentinels,
-    nodeClientOptions: { ...settings, ...(topology.password ? { password: topology.password } : {}) },
-    sentinelClientOptions: { socket: settings.socket },
+    nodeClientOptions: { ...nodeSettings, ...(topology.password ? { password: topology.password } : {}) },
+    // The connection to a Sentinel is silent between events: no socket deadline there.
+    sentinelClientOptions: { socket: { connectTimeout: settings.socket.connectTimeout, reconnectStrategy } },
+    // The Sentinel client passes its own command options (a 5 s timeout by default) with
+    // every command, over the node client's: socketDeadline's "no per-command timer" goes here.
+    ...(commandOptions ? { commandOptions } : {}),
+    // One master connection held for good. With the default lease, commands issued in one
+    // tick while none is in flight wait for the in-flight count to drop back to zero, which
+    // under steady load may not happen for long, while later commands overtake them.
+    reserveClient: true,
+    // Its connections' errors as 'error' events (otherwise kept on an internal emitter): logged
+    // like any Redis connection error, and what tells ReplicaAcks that a connection changed.
+    passthroughClientErrorEvents: true,
   });
   return sentinel as unknown as RedisClient;
 }

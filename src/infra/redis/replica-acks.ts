@@ -21,6 +21,13 @@ export const REPLICA_WAIT_MS = 1000;
  */
 export class ReplicaAcks {
   private readonly next = new Map<string, Promise<void>>();
+  /**
+   * Bumped whenever a connection of `client` may have been replaced: WAIT counts only the
+   * writes of the connection it runs on, so a WAIT on a new connection (a reconnect, or a
+   * Sentinel client that moved to a promoted replica and resent it there) would confirm
+   * nothing about an append made on the old one, and must not ack it.
+   */
+  private epoch = 0;
 
   constructor(
     /** The connection the appends were sent on. */
@@ -28,10 +35,25 @@ export class ReplicaAcks {
     private readonly replicas: number,
     private readonly cluster = false,
     private readonly timeoutMs = REPLICA_WAIT_MS,
-  ) {}
+  ) {
+    const bump = () => void this.epoch++;
+    // Single client: 'error' precedes every reconnect; cluster: its nodes' events; Sentinel:
+    // its connections' errors (passed through as 'error', see connectRedis) and a master change.
+    for (const event of ['error', 'reconnecting', 'end', 'node-error', 'node-reconnecting', 'node-disconnect', 'topology-change']) {
+      (client as unknown as NodeJS.EventEmitter).on(event, bump);
+    }
+  }
 
   /** Resolves once `replicas` replicas hold every write sent on `client` (to `key`'s master) before this call. */
   confirm(key: string): Promise<void> {
+    const epoch = this.epoch;
+    return this.waitFor(key).then(() => {
+      if (this.epoch !== epoch) throw unavailable('the Redis connection changed before the replicas confirmed the message (REDIS_MIN_REPLICAS_ACK); try again');
+    });
+  }
+
+  /** The WAIT of this turn's batch (per key's master on a cluster): joined, or scheduled. */
+  private waitFor(key: string): Promise<void> {
     const batch = this.cluster ? key : '';
     let next = this.next.get(batch);
     if (!next) {
