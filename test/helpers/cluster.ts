@@ -40,7 +40,10 @@ export async function startCluster(n: number, env: Record<string, string> = {}, 
   const kind = given?.kind ?? (redisOptions.topology as TopologyKind | undefined) ?? 'single';
   const single = kind === 'single' && !given ? new TestRedis({ aof: redisOptions.aof ?? false }) : null;
   const topology = given ?? (single ? singleTopology(single) : redisTopology(kind));
-  await topology.start();
+  await topology.start().catch(async (err: unknown) => {
+    await topology.stop();
+    throw err;
+  });
   const dataDir = tempDir('vcs-cluster-');
   const nodes: TestServer[] = [];
   const addNode = async (extra: Record<string, string> = {}, overrides?: AppOverrides) => {
@@ -48,7 +51,15 @@ export async function startCluster(n: number, env: Record<string, string> = {}, 
     nodes.push(node);
     return node;
   };
-  for (let i = 0; i < n; i++) await addNode();
+  try {
+    for (let i = 0; i < n; i++) await addNode();
+  } catch (err) {
+    // Nothing a failed start made may outlive it: the nodes started so far, Redis, the data.
+    await Promise.all(nodes.map((node) => node.stop().catch(() => undefined)));
+    await topology.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     get redis() {
       if (!single) throw new Error(`cluster.redis: this cluster runs on a ${kind} topology; use cluster.topology`);

@@ -6,7 +6,7 @@ import { TestRedisSentinel } from './redis-sentinel.js';
 import { TestRedis } from './redis-server.js';
 import { silentLogger } from './silent-logger.js';
 
-/** The three ways a deployment runs Redis, each of which the cluster contract suite runs on. */
+/** The three ways a deployment runs Redis: the cluster contract and node-failure suites run on each. */
 export type TopologyKind = 'single' | 'cluster' | 'sentinel';
 
 /**
