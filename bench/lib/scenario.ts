@@ -1,5 +1,6 @@
 import type { RunKnobs } from './knobs.js';
 import type { ProfileRecorder } from './profile-recorder.js';
+import { BenchRedis } from './redis.js';
 import type { Ratios } from './report.js';
 import type { ServerFleet } from './server-fleet.js';
 
@@ -31,4 +32,19 @@ export interface Scenario {
   /** Its name for `--only`. */
   readonly name: string;
   run(ctx: BenchContext): Promise<ScenarioResult>;
+}
+
+/**
+ * A scenario that needs `redis-server`: runs `run` where one is installed; elsewhere notes
+ * that it was skipped and answers `ratio` as null, so the table shows it was not measured.
+ */
+export function needingRedis(name: string, ratio: keyof Ratios, run: (ctx: BenchContext) => Promise<ScenarioResult>): Scenario {
+  return {
+    name,
+    run: (ctx) => {
+      if (BenchRedis.available()) return run(ctx);
+      ctx.note(`${name}: redis-server is not installed; skipped`);
+      return Promise.resolve({ absolute: {}, ratios: { [ratio]: null } });
+    },
+  };
 }

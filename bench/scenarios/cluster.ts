@@ -1,7 +1,6 @@
 import { withClusters, type ClusterTarget } from '../lib/cluster-target.js';
 import { serverOrder, SERVERS, type PerKind } from '../lib/alternation.js';
-import { BenchRedis } from '../lib/redis.js';
-import type { BenchContext, Scenario } from '../lib/scenario.js';
+import { needingRedis, type BenchContext, type Scenario } from '../lib/scenario.js';
 import type { ServerProc } from '../lib/server-proc.js';
 import { ratio } from '../lib/stats.js';
 import { FanoutRig, type FanoutShape } from '../rigs/fanout-rig.js';
@@ -72,31 +71,24 @@ async function overTime(ctx: BenchContext, shape: ClusterShape, nodeCount: numbe
  * over the same adapter with a shared seq counter (one INCR per message). Throughput,
  * latency at half of bare's saturation, and Redis's commands and CPU per send.
  */
-export const clusterScenario: Scenario = {
-  name: 'cluster',
-  async run(ctx) {
-    if (!BenchRedis.available()) {
-      ctx.note('cluster: redis-server is not installed; skipped');
-      return { absolute: {}, ratios: { clusterThroughput: null } };
-    }
-    const { nodes, rooms4, rooms50 } = ctx.knobs.cluster;
-    const c4 = await measureLoad(ctx, 'cluster4', rigFor(rooms4), rooms4.window, clusterOf(nodes));
-    const c50 = await measureLoad(ctx, 'cluster50', rigFor(rooms50), rooms50.window, clusterOf(nodes));
-    const long = ctx.knobs.cluster.longMs > 0 ? await overTime(ctx, rooms4, nodes) : null;
-    const r4 = ratio(c4.ours.saturation.median, c4.bare.saturation.median);
-    const r50 = ratio(c50.ours.saturation.median, c50.bare.saturation.median);
-    const redisRatio = (pick: 'commandsPerSend' | 'cpuMsPer1000Sends') => ratio(c4.ours.redisAtSaturation?.[pick] ?? NaN, c4.bare.redisAtSaturation?.[pick] ?? NaN);
-    return {
-      absolute: { cluster4: { nodes, shape: rooms4, ...c4 }, cluster50: { nodes, shape: rooms50, ...c50 }, ...(long ? { clusterOverTime: long } : {}) },
-      ratios: {
-        clusterThroughput: Math.min(r4, r50),
-        cluster4Throughput: r4,
-        cluster50Throughput: r50,
-        clusterP99At50: ratio(c4.ours.at50pct.p99Ms, c4.bare.at50pct.p99Ms),
-        clusterRedisCommandsPerSend: redisRatio('commandsPerSend'),
-        clusterRedisCpuPerSend: redisRatio('cpuMsPer1000Sends'),
-        ...(long ? { clusterLongThroughput: ratio(long.ours.rate, long.bare.rate) } : {}),
-      },
-    };
-  },
-};
+export const clusterScenario: Scenario = needingRedis('cluster', 'clusterThroughput', async (ctx) => {
+  const { nodes, rooms4, rooms50 } = ctx.knobs.cluster;
+  const c4 = await measureLoad(ctx, 'cluster4', rigFor(rooms4), rooms4.window, clusterOf(nodes));
+  const c50 = await measureLoad(ctx, 'cluster50', rigFor(rooms50), rooms50.window, clusterOf(nodes));
+  const long = ctx.knobs.cluster.longMs > 0 ? await overTime(ctx, rooms4, nodes) : null;
+  const r4 = ratio(c4.ours.saturation.median, c4.bare.saturation.median);
+  const r50 = ratio(c50.ours.saturation.median, c50.bare.saturation.median);
+  const redisRatio = (pick: 'commandsPerSend' | 'cpuMsPer1000Sends') => ratio(c4.ours.redisAtSaturation?.[pick] ?? NaN, c4.bare.redisAtSaturation?.[pick] ?? NaN);
+  return {
+    absolute: { cluster4: { nodes, shape: rooms4, ...c4 }, cluster50: { nodes, shape: rooms50, ...c50 }, ...(long ? { clusterOverTime: long } : {}) },
+    ratios: {
+      clusterThroughput: Math.min(r4, r50),
+      cluster4Throughput: r4,
+      cluster50Throughput: r50,
+      clusterP99At50: ratio(c4.ours.at50pct.p99Ms, c4.bare.at50pct.p99Ms),
+      clusterRedisCommandsPerSend: redisRatio('commandsPerSend'),
+      clusterRedisCpuPerSend: redisRatio('cpuMsPer1000Sends'),
+      ...(long ? { clusterLongThroughput: ratio(long.ours.rate, long.bare.rate) } : {}),
+    },
+  };
+});

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternate } from '../lib/alternation.js';
 import { BenchRedis } from '../lib/redis.js';
-import type { BenchContext, Scenario } from '../lib/scenario.js';
+import { needingRedis, type BenchContext, type Scenario } from '../lib/scenario.js';
 import type { ServerKind, ServerProc } from '../lib/server-proc.js';
 import { medianOf, ratio, round, sumOf } from '../lib/stats.js';
 import { CrossNodeRigs } from '../rigs/cross-node-rigs.js';
@@ -70,47 +70,40 @@ async function onTwoNodes<T>(ctx: BenchContext, redis: BenchRedis, fn: (rigs: Re
 }
 
 /** S3: what a second node costs, as latency(cross) / latency(single), ours against bare's. */
-export const crossScenario: Scenario = {
-  name: 'cross',
-  async run(ctx) {
-    if (!BenchRedis.available()) {
-      ctx.note('cross: redis-server is not installed; skipped');
-      return { absolute: {}, ratios: { crossNodePenalty: null } };
-    }
-    const { reps } = ctx.knobs;
-    const knobs = ctx.knobs.cross;
-    const timing = { warmupMs: knobs.warmupMs, measureMs: knobs.measureMs };
-    const redis = new BenchRedis();
-    await redis.start();
-    try {
-      const floor = redis.floor();
-      ctx.log(`redis floor: ${JSON.stringify(floor)}`);
-      const runs = await onTwoNodes(ctx, redis, (rigs) =>
-        alternate(reps, async (kind, rep): Promise<CrossRun> => {
-          const measure = async (layout: 'single' | 'cross') => {
-            const chat = await rigs[kind].chat(layout, { ...timing, rate: knobs.chatRate });
-            const relay = await rigs[kind].relay(layout, { ...timing, rate: knobs.relayRate });
-            ctx.log(`cross ${kind} ${layout} rep ${rep + 1}/${reps}: chat p50 ${chat.latencyMs.p50} / p99 ${chat.latencyMs.p99} ms; relay p50 ${relay.latencyMs.p50} / p99 ${relay.latencyMs.p99} ms`);
-            return { chat, relay };
-          };
-          const single = await measure('single');
-          const cross = await measure('cross');
-          return { chatSingle: single.chat, chatCross: cross.chat, relaySingle: single.relay, relayCross: cross.relay };
-        }),
-      );
-      const bare = crossFigures(runs.bare);
-      const ours = crossFigures(runs.ours);
-      return {
-        absolute: { crossNode: { chatRate: knobs.chatRate, relayRate: knobs.relayRate, redisFloor: floor, bare, ours } },
-        ratios: {
-          crossNodePenalty: ratio(ours.chatPenaltyP50, bare.chatPenaltyP50),
-          crossNodePenaltyP99: ratio(ours.chatPenaltyP99, bare.chatPenaltyP99),
-          crossNodeRelayPenalty: ratio(ours.relayPenaltyP50, bare.relayPenaltyP50),
-          crossNodeChatP50: ratio(ours.chatCross.p50Ms, bare.chatCross.p50Ms),
-        },
-      };
-    } finally {
-      await redis.stop();
-    }
-  },
-};
+export const crossScenario: Scenario = needingRedis('cross', 'crossNodePenalty', async (ctx) => {
+  const { reps } = ctx.knobs;
+  const knobs = ctx.knobs.cross;
+  const timing = { warmupMs: knobs.warmupMs, measureMs: knobs.measureMs };
+  const redis = new BenchRedis();
+  await redis.start();
+  try {
+    const floor = redis.floor();
+    ctx.log(`redis floor: ${JSON.stringify(floor)}`);
+    const runs = await onTwoNodes(ctx, redis, (rigs) =>
+      alternate(reps, async (kind, rep): Promise<CrossRun> => {
+        const measure = async (layout: 'single' | 'cross') => {
+          const chat = await rigs[kind].chat(layout, { ...timing, rate: knobs.chatRate });
+          const relay = await rigs[kind].relay(layout, { ...timing, rate: knobs.relayRate });
+          ctx.log(`cross ${kind} ${layout} rep ${rep + 1}/${reps}: chat p50 ${chat.latencyMs.p50} / p99 ${chat.latencyMs.p99} ms; relay p50 ${relay.latencyMs.p50} / p99 ${relay.latencyMs.p99} ms`);
+          return { chat, relay };
+        };
+        const single = await measure('single');
+        const cross = await measure('cross');
+        return { chatSingle: single.chat, chatCross: cross.chat, relaySingle: single.relay, relayCross: cross.relay };
+      }),
+    );
+    const bare = crossFigures(runs.bare);
+    const ours = crossFigures(runs.ours);
+    return {
+      absolute: { crossNode: { chatRate: knobs.chatRate, relayRate: knobs.relayRate, redisFloor: floor, bare, ours } },
+      ratios: {
+        crossNodePenalty: ratio(ours.chatPenaltyP50, bare.chatPenaltyP50),
+        crossNodePenaltyP99: ratio(ours.chatPenaltyP99, bare.chatPenaltyP99),
+        crossNodeRelayPenalty: ratio(ours.relayPenaltyP50, bare.relayPenaltyP50),
+        crossNodeChatP50: ratio(ours.chatCross.p50Ms, bare.chatCross.p50Ms),
+      },
+    };
+  } finally {
+    await redis.stop();
+  }
+});

@@ -3,7 +3,7 @@ import type { Pair } from '../lib/alternation.js';
 import { withTargets, type ClusterTarget, type TargetSpec } from '../lib/cluster-target.js';
 import { BenchRedis } from '../lib/redis.js';
 import { BenchRedisCluster, type Shard } from '../lib/redis-cluster.js';
-import type { Scenario } from '../lib/scenario.js';
+import { needingRedis, type Scenario } from '../lib/scenario.js';
 import type { ServerKind } from '../lib/server-proc.js';
 import { ratio } from '../lib/stats.js';
 import { rigFor } from './cluster.js';
@@ -73,39 +73,32 @@ export function targetsOf<K extends string>(sides: Pair<K>, specs: Record<K, Tar
  * on the cluster with the streams adapter against sharded pub/sub (`SOCKET_ADAPTER=pubsub`,
  * a channel per room, so the fan-out spreads over the masters), rooms of 4.
  */
-export const redisClusterScenario: Scenario = {
-  name: 'rediscluster',
-  async run(ctx) {
-    if (!BenchRedis.available()) {
-      ctx.note('rediscluster: redis-server is not installed; skipped');
-      return { absolute: {}, ratios: { redisClusterThroughput: null } };
-    }
-    const { nodes, rooms4, rooms50 } = ctx.knobs.cluster;
-    let placement: Placement | null = null;
-    const targets = targetsOf(SIDES, specsFor('ours'), nodes, (p) => (placement = p));
-    const c4 = await measureLoad(ctx, 'rediscluster4', rigFor(rooms4), rooms4.window, targets);
-    const c50 = await measureLoad(ctx, 'rediscluster50', rigFor(rooms50), rooms50.window, targets);
-    const bare4 = await measureLoad(ctx, 'rediscluster4-bare', rigFor(rooms4), rooms4.window, targetsOf(SIDES, specsFor('bare'), nodes));
-    const pubsub4 = await measureLoad(ctx, 'rediscluster4-adapter', rigFor(rooms4), rooms4.window, targetsOf(ADAPTERS, ADAPTER_SPECS, nodes));
-    const redisRatio = (pick: 'commandsPerSend' | 'cpuMsPer1000Sends') => ratio(c4.cluster.redisAtSaturation?.[pick] ?? NaN, c4.single.redisAtSaturation?.[pick] ?? NaN);
-    const section = <T>(shape: typeof rooms4, figures: T) => ({ nodes, masters: MASTERS, shape, ...figures });
-    return {
-      absolute: {
-        redisCluster4: section(rooms4, c4),
-        redisCluster50: section(rooms50, c50),
-        redisCluster4Bare: section(rooms4, bare4),
-        redisCluster4Adapters: section(rooms4, pubsub4),
-        redisClusterPlacement: placement,
-      },
-      ratios: {
-        redisClusterThroughput: ratio(c4.cluster.saturation.median, c4.single.saturation.median),
-        redisCluster50Throughput: ratio(c50.cluster.saturation.median, c50.single.saturation.median),
-        redisClusterP99At50: ratio(c4.cluster.at50pct.p99Ms, c4.single.at50pct.p99Ms),
-        redisClusterBareThroughput: ratio(bare4.cluster.saturation.median, bare4.single.saturation.median),
-        redisClusterPubsubThroughput: ratio(pubsub4.pubsub.saturation.median, pubsub4.streams.saturation.median),
-        redisClusterCommandsPerSend: redisRatio('commandsPerSend'),
-        redisClusterCpuPerSend: redisRatio('cpuMsPer1000Sends'),
-      },
-    };
-  },
-};
+export const redisClusterScenario: Scenario = needingRedis('rediscluster', 'redisClusterThroughput', async (ctx) => {
+  const { nodes, rooms4, rooms50 } = ctx.knobs.cluster;
+  let placement: Placement | null = null;
+  const targets = targetsOf(SIDES, specsFor('ours'), nodes, (p) => (placement = p));
+  const c4 = await measureLoad(ctx, 'rediscluster4', rigFor(rooms4), rooms4.window, targets);
+  const c50 = await measureLoad(ctx, 'rediscluster50', rigFor(rooms50), rooms50.window, targets);
+  const bare4 = await measureLoad(ctx, 'rediscluster4-bare', rigFor(rooms4), rooms4.window, targetsOf(SIDES, specsFor('bare'), nodes));
+  const pubsub4 = await measureLoad(ctx, 'rediscluster4-adapter', rigFor(rooms4), rooms4.window, targetsOf(ADAPTERS, ADAPTER_SPECS, nodes));
+  const redisRatio = (pick: 'commandsPerSend' | 'cpuMsPer1000Sends') => ratio(c4.cluster.redisAtSaturation?.[pick] ?? NaN, c4.single.redisAtSaturation?.[pick] ?? NaN);
+  const section = <T>(shape: typeof rooms4, figures: T) => ({ nodes, masters: MASTERS, shape, ...figures });
+  return {
+    absolute: {
+      redisCluster4: section(rooms4, c4),
+      redisCluster50: section(rooms50, c50),
+      redisCluster4Bare: section(rooms4, bare4),
+      redisCluster4Adapters: section(rooms4, pubsub4),
+      redisClusterPlacement: placement,
+    },
+    ratios: {
+      redisClusterThroughput: ratio(c4.cluster.saturation.median, c4.single.saturation.median),
+      redisCluster50Throughput: ratio(c50.cluster.saturation.median, c50.single.saturation.median),
+      redisClusterP99At50: ratio(c4.cluster.at50pct.p99Ms, c4.single.at50pct.p99Ms),
+      redisClusterBareThroughput: ratio(bare4.cluster.saturation.median, bare4.single.saturation.median),
+      redisClusterPubsubThroughput: ratio(pubsub4.pubsub.saturation.median, pubsub4.streams.saturation.median),
+      redisClusterCommandsPerSend: redisRatio('commandsPerSend'),
+      redisClusterCpuPerSend: redisRatio('cpuMsPer1000Sends'),
+    },
+  };
+});

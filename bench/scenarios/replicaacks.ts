@@ -1,8 +1,7 @@
 import type { Pair } from '../lib/alternation.js';
 import type { TargetSpec } from '../lib/cluster-target.js';
-import { BenchRedis } from '../lib/redis.js';
 import { BenchReplicatedRedis } from '../lib/replicated-redis.js';
-import type { Scenario } from '../lib/scenario.js';
+import { needingRedis, type Scenario } from '../lib/scenario.js';
 import { ratio } from '../lib/stats.js';
 import { rigFor } from './cluster.js';
 import { measureLoad } from './load-scenario.js';
@@ -23,22 +22,15 @@ const SPECS: Record<Side, TargetSpec> = {
  * alternated in the same run. Throughput, latency at 50 % of the 0 side's saturation, and
  * the master's commands per send (how many sends one WAIT covers).
  */
-export const replicaAcksScenario: Scenario = {
-  name: 'replicaacks',
-  async run(ctx) {
-    if (!BenchRedis.available()) {
-      ctx.note('replicaacks: redis-server is not installed; skipped');
-      return { absolute: {}, ratios: { replicaAcksThroughput: null } };
-    }
-    const { nodes, rooms4 } = ctx.knobs.cluster;
-    const r4 = await measureLoad(ctx, 'replicaacks4', rigFor(rooms4), rooms4.window, targetsOf(SIDES, SPECS, nodes));
-    return {
-      // WAITs per send: r4.acks1.redisAtSaturation.byCommand.wait.
-      absolute: { replicaAcks4: { nodes, shape: rooms4, ...r4 } },
-      ratios: {
-        replicaAcksThroughput: ratio(r4.acks1.saturation.median, r4.acks0.saturation.median),
-        replicaAcksP99At50: ratio(r4.acks1.at50pct.p99Ms, r4.acks0.at50pct.p99Ms),
-      },
-    };
-  },
-};
+export const replicaAcksScenario: Scenario = needingRedis('replicaacks', 'replicaAcksThroughput', async (ctx) => {
+  const { nodes, rooms4 } = ctx.knobs.cluster;
+  const r4 = await measureLoad(ctx, 'replicaacks4', rigFor(rooms4), rooms4.window, targetsOf(SIDES, SPECS, nodes));
+  return {
+    // WAITs per send: r4.acks1.redisAtSaturation.byCommand.wait.
+    absolute: { replicaAcks4: { nodes, shape: rooms4, ...r4 } },
+    ratios: {
+      replicaAcksThroughput: ratio(r4.acks1.saturation.median, r4.acks0.saturation.median),
+      replicaAcksP99At50: ratio(r4.acks1.at50pct.p99Ms, r4.acks0.at50pct.p99Ms),
+    },
+  };
+});
