@@ -30,69 +30,55 @@ export interface TestRedisTopology {
 /** The configuration a node reads from `env`. */
 export const targetOf = (env: Record<string, string>): RedisTopology => loadConfig(env).redis!;
 
-class SingleTopology implements TestRedisTopology {
-  readonly kind = 'single';
-  constructor(readonly server = new TestRedis()) {}
-  get env() {
-    return { REDIS_URL: this.server.url };
-  }
-  get target() {
-    return targetOf(this.env);
-  }
-  start = () => this.server.start();
-  stop = () => this.server.stop();
-  connect = (name: string) => connectRedis(this.target, silentLogger, name);
-  async flush() {
-    const c = await this.connect('flush');
-    await c.flushAll().finally(() => c.destroy());
-  }
+/** What a test starts and stops: one server, a Redis Cluster, or a Sentinel deployment. */
+interface Deployment {
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-class ClusterTopology implements TestRedisTopology {
-  readonly kind = 'cluster';
-  constructor(readonly cluster = new TestRedisCluster()) {}
+/** A deployment, the variables that point a node at it, and how to empty it. */
+class Topology<D extends Deployment> implements TestRedisTopology {
+  constructor(
+    readonly kind: TopologyKind,
+    readonly deployment: D,
+    private readonly envOf: (deployment: D) => Record<string, string>,
+    private readonly empty: (deployment: D, topology: Topology<D>) => Promise<void>,
+  ) {}
   get env() {
-    return { REDIS_CLUSTER_URLS: this.cluster.masters.map((m) => `127.0.0.1:${m.port}`).join(',') };
+    return this.envOf(this.deployment);
   }
   get target() {
     return targetOf(this.env);
   }
-  start = () => this.cluster.start();
-  stop = () => this.cluster.stop();
+  start = () => this.deployment.start();
+  stop = () => this.deployment.stop();
   connect = (name: string) => connectRedis(this.target, silentLogger, name);
-  async flush() {
-    const c = await this.cluster.connect();
-    await Promise.all(c.masters.map(async (m) => (await c.nodeClient(m)).flushAll())).finally(() => c.destroy());
-  }
-}
-
-class SentinelTopology implements TestRedisTopology {
-  readonly kind = 'sentinel';
-  constructor(readonly sentinel = new TestRedisSentinel()) {}
-  get env() {
-    return this.sentinel.env;
-  }
-  get target() {
-    return targetOf(this.env);
-  }
-  start = () => this.sentinel.start();
-  stop = () => this.sentinel.stop();
-  connect = (name: string) => connectRedis(this.target, silentLogger, name);
-  async flush() {
-    const master = await this.sentinel.master();
-    await this.sentinel.ask(master.port, (c) => c.flushAll());
-  }
+  flush = () => this.empty(this.deployment, this);
 }
 
 /** A single-server topology around that (not yet started) server. */
-export const singleTopology = (server: TestRedis): TestRedisTopology => new SingleTopology(server);
+export const singleTopology = (server = new TestRedis()): TestRedisTopology =>
+  new Topology('single', server, (s) => ({ REDIS_URL: s.url }), async (_, t) => {
+    const c = await t.connect('flush');
+    await c.flushAll().finally(() => c.destroy());
+  });
+
+const clusterTopology = (cluster = new TestRedisCluster()): TestRedisTopology =>
+  new Topology('cluster', cluster, (c) => ({ REDIS_CLUSTER_URLS: c.masters.map((m) => `127.0.0.1:${m.port}`).join(',') }), async (cluster) => {
+    const c = await cluster.connect();
+    await Promise.all(c.masters.map(async (m) => (await c.nodeClient(m)).flushAll())).finally(() => c.destroy());
+  });
 
 /** A Sentinel topology around that (not yet started) deployment. */
-export const sentinelTopology = (sentinel: TestRedisSentinel): TestRedisTopology => new SentinelTopology(sentinel);
+export const sentinelTopology = (sentinel = new TestRedisSentinel()): TestRedisTopology =>
+  new Topology('sentinel', sentinel, (s) => s.env, async (sentinel) => {
+    const master = await sentinel.master();
+    await sentinel.ask(master.port, (c) => c.flushAll());
+  });
 
 /** A topology of that kind, not yet started. */
 export function redisTopology(kind: TopologyKind): TestRedisTopology {
-  if (kind === 'single') return new SingleTopology();
-  if (kind === 'cluster') return new ClusterTopology();
-  return new SentinelTopology();
+  if (kind === 'single') return singleTopology();
+  if (kind === 'cluster') return clusterTopology();
+  return sentinelTopology();
 }
