@@ -28,6 +28,8 @@ import { handshake } from './transport/socket/handshake.js';
 import { holdMissedPacketsUntilAuthenticated } from './transport/socket/held-recovery.js';
 import { registerRtcNamespace } from './transport/socket/rtc-namespace.js';
 import { SocketLiveDelivery } from './transport/socket/socket-live-delivery.js';
+import { SocketRoomControl } from './transport/socket/socket-room-control.js';
+import { noWebhooks } from './ports/webhooks.js';
 import { callRoomKey, chatRoomKey, type ChatNamespace, type RtcNamespace } from './transport/socket/socket-types.js';
 import type { DeadNodeCleanup } from './infra/redis/node-registry.js';
 
@@ -78,10 +80,12 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const { events: eventLimiter, http: httpLimiter } = infra.limiters;
 
   const live = new SocketLiveDelivery(metrics);
-  const rooms = new RoomService(infra.rooms, presence, config.maxCallParticipants, infra.messages);
+  const control = new SocketRoomControl(infra.mode === 'cluster', infra.lobby, logger);
+  const webhooks = noWebhooks;
+  const rooms = new RoomService(infra.rooms, presence, config.maxCallParticipants, infra.messages, control, webhooks);
   const chat = new ChatService({ messages: infra.messages, rooms, live, budget: infra.limiters.messages, metrics });
   const ice = new IceService(config);
-  const callService = new CallService(rooms, calls, ice);
+  const callService = new CallService(rooms, calls, ice, infra.lobby, config.lobbyTimeoutMs);
   const readiness = new Readiness(infra.probes);
 
   const { deadLetters } = infra;
@@ -106,8 +110,15 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     messagesAfter: async (roomId, after) => (await chat.history(roomId, { after, limit: JOIN_PAGE_SIZE })).messages,
     logger,
   });
-  registerChatNamespace(chatNsp, { ...common, chat, presence, redelivery });
-  registerRtcNamespace(rtcNsp, { ...common, calls: callService });
+  const chatActions = registerChatNamespace(chatNsp, { ...common, chat, presence, redelivery });
+  const callActions = registerRtcNamespace(rtcNsp, { ...common, calls: callService, control });
+  control.attach({
+    chatNsp,
+    chat: chatActions,
+    calls: callActions,
+    // Asked with the user's id only: the access rule needs no more of the user.
+    mayStay: (roomId, userId) => rooms.access({ id: userId, name: userId, guest: false }, roomId).then((a) => a.role !== null || !a.room.isPrivate, () => false),
+  });
   live.attach(chatNsp);
   const announceDeadNode = (cleanup: DeadNodeCleanup) => {
     for (const { roomId, participant } of cleanup.left) chatNsp.to(chatRoomKey(roomId)).emit('room:presence', { roomId, left: participant });

@@ -47,6 +47,8 @@ export interface AppConfig {
   /** Queue entries held this long by a silent consumer (a dead node) are claimed by another. */
   queueClaimIdleMs: number;
   recoveryWindowMs: number;
+  /** How long a knock waits in a room's lobby before `call:denied {reason:"timeout"}`. */
+  lobbyTimeoutMs: number;
   maxPayloadBytes: number;
   maxMessageLength: number;
   maxCallParticipants: number;

@@ -101,6 +101,7 @@ export const EnvSchema = z.object({
   QUEUE_HIGH_WATER: int(100, 100_000_000).default(100_000),
   QUEUE_PARTITIONS: int(1, 1024).default(16),
   RECOVERY_WINDOW_MS: int(0, 24 * 3600 * 1000).default(120000),
+  LOBBY_TIMEOUT_MS: int(1000, 24 * 3600 * 1000).default(300000),
   MAX_PAYLOAD_BYTES: int(1024, 16 * 1024 * 1024).default(65536),
   MAX_MESSAGE_LENGTH: int(1, 100000).default(4000),
   MAX_CALL_PARTICIPANTS: int(2, 64).default(8),

@@ -93,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deliveryMaxAttempts: e.DELIVERY_MAX_ATTEMPTS,
     queueClaimIdleMs: e.QUEUE_CLAIM_IDLE_MS,
     recoveryWindowMs: e.RECOVERY_WINDOW_MS,
+    lobbyTimeoutMs: e.LOBBY_TIMEOUT_MS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     maxMessageLength: e.MAX_MESSAGE_LENGTH,
     maxCallParticipants: e.MAX_CALL_PARTICIPANTS,

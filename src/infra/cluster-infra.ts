@@ -21,6 +21,7 @@ import { RedisDeadLetters } from './redis/redis-dead-letters.js';
 import { RedisMessageLog } from './redis/redis-message-log.js';
 import { RedisPresence } from './redis/redis-presence.js';
 import { insuredRedisBudget } from './redis/redis-rate-limiter.js';
+import { RedisLobby } from './redis/redis-lobby.js';
 import { RedisRoomCache } from './redis/redis-room-cache.js';
 import { ADAPTER_READ_COUNT, ADAPTER_STREAM_MAXLEN, REDIS_DEADLINE_MS, ROOM_LOG_MAXLEN, type AdapterFactory, type InfraTuning, type RealtimeInfra } from './select-infra.js';
 
@@ -106,10 +107,14 @@ export async function clusterInfra(
   return {
     mode: 'cluster',
     store,
-    rooms: new CachedRoomStore(store, redisGuarded(new RedisRoomCache(main)), (room) => messages.startSequence(room.id)),
+    rooms: new CachedRoomStore(store, redisGuarded(new RedisRoomCache(main)), {
+      created: (room) => messages.startSequence(room.id),
+      deleted: (roomId) => messages.endSequence(roomId),
+    }),
     messages,
     presence,
     calls,
+    lobby: redisGuarded(new RedisLobby(main)),
     connections,
     limiters: {
       // A connection lives on one node, so its event budget needs no Redis round trip.

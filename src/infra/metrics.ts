@@ -1,10 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ServerMetrics } from '../ports/metrics.js';
+import type { ModerationAction, ServerMetrics } from '../ports/metrics.js';
 
 export interface QueueMetrics {
   persisted: Counter;
   retries: Counter<'reason'>;
   deadLettered: Counter;
+  dropped: Counter;
 }
 
 /**
@@ -83,6 +84,10 @@ export class PrometheusMetrics implements ServerMetrics {
   }
 
   /** Counts one handled inbound event (names and codes are closed sets: known routes, error codes). */
+  moderationAction(action: ModerationAction): void {
+    this.moderation.inc({ action });
+  }
+
   socketEvent(event: string, code: string): void {
     const key = `${event} ${code}`;
     const tally = this.socketEventTallies.get(key);
@@ -106,7 +111,15 @@ export class PrometheusMetrics implements ServerMetrics {
       registers: [this.registry],
     }),
     deadLettered: new Counter({ name: 'queue_dead_lettered_total', help: 'Entries moved to the dead-letter stream', registers: [this.registry] }),
+    dropped: new Counter({ name: 'queue_dropped_total', help: 'Entries dropped because their room was deleted while they were queued', registers: [this.registry] }),
   };
+
+  private readonly moderation = new Counter({
+    name: 'moderation_actions_total',
+    help: 'Moderation actions that took effect, by action',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
 
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });

@@ -5,7 +5,9 @@ import type { MessageStore, RoomStore, Store } from '../ports/store.js';
 import type { Logger } from '../ports/logger.js';
 import type { PrometheusMetrics } from './metrics.js';
 import type { DependencyProbe } from '../services/readiness.js';
+import type { Lobby } from '../ports/lobby.js';
 import { MemoryCallRegistry } from './memory/memory-call-registry.js';
+import { MemoryLobby } from './memory/memory-lobby.js';
 import { MemoryConnectionCounter } from './memory/memory-connection-counter.js';
 import { MemoryPresence } from './memory/memory-presence.js';
 import { MemoryRateLimiter } from './memory/memory-rate-limiter.js';
@@ -27,6 +29,7 @@ export interface RealtimeInfra {
   messages: MessageStore;
   presence: Presence;
   calls: CallRegistry;
+  lobby: Lobby;
   connections: ConnectionCounter;
   limiters: { events: RateLimiter; messages: RateLimiter; http: RateLimiter; handshakes: RateLimiter };
   adapter: AdapterFactory | null;
@@ -101,6 +104,7 @@ function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promis
     messages: store,
     presence: new MemoryPresence(),
     calls: new MemoryCallRegistry(),
+    lobby: new MemoryLobby(),
     connections: new MemoryConnectionCounter(limits.connectionsPerUser, limits.connectionsPerIp),
     limiters: {
       events: new MemoryRateLimiter(limits.eventsPerSecond, 1000),

@@ -3,6 +3,8 @@
  * Prometheus registry behind it belongs to infra (infra/metrics.ts), so a service or a
  * handler never touches a counter's labels or its registry.
  */
+export type ModerationAction = 'kick' | 'mute' | 'end' | 'admit' | 'deny' | 'remove' | 'ban' | 'role' | 'update' | 'delete';
+
 export interface ServerMetrics {
   /** A chat message was stored for the first time (a retried clientMsgId is not counted again). */
   messageAccepted(): void;
@@ -13,6 +15,8 @@ export interface ServerMetrics {
   /** One handled inbound Socket.IO event and its outcome (`OK` or an error code). */
   socketEvent(event: string, code: string): void;
   socketOpened(namespace: string): void;
+  /** A moderation action that took effect (kick, mute, end, admit, deny, remove, ban, role, update, delete). */
+  moderationAction(action: ModerationAction): void;
   socketClosed(namespace: string): void;
   /** One REST response; `route` is a route pattern, never a path the client chose. */
   httpRequest(method: string, route: string, status: number): void;

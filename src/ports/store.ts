@@ -1,7 +1,21 @@
-import type { Message, Room } from '../protocol/models.js';
+import type { Member, Message, Room, RoomRole } from '../protocol/models.js';
 
-/** A room as created; `lastSeq` starts at 0. */
-export type NewRoom = Omit<Room, 'lastSeq'>;
+/** A room as created; `lastSeq` starts at 0, `locked` and `lobby` default to false. */
+export type NewRoom = Omit<Room, 'lastSeq' | 'locked' | 'lobby'> & Partial<Pick<Room, 'locked' | 'lobby'>>;
+
+/** What a room's owner or moderators may change. */
+export type RoomPatch = Partial<Pick<Room, 'name' | 'isPrivate' | 'maxParticipants' | 'locked' | 'lobby'>>;
+
+/** A user's standing in a room. A banned user keeps a row (so the ban holds) but is no member. */
+export interface Membership extends Member {
+  banned: boolean;
+}
+
+/** Keyset paging: ids greater than `after`, in id order. */
+export interface IdPage {
+  limit: number;
+  after?: string | undefined;
+}
 
 /** A message before the store assigns its per-room `seq`. */
 export type NewMessage = Omit<Message, 'seq'>;
@@ -34,8 +48,25 @@ export interface HistoryPage {
 export interface RoomStore {
   createRoom(room: NewRoom): Promise<Room>;
   getRoom(roomId: string): Promise<Room | null>;
-  addMember(roomId: string, userId: string): Promise<void>;
-  isMember(roomId: string, userId: string): Promise<boolean>;
+  /** The room after the change; null when it does not exist. */
+  updateRoom(roomId: string, patch: RoomPatch): Promise<Room | null>;
+  /** Removes the room with its members, messages and cursors; false when it did not exist. */
+  deleteRoom(roomId: string): Promise<boolean>;
+  /**
+   * Makes the user a member unless they already have a row (a member keeps their role, a
+   * banned user stays banned); `name` fills in or refreshes the name shown in member lists.
+   */
+  addMember(roomId: string, userId: string, options?: { role?: RoomRole; name?: string }): Promise<void>;
+  /** The user's row in the room, banned or not; null when they have none. */
+  getMember(roomId: string, userId: string): Promise<Membership | null>;
+  /** Sets the role, adding the user if needed; lifts a ban. */
+  setRole(roomId: string, userId: string, role: RoomRole): Promise<void>;
+  /** Ends the membership; with `ban`, keeps a banned row. True when the user was a member. */
+  removeMember(roomId: string, userId: string, ban: boolean): Promise<boolean>;
+  /** Members (not banned), by user id. */
+  listMembers(roomId: string, page: IdPage): Promise<Membership[]>;
+  /** Rooms the user is a member of (not banned), by room id, with their role. */
+  listRoomsOf(userId: string, page: IdPage): Promise<Array<Room & { role: RoomRole }>>;
 }
 
 export interface MessageStore {
@@ -47,9 +78,11 @@ export interface MessageStore {
   append(message: NewMessage): Promise<AppendResult>;
   /**
    * Stores messages whose `seq` was assigned elsewhere (cluster mode). A message already
-   * stored (same id, or same room and seq) counts as done, so redelivery is harmless.
+   * stored (same id, or same room and seq) counts as done, so redelivery is harmless. A
+   * message of a room that no longer exists (deleted while it was queued) is dropped, not
+   * stored: the answer counts them.
    */
-  insertAssigned(messages: Message[]): Promise<void>;
+  insertAssigned(messages: Message[]): Promise<{ dropped: number }>;
   findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null>;
   /**
    * The room's newest assigned seq (0 for an empty or unknown room): the one source of a

@@ -4,8 +4,10 @@ import {
   CallPeerSchema,
   IceServerSchema,
   MediaStateSchema,
+  MemberSchema,
   MessageSchema,
   ParticipantSchema,
+  RoomRoleSchema,
   RoomSchema,
   UserSchema,
 } from './models.js';
@@ -42,11 +44,16 @@ export const HistoryResultSchema = z.object({
   hasMore: z.boolean(),
 });
 export const ChatSendResultSchema = z.object({ message: MessageSchema });
-export const CallJoinResultSchema = z.object({
-  peerId: z.string().describe('this socket in the call'),
-  peers: z.array(CallPeerSchema).describe('the others in the call'),
-  iceServers: z.array(IceServerSchema),
-});
+export const CallJoinResultSchema = z.union([
+  z.object({
+    peerId: z.string().describe('this socket in the call'),
+    peers: z.array(CallPeerSchema).describe('the others in the call'),
+    iceServers: z.array(IceServerSchema),
+  }),
+  z
+    .object({ waiting: z.literal(true), requestId: z.string() })
+    .describe('a lobby room: wait for `call:admitted` (then `call:join` again) or `call:denied`'),
+]);
 
 /** Server → client events. */
 export const HelloEventSchema = z
@@ -65,7 +72,27 @@ export const ResyncEventSchema = z
   .object({ roomId: z.string(), fromSeq: z.number().int().min(0) })
   .describe('redelivery gave up: page `chat:history {after: fromSeq}`');
 export const PeerJoinedEventSchema = CallPeerSchema.extend({ roomId: z.string() });
-export const PeerLeftEventSchema = z.object({ roomId: z.string(), peerId: z.string() });
+export const PeerLeftEventSchema = z.object({
+  roomId: z.string(),
+  peerId: z.string(),
+  reason: z.enum(['left', 'kicked', 'removed']).optional().describe('absent: left or disconnected'),
+});
+export const RoomClosedEventSchema = z.object({ roomId: z.string() }).describe('the room was deleted');
+export const RoomRemovedEventSchema = z.object({ roomId: z.string() }).describe('you are no longer a member of this room (removed, banned, or it became private)');
+export const KickedEventSchema = z.object({ roomId: z.string(), by: z.string().describe('user id of the moderator') });
+export const MuteRequestEventSchema = z
+  .object({ roomId: z.string(), kind: z.enum(['audio', 'video']), by: z.string() })
+  .describe('a moderator asks you to turn this off (advisory: the server cannot switch your media)');
+export const CallEndedEventSchema = z.object({
+  roomId: z.string(),
+  reason: z.enum(['ended', 'room-deleted', 'removed']),
+  by: z.string().optional(),
+});
+export const KnockEventSchema = z
+  .object({ roomId: z.string(), requestId: z.string(), userId: z.string(), name: z.string() })
+  .describe('to moderators in the call: a user waits in the lobby; answer with `call:admit`');
+export const AdmittedEventSchema = z.object({ roomId: z.string() }).describe('you may `call:join` now');
+export const DeniedEventSchema = z.object({ roomId: z.string(), reason: z.enum(['denied', 'timeout']).optional() });
 export const SignalEventSchema = z.object({
   from: z.string().describe('the sender peer id, stamped by the server'),
   kind: z.enum(['offer', 'answer', 'ice-candidate', 'ice-restart']),
@@ -76,8 +103,12 @@ export const MediaEventSchema = MediaStateSchema.extend({ peerId: z.string() });
 /** REST answers. */
 export const GuestAuthAnswerSchema = z.object({ token: z.string().describe('a JWT with `exp`'), user: UserSchema });
 export const RoomDetailsSchema = RoomSchema.extend({
+  role: RoomRoleSchema.nullable().describe('your role; null for a visitor of a public room'),
   participants: z.array(ParticipantSchema).describe('online now'),
 });
+const nextCursor = z.string().nullable().describe('pass as `cursor` for the next page; null on the last page');
+export const RoomListSchema = z.object({ rooms: z.array(RoomSchema.extend({ role: RoomRoleSchema })), nextCursor });
+export const MemberListSchema = z.object({ members: z.array(MemberSchema), nextCursor });
 export const IceServersAnswerSchema = z.object({
   iceServers: z.array(IceServerSchema),
   expiresAt: z.iso.datetime({ offset: true }).describe('when the TURN credentials expire'),

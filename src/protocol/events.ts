@@ -1,7 +1,15 @@
 import type { z } from 'zod';
 import {
+  AdmittedEventSchema,
   AuthExpiredEventSchema,
+  CallEndedEventSchema,
   CallJoinResultSchema,
+  DeniedEventSchema,
+  KickedEventSchema,
+  KnockEventSchema,
+  MuteRequestEventSchema,
+  RoomClosedEventSchema,
+  RoomRemovedEventSchema,
   ChatSendResultSchema,
   HelloEventSchema,
   HistoryResultSchema,
@@ -56,6 +64,10 @@ export function requestTables(schemas: Schemas) {
     rtc: {
       'call:join': { payload: schemas.callJoin, result: CallJoinResultSchema, summary: 'join the call of a room; the others get `call:peer-joined`' },
       'call:leave': { payload: schemas.callLeave, result: NoResultSchema, summary: 'leave the call; the others get `call:peer-left`' },
+      'call:kick': { payload: schemas.callKick, result: NoResultSchema, summary: 'moderators: put a peer out of the call (`call:kicked`); a kick does not ban' },
+      'call:mute': { payload: schemas.callMute, result: NoResultSchema, summary: 'moderators: ask a peer (or every other peer) to mute (`call:mute-request`)' },
+      'call:end': { payload: schemas.callEnd, result: NoResultSchema, summary: 'moderators: end the call for everyone (`call:ended`)' },
+      'call:admit': { payload: schemas.callAdmit, result: NoResultSchema, summary: 'moderators: answer a knock from the lobby (`call:admitted` or `call:denied`)' },
       'rtc:signal': { payload: schemas.rtcSignal, result: NoResultSchema, summary: 'relay a signal to a peer of the same call' },
       'rtc:media': { payload: schemas.rtcMedia, result: NoResultSchema, summary: 'the others in the call get `rtc:media`' },
     },
@@ -71,6 +83,8 @@ export const SERVER_EVENTS = {
     'chat:typing': TypingEventSchema,
     'auth:expired': AuthExpiredEventSchema,
     'chat:resync': ResyncEventSchema,
+    'room:closed': RoomClosedEventSchema,
+    'room:removed': RoomRemovedEventSchema,
   },
   rtc: {
     hello: HelloEventSchema,
@@ -79,6 +93,12 @@ export const SERVER_EVENTS = {
     'rtc:signal': SignalEventSchema,
     'rtc:media': MediaEventSchema,
     'auth:expired': AuthExpiredEventSchema,
+    'call:kicked': KickedEventSchema,
+    'call:mute-request': MuteRequestEventSchema,
+    'call:ended': CallEndedEventSchema,
+    'call:knock': KnockEventSchema,
+    'call:admitted': AdmittedEventSchema,
+    'call:denied': DeniedEventSchema,
   },
 } as const;
 
@@ -118,5 +138,15 @@ export type SignalKind = Payload<'rtcSignal'>['kind'];
 export type RtcClientToServerEvents = ClientToServerEvents<RtcRequests>;
 export type RtcServerToClientEvents = ServerToClientEvents<(typeof SERVER_EVENTS)['rtc']>;
 
+/** What one node asks the others to do to their own sockets (cluster mode; see SocketRoomControl). */
+export type RoomControlCommand =
+  | { kind: 'room-closed'; roomId: string }
+  | { kind: 'user-removed'; roomId: string; userId: string }
+  | { kind: 'access-narrowed'; roomId: string }
+  | { kind: 'peer-kicked'; roomId: string; peerId: string; by: string }
+  | { kind: 'call-ended'; roomId: string; by: string };
+
 /** Events nodes exchange through the adapter (cluster mode). */
-export type InterServerEvents = Record<string, never>;
+export interface InterServerEvents {
+  'room:control': (command: RoomControlCommand) => void;
+}

@@ -19,9 +19,25 @@ export const RoomSchema = z
     createdBy: z.string().describe('user id of the creator'),
     createdAt: isoTime,
     lastSeq: seq.describe('sequence number of the newest message in the room (0 when empty)'),
+    locked: z.boolean().describe('new call joins are refused with ROOM_LOCKED'),
+    lobby: z.boolean().describe('call joins by non-moderators wait in the lobby until a moderator admits them'),
   })
   .meta({ id: 'Room' });
 export type Room = z.infer<typeof RoomSchema>;
+
+export const ROOM_ROLES = ['owner', 'moderator', 'member'] as const;
+export const RoomRoleSchema = z.enum(ROOM_ROLES).describe('owner: the creator; moderator: runs the room and its calls; member: takes part');
+export type RoomRole = z.infer<typeof RoomRoleSchema>;
+
+export const MemberSchema = z
+  .object({
+    userId: z.string(),
+    name: z.string().describe('the name the user last joined with (the user id until they join)'),
+    role: RoomRoleSchema,
+    addedAt: isoTime,
+  })
+  .meta({ id: 'Member' });
+export type Member = z.infer<typeof MemberSchema>;
 
 export const MessageSchema = z
   .object({

@@ -26,3 +26,15 @@ export const HistoryQuerySchema = z.strictObject({
 export const DeadLetterListQuerySchema = z.strictObject({
   limit: queryInt(1000, /^\d{1,4}$/).pipe(z.number().min(1, 'expected at least 1')).describe('how many to list, 1–1000').optional(),
 });
+
+/** An opaque keyset cursor, as a previous page gave it. */
+const cursor = z.string().min(1).max(512).describe('`nextCursor` of the previous page');
+const pageLimit = queryInt(100, /^\d{1,3}$/).pipe(z.number().min(1, 'expected at least 1')).describe('page size, 1–100 (default 50)');
+
+/** `GET /api/rooms` and `GET /api/rooms/:id/members`: keyset pages. */
+export const PageQuerySchema = z.strictObject({ limit: pageLimit.optional(), cursor: cursor.optional() });
+
+/** `DELETE /api/rooms/:id/members/:userId?ban=true`. */
+export const RemoveMemberQuerySchema = z.strictObject({
+  ban: z.enum(['true', 'false']).transform((v) => v === 'true').describe('also ban the user from the room').optional(),
+});

@@ -52,8 +52,20 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
     name: nameText(100),
     isPrivate: z.boolean().optional(),
     maxParticipants: z.number().int().min(2).max(limits.maxCallParticipants).optional(),
+    locked: z.boolean().optional(),
+    lobby: z.boolean().optional(),
   });
   const addMember = z.strictObject({ userId: IdSchema });
+  const updateRoom = z
+    .strictObject({
+      name: nameText(100).optional(),
+      isPrivate: z.boolean().optional(),
+      maxParticipants: z.number().int().min(2).max(limits.maxCallParticipants).optional(),
+      locked: z.boolean().optional(),
+      lobby: z.boolean().optional(),
+    })
+    .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
+  const setRole = z.strictObject({ role: z.enum(['moderator', 'member']) });
   const postMessage = z.strictObject({ roomId: IdSchema, text: messageText, clientMsgId: IdSchema.optional() });
 
   const roomJoin = z.strictObject({ roomId: IdSchema, lastSeq: SeqSchema.optional() });
@@ -70,6 +82,10 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
 
   const callJoin = z.strictObject({ roomId: IdSchema });
   const callLeave = z.strictObject({ roomId: IdSchema });
+  const callKick = z.strictObject({ roomId: IdSchema, peerId: IdSchema });
+  const callMute = z.strictObject({ roomId: IdSchema, kind: z.enum(['audio', 'video']), peerId: IdSchema.optional() });
+  const callEnd = z.strictObject({ roomId: IdSchema });
+  const callAdmit = z.strictObject({ roomId: IdSchema, requestId: IdSchema, admit: z.boolean() });
   const sdp = z.strictObject({
     type: z.enum(['offer', 'answer', 'pranswer', 'rollback']),
     sdp: z.string().max(MAX_SDP_BYTES, `sdp must be at most ${MAX_SDP_BYTES} bytes`).optional(),
@@ -92,6 +108,8 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
     guestAuth,
     createRoom,
     addMember,
+    updateRoom,
+    setRole,
     postMessage,
     roomJoin,
     roomLeave,
@@ -101,6 +119,10 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
     chatAck,
     callJoin,
     callLeave,
+    callKick,
+    callMute,
+    callEnd,
+    callAdmit,
     rtcSignal,
     rtcMedia,
   };

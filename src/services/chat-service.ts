@@ -84,7 +84,7 @@ export class ChatService {
     subscribe: () => Promise<void>,
   ): Promise<{ room: Room; messages: Message[]; complete: boolean }> {
     const { rooms } = this.deps;
-    const room = await rooms.withCurrentSeq(await rooms.requireAccess(user, roomId));
+    const room = await rooms.withCurrentSeq(await rooms.requireAccess(user, roomId, true));
     await subscribe();
     const { messages, complete } = await this.catchUp(user, roomId, lastSeq);
     const lastStored = messages.at(-1)?.seq ?? 0;

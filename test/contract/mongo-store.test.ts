@@ -59,6 +59,23 @@ describeWithMongo('MongoStore', (target) => {
     ]);
   });
 
+  it('moves members kept in room documents by earlier releases into room_members, the creator as owner', async () => {
+    const uri = target.uri();
+    // A room as the first releases wrote it: members in an array on the document.
+    const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 3000 }).asPromise();
+    const now = new Date().toISOString();
+    await conn.db!.collection('rooms').insertOne({ _id: 'legacy' as never, name: 'old', isPrivate: true, maxParticipants: 8, createdBy: 'ann', createdAt: now, lastSeq: 0, members: ['ann', 'bob'] });
+    await conn.close();
+    const store = await openStore({ uri });
+    expect(await store.getMember('legacy', 'ann')).to.include({ role: 'owner', banned: false });
+    expect(await store.getMember('legacy', 'bob')).to.include({ role: 'member', banned: false });
+    expect(await store.getRoom('legacy')).to.deep.include({ locked: false, lobby: false });
+    expect((await store.listRoomsOf('bob', { limit: 10 })).map((r) => r.id)).to.deep.equal(['legacy']);
+    // Idempotent: a second open changes nothing.
+    const again = await openStore({ uri });
+    expect((await again.listMembers('legacy', { limit: 10 })).map((m) => m.userId)).to.deep.equal(['ann', 'bob']);
+  });
+
   it('two nodes appending to one room at once, with retries of the same clientMsgIds: seq 1..N, each message once', async function () {
     this.timeout(60_000);
     const uri = target.uri();

@@ -8,6 +8,21 @@ import { tempDir } from '../helpers/test-server.js';
 import { registerStoreContract } from './store-contract.js';
 
 const dirs: string[] = [];
+
+/** A database as the first release made it (user_version 1), open for the test to fill. */
+function schemaV1(dir: string): Database.Database {
+  const db = new Database(join(dir, 'chat.db'));
+  db.exec(`CREATE TABLE rooms (id TEXT PRIMARY KEY, name TEXT NOT NULL, is_private INTEGER NOT NULL, max_participants INTEGER NOT NULL,
+             created_by TEXT NOT NULL, created_at TEXT NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0);
+           CREATE TABLE room_members (room_id TEXT NOT NULL REFERENCES rooms(id), user_id TEXT NOT NULL, added_at TEXT NOT NULL,
+             PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;
+           CREATE TABLE messages (room_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, sender_id TEXT NOT NULL,
+             sender_name TEXT NOT NULL, text TEXT NOT NULL, client_msg_id TEXT, created_at TEXT NOT NULL, PRIMARY KEY (room_id, seq));
+           CREATE UNIQUE INDEX messages_client_msg_id ON messages (room_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+           CREATE TABLE member_cursors (room_id TEXT NOT NULL, user_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;
+           PRAGMA user_version = 1;`);
+  return db;
+}
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 registerStoreContract('SQLite', async () => {
@@ -74,16 +89,7 @@ describe('SqliteStore on disk', () => {
     dirs.push(dir);
     const now = new Date().toISOString();
     // The schema as the first release wrote it (user_version 1), with one message in it.
-    const old = new Database(join(dir, 'chat.db'));
-    old.exec(`CREATE TABLE rooms (id TEXT PRIMARY KEY, name TEXT NOT NULL, is_private INTEGER NOT NULL, max_participants INTEGER NOT NULL,
-                created_by TEXT NOT NULL, created_at TEXT NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0);
-              CREATE TABLE room_members (room_id TEXT NOT NULL REFERENCES rooms(id), user_id TEXT NOT NULL, added_at TEXT NOT NULL,
-                PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;
-              CREATE TABLE messages (room_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, sender_id TEXT NOT NULL,
-                sender_name TEXT NOT NULL, text TEXT NOT NULL, client_msg_id TEXT, created_at TEXT NOT NULL, PRIMARY KEY (room_id, seq));
-              CREATE UNIQUE INDEX messages_client_msg_id ON messages (room_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
-              CREATE TABLE member_cursors (room_id TEXT NOT NULL, user_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;
-              PRAGMA user_version = 1;`);
+    const old = schemaV1(dir);
     old.prepare("INSERT INTO rooms VALUES ('r1', 'r', 0, 8, 'u', ?, 1)").run(now);
     old.prepare("INSERT INTO messages VALUES ('r1', 1, 'm1', 'u', 'U', 'kept', 'c1', ?)").run(now);
     old.close();
@@ -94,6 +100,24 @@ describe('SqliteStore on disk', () => {
     expect(retry.message.id).to.equal('m1');
     const next = await store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'new', clientMsgId: 'c2', createdAt: now });
     expect(next.message.seq).to.equal(2);
+    await store.close();
+  });
+
+  it('upgrades a data directory of an earlier schema in place: the creator of each room becomes its owner', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    // Rooms and members as the first schemas kept them (no roles, no bans, no lock or lobby).
+    const old = schemaV1(dir);
+    old.prepare('INSERT INTO rooms VALUES (?, ?, ?, ?, ?, ?, 0)').run('r1', 'old', 1, 8, 'ann', now);
+    old.prepare('INSERT INTO room_members VALUES (?, ?, ?)').run('r1', 'ann', now);
+    old.prepare('INSERT INTO room_members VALUES (?, ?, ?)').run('r1', 'bob', now);
+    old.close();
+    const store = new SqliteStore({ dataDir: dir });
+    expect(await store.getMember('r1', 'ann')).to.include({ role: 'owner', banned: false });
+    expect(await store.getMember('r1', 'bob')).to.include({ role: 'member', banned: false, name: 'bob' });
+    expect(await store.getRoom('r1')).to.deep.include({ locked: false, lobby: false, isPrivate: true });
+    expect((await store.listRoomsOf('bob', { limit: 10 })).map((r) => r.id)).to.deep.equal(['r1']);
     await store.close();
   });
 

@@ -134,13 +134,101 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
-    it('keeps members per room', async () => {
-      const room = await newRoom({ isPrivate: true });
-      expect(await store.isMember(room.id, 'u2')).to.equal(false);
-      await store.addMember(room.id, 'u2');
-      await store.addMember(room.id, 'u2');
-      expect(await store.isMember(room.id, 'u2')).to.equal(true);
-      expect(await store.isMember(room.id, 'u3')).to.equal(false);
+    describe('rooms their owners run', () => {
+      const member = async (roomId: string, userId: string) => store.getMember(roomId, userId);
+
+      it('keeps members per room: adding twice keeps one row and its role; a name fills in', async () => {
+        const room = await newRoom({ isPrivate: true });
+        expect(await member(room.id, 'u2')).to.equal(null);
+        await store.addMember(room.id, 'u2', { role: 'moderator' });
+        await store.addMember(room.id, 'u2', { name: 'User Two' });
+        const row = await member(room.id, 'u2');
+        expect(row).to.include({ userId: 'u2', name: 'User Two', role: 'moderator', banned: false });
+        expect(Date.parse(row!.addedAt)).to.be.greaterThan(0);
+        expect(await member(room.id, 'u3')).to.equal(null);
+        const other = await newRoom();
+        expect(await member(other.id, 'u2')).to.equal(null);
+      });
+
+      it('shows a member without a known name by their user id', async () => {
+        const room = await newRoom();
+        await store.addMember(room.id, 'u9');
+        expect((await member(room.id, 'u9'))!.name).to.equal('u9');
+      });
+
+      it('sets roles (adding the user if needed) and a role change lifts a ban', async () => {
+        const room = await newRoom();
+        await store.setRole(room.id, 'u2', 'moderator');
+        expect((await member(room.id, 'u2'))!.role).to.equal('moderator');
+        await store.removeMember(room.id, 'u2', true);
+        expect(await member(room.id, 'u2')).to.include({ banned: true, role: 'member' });
+        await store.setRole(room.id, 'u2', 'member');
+        expect(await member(room.id, 'u2')).to.include({ banned: false, role: 'member' });
+      });
+
+      it('removes a member; a ban keeps a banned row that adding again does not lift', async () => {
+        const room = await newRoom();
+        await store.addMember(room.id, 'u2');
+        expect(await store.removeMember(room.id, 'u2', false)).to.equal(true);
+        expect(await member(room.id, 'u2')).to.equal(null);
+        expect(await store.removeMember(room.id, 'u2', false)).to.equal(false);
+        // A ban holds also for a user who never was a member (a public room's visitor).
+        expect(await store.removeMember(room.id, 'u3', true)).to.equal(false);
+        await store.addMember(room.id, 'u3', { name: 'Three' });
+        expect(await member(room.id, 'u3')).to.include({ banned: true });
+      });
+
+      it('lists members by user id in pages, without banned users', async () => {
+        const room = await newRoom();
+        for (const u of ['m3', 'm1', 'm2', 'm4']) await store.addMember(room.id, u);
+        await store.removeMember(room.id, 'm4', true);
+        const first = await store.listMembers(room.id, { limit: 2 });
+        expect(first.map((m) => m.userId)).to.deep.equal(['m1', 'm2']);
+        const rest = await store.listMembers(room.id, { limit: 2, after: 'm2' });
+        expect(rest.map((m) => m.userId)).to.deep.equal(['m3']);
+      });
+
+      it("lists a user's rooms with their role, by room id, in pages; not where banned", async () => {
+        const rooms = [await newRoom(), await newRoom(), await newRoom(), await newRoom()];
+        await store.addMember(rooms[0]!.id, 'lister', { role: 'owner' });
+        await store.addMember(rooms[1]!.id, 'lister');
+        await store.setRole(rooms[2]!.id, 'lister', 'moderator');
+        await store.removeMember(rooms[3]!.id, 'lister', true);
+        const expected = rooms.slice(0, 3).map((r) => r.id).sort();
+        const first = await store.listRoomsOf('lister', { limit: 2 });
+        const rest = await store.listRoomsOf('lister', { limit: 2, after: first.at(-1)!.id });
+        expect([...first, ...rest].map((r) => r.id)).to.deep.equal(expected);
+        const byId = new Map([...first, ...rest].map((r) => [r.id, r]));
+        expect(byId.get(rooms[0]!.id)).to.deep.include({ role: 'owner', name: 'room', lastSeq: 0, locked: false, lobby: false });
+        expect(byId.get(rooms[2]!.id)!.role).to.equal('moderator');
+      });
+
+      it('updates the given settings only; an unknown room gives null', async () => {
+        const room = await newRoom();
+        const updated = await store.updateRoom(room.id, { name: 'renamed', locked: true });
+        expect(updated).to.deep.equal({ ...room, name: 'renamed', locked: true });
+        expect(await store.getRoom(room.id)).to.deep.equal(updated);
+        expect(await store.updateRoom(room.id, { lobby: true, isPrivate: true, maxParticipants: 4 })).to.deep.include({ lobby: true, isPrivate: true, maxParticipants: 4, locked: true });
+        expect(await store.updateRoom('no-such-room', { name: 'x' })).to.equal(null);
+      });
+
+      it('deletes a room with its members, messages and cursors; a second delete finds nothing', async () => {
+        const room = await newRoom();
+        await store.addMember(room.id, 'u2');
+        await store.append(msg(room.id, 'hello', 'c-del'));
+        await store.setCursor(room.id, 'u2', 1);
+        const other = await newRoom();
+        await store.append(msg(other.id, 'stays'));
+        expect(await store.deleteRoom(room.id)).to.equal(true);
+        expect(await store.getRoom(room.id)).to.equal(null);
+        expect(await member(room.id, 'u2')).to.equal(null);
+        expect((await store.listMessages(room.id, { limit: 10 })).messages).to.deep.equal([]);
+        expect(await store.findByClientMsgId(room.id, 'c-del')).to.equal(null);
+        expect(await store.getCursor(room.id, 'u2')).to.equal(0);
+        expect(await store.listRoomsOf('u2', { limit: 10 })).to.deep.equal([]);
+        expect(await store.deleteRoom(room.id)).to.equal(false);
+        expect((await store.listMessages(other.id, { limit: 10 })).messages).to.have.length(1);
+      });
     });
 
     it('moves a delivery cursor forward only', async () => {
@@ -149,6 +237,16 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
       await store.setCursor(room.id, 'u1', 5);
       await store.setCursor(room.id, 'u1', 3);
       expect(await store.getCursor(room.id, 'u1')).to.equal(5);
+    });
+
+    it('insertAssigned drops (and counts) messages of a room deleted while they were queued', async () => {
+      const gone = await newRoom();
+      const kept = await newRoom();
+      await store.deleteRoom(gone.id);
+      const outcome = await store.insertAssigned([{ ...msg(gone.id, 'late'), seq: 1 }, { ...msg(kept.id, 'fine'), seq: 1 }]);
+      expect(outcome).to.deep.equal({ dropped: 1 });
+      expect((await store.listMessages(gone.id, { limit: 10 })).messages).to.deep.equal([]);
+      expect((await store.listMessages(kept.id, { limit: 10 })).messages.map((m) => m.text)).to.deep.equal(['fine']);
     });
 
     it('insertAssigned stores pre-sequenced messages once, even when delivered twice', async () => {

@@ -113,6 +113,29 @@ describe('AsyncAPI document (GET /api/asyncapi.json)', () => {
     await call('rtc', ra, 'rtc:media', { audio: false, video: true, screen: false }, true);
     await call('rtc', rb, 'call:leave', { roomId: room.id }, true);
 
+    // Moderation: Ann owns the room.
+    const { peerId: bobAgain } = await call('rtc', rb, 'call:join', { roomId: room.id }, true);
+    await call('rtc', ra, 'call:mute', { roomId: room.id, kind: 'audio', peerId: bobAgain }, true);
+    await call('rtc', rb, 'call:kick', { roomId: room.id, peerId: ra.id }, false);
+    await call('rtc', ra, 'call:kick', { roomId: room.id, peerId: bobAgain }, true);
+    expect((await request(server.url, 'PATCH', `/api/rooms/${room.id}`, { token: ann.token, body: { lobby: true } })).status).to.equal(200);
+    const knocked = new Promise<{ requestId: string }>((resolve) => ra.once('call:knock', resolve));
+    const waiting = await call('rtc', rb, 'call:join', { roomId: room.id }, true);
+    expect(waiting).to.include({ waiting: true });
+    expect((await knocked).requestId).to.equal(waiting.requestId);
+    await call('rtc', ra, 'call:admit', { roomId: room.id, requestId: waiting.requestId, admit: true }, true);
+    await call('rtc', ra, 'call:admit', { roomId: room.id, requestId: waiting.requestId, admit: true }, false);
+    const carol = await guest(server.url, 'carol');
+    const rc = await open('rtc', carol.token);
+    const carolWaits = await call('rtc', rc, 'call:join', { roomId: room.id }, true);
+    await call('rtc', ra, 'call:admit', { roomId: room.id, requestId: carolWaits.requestId, admit: false }, true);
+    await call('rtc', rb, 'call:join', { roomId: room.id }, true);
+    await call('rtc', ra, 'call:end', { roomId: room.id }, true);
+    // Removal and deletion reach /chat sockets.
+    await call('chat', b, 'room:join', { roomId: room.id }, true);
+    expect((await request(server.url, 'DELETE', `/api/rooms/${room.id}/members/${bob.user.id}`, { token: ann.token })).status).to.equal(204);
+    expect((await request(server.url, 'DELETE', `/api/rooms/${room.id}`, { token: ann.token })).status).to.equal(204);
+
     // Every documented event, both directions, was exercised and held to its schema.
     const documented = Object.values(doc.operations).map((op) => `${op.channel.$ref.split('/').pop()} ${op.action} ${messageName(op.messages[0]!)}`);
     const expected = documented.filter((e) => !NOT_PROVOKED.includes(e)).sort();

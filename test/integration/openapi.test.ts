@@ -86,6 +86,20 @@ describe('OpenAPI document (GET /api/openapi.json)', () => {
     await call('post', '/api/rooms/{id}/members', `/api/rooms/${room.id}/members`, { token: bob.token, body: { userId: bob.user.id } });
     await call('post', '/api/rooms/{id}/members', `/api/rooms/${room.id}/members`, { token: t, body: { userId: bob.user.id } });
     await call('post', '/api/rooms/{id}/members', '/api/rooms/nope/members', { token: t, body: { userId: bob.user.id } });
+    await call('get', '/api/rooms', '/api/rooms?limit=1', { token: t });
+    await call('get', '/api/rooms', '/api/rooms?cursor=%25', { token: t });
+    await call('get', '/api/rooms/{id}/members', `/api/rooms/${room.id}/members`, { token: bob.token });
+    await call('get', '/api/rooms/{id}/members', '/api/rooms/nope/members', { token: t });
+    await call('put', '/api/rooms/{id}/members/{userId}', `/api/rooms/${room.id}/members/${bob.user.id}`, { token: t, body: { role: 'moderator' } });
+    await call('put', '/api/rooms/{id}/members/{userId}', `/api/rooms/${room.id}/members/${ann.user.id}`, { token: t, body: { role: 'member' } });
+    await call('put', '/api/rooms/{id}/members/{userId}', `/api/rooms/${room.id}/members/${bob.user.id}`, { token: bob.token, body: { role: 'member' } });
+    await call('patch', '/api/rooms/{id}', `/api/rooms/${room.id}`, { token: bob.token, body: { locked: true } });
+    await call('patch', '/api/rooms/{id}', `/api/rooms/${room.id}`, { token: t, body: {} });
+    await call('patch', '/api/rooms/{id}', `/api/rooms/${room.id}`, { token: t, body: { name: 'renamed', lobby: true } });
+    await call('delete', '/api/rooms/{id}/members/{userId}', `/api/rooms/${room.id}/members/${ann.user.id}`, { token: bob.token });
+    await call('delete', '/api/rooms/{id}/members/{userId}', `/api/rooms/${room.id}/members/${bob.user.id}?ban=true`, { token: t });
+    await call('delete', '/api/rooms/{id}', `/api/rooms/${room.id}`, { token: bob.token });
+    await call('get', '/api/rooms/{id}/members', `/api/rooms/${room.id}/members?limit=2`, { token: t });
 
     const send = { roomId: room.id, text: 'hello', clientMsgId: 'c1' };
     expect((await call('post', '/api/messages', '/api/messages', { token: t, body: send })).status).to.equal(201);
@@ -104,6 +118,10 @@ describe('OpenAPI document (GET /api/openapi.json)', () => {
     await call('get', '/api/admin/dead-letters', '/api/admin/dead-letters?limit=0', { token: ADMIN });
     await call('post', '/api/admin/dead-letters/{id}/retry', '/api/admin/dead-letters/nope/retry', { token: ADMIN });
     await call('delete', '/api/admin/dead-letters/{id}', '/api/admin/dead-letters/nope', { token: ADMIN });
+
+    const doomed = (await call('post', '/api/rooms', '/api/rooms', { token: t, body: { name: 'doomed' } })).body;
+    await call('delete', '/api/rooms/{id}', `/api/rooms/${doomed.id}`, { token: t });
+    await call('delete', '/api/rooms/{id}', `/api/rooms/${doomed.id}`, { token: t });
 
     await call('get', '/healthz', '/healthz');
     await call('get', '/readyz', '/readyz');

@@ -43,8 +43,8 @@ describe('REST API (DESIGN §4 happy paths)', () => {
     it('creates a room (201) with every field and lastSeq 0', async () => {
       const res = await request(url, 'POST', '/api/rooms', { token: alice.token, body: { name: 'Standup', isPrivate: false, maxParticipants: 4 } });
       expect(res.status).to.equal(201);
-      expect(res.body).to.have.all.keys('id', 'name', 'isPrivate', 'maxParticipants', 'createdBy', 'createdAt', 'lastSeq');
-      expect(res.body).to.include({ name: 'Standup', isPrivate: false, maxParticipants: 4, createdBy: alice.user.id, lastSeq: 0 });
+      expect(res.body).to.have.all.keys('id', 'name', 'isPrivate', 'maxParticipants', 'createdBy', 'createdAt', 'lastSeq', 'locked', 'lobby');
+      expect(res.body).to.include({ name: 'Standup', isPrivate: false, maxParticipants: 4, createdBy: alice.user.id, lastSeq: 0, locked: false, lobby: false });
       expect(res.body.id).to.be.a('string').and.not.equal('');
       expect(new Date(res.body.createdAt).toISOString()).to.equal(res.body.createdAt);
     });
@@ -59,7 +59,8 @@ describe('REST API (DESIGN §4 happy paths)', () => {
       const room = await createRoom(url, alice.token, { name: 'Readable' });
       const res = await request(url, 'GET', `/api/rooms/${room.id}`, { token: bob.token });
       expect(res.status).to.equal(200);
-      expect(res.body).to.deep.equal({ ...room, participants: [] });
+      // Bob has no role in Alice's public room: a visitor.
+      expect(res.body).to.deep.equal({ ...room, role: null, participants: [] });
     });
 
     it('answers 404 ROOM_NOT_FOUND for an unknown room', async () => {

@@ -85,8 +85,10 @@ describe('security: property-based fuzz (S11, S15, S21, S26)', function () {
     const schemas = buildSchemas();
     const known: Record<string, string[]> = {
       guestAuth: ['name'],
-      createRoom: ['name', 'isPrivate', 'maxParticipants'],
+      createRoom: ['name', 'isPrivate', 'maxParticipants', 'locked', 'lobby'],
       addMember: ['userId'],
+      updateRoom: ['name', 'isPrivate', 'maxParticipants', 'locked', 'lobby'],
+      setRole: ['role'],
       postMessage: ['roomId', 'text', 'clientMsgId'],
       roomJoin: ['roomId', 'lastSeq'],
       roomLeave: ['roomId'],
@@ -96,6 +98,10 @@ describe('security: property-based fuzz (S11, S15, S21, S26)', function () {
       chatAck: ['roomId', 'seq'],
       callJoin: ['roomId'],
       callLeave: ['roomId'],
+      callKick: ['roomId', 'peerId'],
+      callMute: ['roomId', 'kind', 'peerId'],
+      callEnd: ['roomId'],
+      callAdmit: ['roomId', 'requestId', 'admit'],
       rtcSignal: ['to', 'kind', 'data'],
       rtcMedia: ['audio', 'video', 'screen'],
     };

@@ -160,6 +160,7 @@ describe('security: input (S9, S15–S21, S28, S29)', function () {
     const fields = new Set([
       ...['id', 'roomId', 'seq', 'senderId', 'senderName', 'text', 'clientMsgId', 'createdAt'],
       ...['name', 'isPrivate', 'maxParticipants', 'createdBy', 'after', 'before', 'limit'],
+      ...['locked', 'lobby', 'role'],
     ]);
     expect(server.storeCalls.length).to.be.above(10);
     for (const { method, args } of server.storeCalls) {

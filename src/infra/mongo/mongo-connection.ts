@@ -1,6 +1,7 @@
 import mongoose, { type ConnectOptions, type Connection } from 'mongoose';
 import { unavailable } from '../../domain/app-error.js';
 import type { Logger } from '../../ports/logger.js';
+import { migrateMembers } from './mongo-memberships.js';
 import { bindModels, type MongoModels } from './mongo-models.js';
 
 export interface MongoConnectionOptions {
@@ -119,9 +120,10 @@ export class MongoConnection {
   }
 
   private async buildIndexes(): Promise<void> {
-    const { Message, Cursor } = this.models;
+    const { Message, Cursor, Member } = this.models;
     // createIndexes (not init(), whose first result mongoose caches): idempotent, run on every open.
-    await Promise.all([Message.createIndexes(), Cursor.createIndexes()]);
+    await Promise.all([Message.createIndexes(), Cursor.createIndexes(), Member.createIndexes()]);
+    await migrateMembers(this.models);
   }
 
   /** Logs a failed open once per distinct reason, naming the variable to fix. */

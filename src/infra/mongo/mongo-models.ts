@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { ROOM_ROLES, type RoomRole } from '../../protocol/models.js';
 
 export interface RoomDoc {
   _id: string;
@@ -8,7 +9,21 @@ export interface RoomDoc {
   createdBy: string;
   createdAt: string;
   lastSeq: number;
-  members: string[];
+  /** Absent on rooms made before rooms could be locked or have a lobby. */
+  locked?: boolean;
+  lobby?: boolean;
+  /** Members as the first releases kept them; moved to `room_members` on open (see migrateMembers). */
+  members?: string[];
+}
+
+/** One user's standing in one room: a collection, so a room's membership is not bounded by a document. */
+export interface MemberDoc {
+  roomId: string;
+  userId: string;
+  name: string | null;
+  role: RoomRole;
+  addedAt: string;
+  banned: boolean;
 }
 
 export interface MessageDoc {
@@ -40,6 +55,7 @@ export interface CursorDoc {
 
 export interface MongoModels {
   Room: Model<RoomDoc>;
+  Member: Model<MemberDoc>;
   Message: Model<MessageDoc>;
   Cursor: Model<CursorDoc>;
 }
@@ -64,10 +80,26 @@ export function bindModels(conn: Connection): MongoModels {
       createdBy: { type: String, required: true },
       createdAt: { type: String, required: true },
       lastSeq: { type: Number, required: true, default: 0 },
-      members: { type: [String], default: [] },
+      locked: { type: Boolean },
+      lobby: { type: Boolean },
+      members: { type: [String], default: undefined },
     },
     strict,
   );
+  const member = new Schema<MemberDoc>(
+    {
+      roomId: { type: String, required: true },
+      userId: { type: String, required: true },
+      name: { type: String, default: null },
+      role: { type: String, enum: ROOM_ROLES, required: true },
+      addedAt: { type: String, required: true },
+      banned: { type: Boolean, required: true, default: false },
+    },
+    strict,
+  );
+  member.index({ roomId: 1, userId: 1 }, { unique: true });
+  // "My rooms": a user's memberships in room id order.
+  member.index({ userId: 1, roomId: 1 });
   const message = new Schema<MessageDoc>(
     {
       _id: String,
@@ -94,6 +126,7 @@ export function bindModels(conn: Connection): MongoModels {
   cursor.index({ roomId: 1, userId: 1 }, { unique: true });
   return {
     Room: conn.model<RoomDoc>('Room', room, 'rooms'),
+    Member: conn.model<MemberDoc>('Member', member, 'room_members'),
     Message: conn.model<MessageDoc>('Message', message, 'messages'),
     Cursor: conn.model<CursorDoc>('Cursor', cursor, 'member_cursors'),
   };

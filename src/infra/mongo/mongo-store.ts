@@ -1,10 +1,11 @@
 import mongoose from 'mongoose';
 import { AppError, seqConflict, unavailable } from '../../domain/app-error.js';
-import type { Message, Room } from '../../protocol/models.js';
-import type { AppendResult, HistoryPage, HistoryQuery, NewMessage, NewRoom, Store } from '../../ports/store.js';
+import type { Message, Room, RoomRole } from '../../protocol/models.js';
+import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, RoomPatch, Store } from '../../ports/store.js';
 import { MongoAppender, toDoc, toMessage } from './mongo-append.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
 import { isDuplicateKey, isMongoOutage } from './mongo-errors.js';
+import { MongoMemberships, toRoom } from './mongo-memberships.js';
 import type { MessageDoc, MongoModels, RoomDoc } from './mongo-models.js';
 
 export interface MongoStoreOptions extends MongoConnectionOptions {
@@ -14,16 +15,6 @@ export interface MongoStoreOptions extends MongoConnectionOptions {
 
 /** Filters built from request values: an object where a string belongs is compared, never run. */
 const SAFE = { sanitizeFilter: true } as const;
-
-const toRoom = (d: RoomDoc): Room => ({
-  id: d._id,
-  name: d.name,
-  isPrivate: d.isPrivate,
-  maxParticipants: d.maxParticipants,
-  createdBy: d.createdBy,
-  createdAt: d.createdAt,
-  lastSeq: d.lastSeq,
-});
 
 /**
  * The MongoDB store through mongoose. It needs no transaction anywhere, so a standalone
@@ -38,11 +29,13 @@ export class MongoStore implements Store {
   private readonly connection: MongoConnection;
   private readonly m: MongoModels;
   private readonly appender: MongoAppender;
+  private readonly members: MongoMemberships;
 
   constructor(options: MongoStoreOptions) {
     this.connection = new MongoConnection(options);
     this.m = this.connection.models;
     this.appender = new MongoAppender(this.m, options.nodeId);
+    this.members = new MongoMemberships(this.m);
   }
 
   /** The mongoose connection (tests read its options). */
@@ -60,8 +53,9 @@ export class MongoStore implements Store {
   }
 
   async createRoom(room: NewRoom): Promise<Room> {
-    await this.guard(() => this.m.Room.create({ _id: room.id, ...room, lastSeq: 0, members: [] }));
-    return { ...room, lastSeq: 0 };
+    const created = { ...room, locked: room.locked ?? false, lobby: room.lobby ?? false };
+    await this.guard(() => this.m.Room.create({ _id: room.id, ...created, lastSeq: 0 }));
+    return { ...created, lastSeq: 0 };
   }
 
   async getRoom(roomId: string): Promise<Room | null> {
@@ -69,12 +63,36 @@ export class MongoStore implements Store {
     return doc ? toRoom(doc) : null;
   }
 
-  async addMember(roomId: string, userId: string): Promise<void> {
-    await this.guard(() => this.m.Room.updateOne({ _id: roomId }, { $addToSet: { members: userId } }, SAFE));
+  updateRoom(roomId: string, patch: RoomPatch): Promise<Room | null> {
+    return this.guard(() => this.members.updateRoom(roomId, patch));
   }
 
-  async isMember(roomId: string, userId: string): Promise<boolean> {
-    return (await this.guard(() => this.m.Room.exists({ _id: roomId, members: userId }).setOptions(SAFE))) !== null;
+  deleteRoom(roomId: string): Promise<boolean> {
+    return this.guard(() => this.members.deleteRoom(roomId));
+  }
+
+  addMember(roomId: string, userId: string, options: { role?: RoomRole; name?: string } = {}): Promise<void> {
+    return this.guard(() => this.members.addMember(roomId, userId, options.role ?? 'member', options.name ?? null));
+  }
+
+  getMember(roomId: string, userId: string): Promise<Membership | null> {
+    return this.guard(() => this.members.getMember(roomId, userId));
+  }
+
+  setRole(roomId: string, userId: string, role: RoomRole): Promise<void> {
+    return this.guard(() => this.members.setRole(roomId, userId, role));
+  }
+
+  removeMember(roomId: string, userId: string, ban: boolean): Promise<boolean> {
+    return this.guard(() => this.members.removeMember(roomId, userId, ban));
+  }
+
+  listMembers(roomId: string, page: IdPage): Promise<Membership[]> {
+    return this.guard(() => this.members.listMembers(roomId, page));
+  }
+
+  listRoomsOf(userId: string, page: IdPage): Promise<Array<Room & { role: RoomRole }>> {
+    return this.guard(() => this.members.listRoomsOf(userId, page));
   }
 
   append(message: NewMessage): Promise<AppendResult> {
@@ -88,8 +106,14 @@ export class MongoStore implements Store {
    * stored messages. A refusal that is this very message (a redelivery) counts as done.
    * An outage midway leaves the entries in the queue, whose redelivery finishes the job.
    */
-  async insertAssigned(messages: Message[]): Promise<void> {
-    if (messages.length === 0) return;
+  async insertAssigned(batch: Message[]): Promise<{ dropped: number }> {
+    if (batch.length === 0) return { dropped: 0 };
+    // Messages of a room deleted while they were queued are dropped: its history is gone.
+    const roomIds = mongoose.trusted({ $in: [...new Set(batch.map((m) => m.roomId))] });
+    const live = new Set((await this.guard(() => this.m.Room.find({ _id: roomIds }, { _id: 1 }, SAFE).lean<{ _id: string }[]>())).map((r) => r._id));
+    const messages = batch.filter((m) => live.has(m.roomId));
+    const dropped = batch.length - messages.length;
+    if (messages.length === 0) return { dropped };
     let failure: unknown = null;
     try {
       await this.guard(() => this.m.Message.insertMany(messages.map((m) => toDoc(m)), { ordered: false, throwOnValidationError: true }));
@@ -114,6 +138,7 @@ export class MongoStore implements Store {
     const missing = messages.find((m) => !stored.includes(m));
     // Its (room, seq) or (room, clientMsgId) is held by another message: the seq was reused.
     if (missing) throw isDuplicateKey(failure) ? seqConflict(missing) : failure;
+    return { dropped };
   }
 
   async findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null> {

@@ -41,7 +41,7 @@ export class ClusterMessageStore implements MessageStore {
     return this.log.original(found, result);
   }
 
-  insertAssigned(messages: Message[]): Promise<void> {
+  insertAssigned(messages: Message[]): Promise<{ dropped: number }> {
     return this.store.insertAssigned(messages);
   }
 
@@ -58,6 +58,11 @@ export class ClusterMessageStore implements MessageStore {
   /** Starts a new room's counter, so its first message never needs the store to seed it. */
   async startSequence(roomId: string): Promise<void> {
     await this.log.seed(roomId, 0).catch(() => undefined);
+  }
+
+  /** Ends a deleted room's sequence and recent log in Redis. */
+  endSequence(roomId: string): Promise<void> {
+    return this.log.forget(roomId);
   }
 
   /**

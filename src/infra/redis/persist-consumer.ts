@@ -180,7 +180,7 @@ export class PersistConsumer {
     }
     if (parsed.length === 0) return;
     try {
-      await this.store.insertAssigned(parsed.map((p) => p.message));
+      this.countDropped(await this.store.insertAssigned(parsed.map((p) => p.message)));
       await this.done(parsed);
     } catch (err) {
       if (isUnavailable(err)) throw err;
@@ -188,7 +188,7 @@ export class PersistConsumer {
       // One bad entry must not hold back the healthy ones: retry them one by one.
       for (const p of parsed) {
         try {
-          await this.store.insertAssigned([p.message]);
+          this.countDropped(await this.store.insertAssigned([p.message]));
           await this.done([p]);
         } catch (one) {
           if (isUnavailable(one)) throw one;
@@ -196,6 +196,11 @@ export class PersistConsumer {
         }
       }
     }
+  }
+
+  /** Entries of a room deleted while they were queued: dropped by the store, acked like the rest, counted. */
+  private countDropped({ dropped }: { dropped: number }): void {
+    if (dropped > 0) this.metrics.dropped.inc(dropped);
   }
 
   /** Acknowledges and deletes persisted entries: one transaction per partition, in one pipeline. */

@@ -14,10 +14,17 @@
  */
 export const keys = {
   roomCache: (roomId: string) => `room:{${roomId}}:cache`,
+  /** Members as earlier releases cached them (a set); only ever deleted now. */
   roomMembersCache: (roomId: string) => `room:{${roomId}}:members`,
+  /** user id → the user's membership row in the room (JSON), or "-" for none. */
+  roomRolesCache: (roomId: string) => `room:{${roomId}}:roles`,
   presence: (roomId: string) => `chat:{${roomId}}:presence`,
   presenceUsers: (roomId: string) => `chat:{${roomId}}:users`,
   callPeers: (roomId: string) => `call:{${roomId}}:peers`,
+  /** requestId → a lobby request (JSON). */
+  lobby: (roomId: string) => `call:{${roomId}}:lobby`,
+  /** userId → admitted from the lobby until (ms). */
+  lobbyAdmitted: (roomId: string) => `call:{${roomId}}:admitted`,
   nodes: 'nodes:heartbeat',
   /** node id → the key layout its release writes (see setUpQueueLayout); removed with the node. */
   nodeReleases: 'nodes:release',

@@ -165,6 +165,23 @@ export class RedisMessageLog {
     await RAISE.run(this.redis, [this.layout.room(roomId).seq], [floor]);
   }
 
+  /**
+   * Forgets a deleted room: its counter, its recent log (an append then finds no room), and
+   * the idempotency records of the messages in that log. Records of older messages (no
+   * text in them, only node and seq) are not found without a scan: they expire with their
+   * TTL (IDEMPOTENCY_TTL_SECONDS).
+   */
+  async forget(roomId: string): Promise<void> {
+    const room = this.layout.room(roomId);
+    const recent = (await this.redis.xRange(room.log, '-', '+')) ?? [];
+    const records = recent.flatMap((e) => {
+      const { clientMsgId } = parseMessage(String(e.message.m));
+      return clientMsgId === null ? [] : [room.idempotency(clientMsgId)];
+    });
+    // Every key carries the room's partition tag: one slot, one DEL.
+    await this.redis.del([room.seq, room.log, ...records]);
+  }
+
   async currentSeq(roomId: string): Promise<number | null> {
     const v = await this.redis.get(this.layout.room(roomId).seq);
     return v === null ? null : Number(v);

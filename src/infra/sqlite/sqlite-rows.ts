@@ -1,4 +1,5 @@
-import type { Message, Room } from '../../protocol/models.js';
+import type { Message, Room, RoomRole } from '../../protocol/models.js';
+import type { Membership } from '../../ports/store.js';
 
 export interface RoomRow {
   id: string;
@@ -8,6 +9,16 @@ export interface RoomRow {
   created_by: string;
   created_at: string;
   last_seq: number;
+  locked: number;
+  lobby: number;
+}
+
+export interface MemberRow {
+  user_id: string;
+  name: string | null;
+  role: RoomRole;
+  added_at: string;
+  banned: number;
 }
 
 export interface MessageRow {
@@ -29,6 +40,16 @@ export const toRoom = (r: RoomRow): Room => ({
   createdBy: r.created_by,
   createdAt: r.created_at,
   lastSeq: r.last_seq,
+  locked: r.locked === 1,
+  lobby: r.lobby === 1,
+});
+
+export const toMembership = (r: MemberRow): Membership => ({
+  userId: r.user_id,
+  name: r.name ?? r.user_id,
+  role: r.role,
+  addedAt: r.added_at,
+  banned: r.banned === 1,
 });
 
 export const toMessage = (r: MessageRow): Message => ({

@@ -57,6 +57,16 @@ const MIGRATIONS: string[] = [
    DROP TABLE messages;
    ALTER TABLE messages_v2 RENAME TO messages;
    CREATE UNIQUE INDEX messages_client_msg_id ON messages (room_id, client_msg_id) WHERE client_msg_id IS NOT NULL;`,
+  // v3: rooms their owners run. Roles and bans live on the membership row (a ban keeps the
+  // row, so it holds in a public room too); the creator of an existing room becomes its owner.
+  `ALTER TABLE rooms ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN lobby INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE room_members ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+   ALTER TABLE room_members ADD COLUMN name TEXT;
+   ALTER TABLE room_members ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;
+   UPDATE room_members SET role = 'owner'
+     WHERE user_id = (SELECT created_by FROM rooms WHERE rooms.id = room_members.room_id);
+   CREATE INDEX room_members_by_user ON room_members (user_id, room_id);`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -1,13 +1,14 @@
 import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Message, Room } from '../../protocol/models.js';
-import type { AppendResult, HistoryPage, HistoryQuery, NewMessage, NewRoom, Store } from '../../ports/store.js';
+import type { Message, Room, RoomRole } from '../../protocol/models.js';
+import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, RoomPatch, Store } from '../../ports/store.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { guardSqlite, openDatabase } from './sqlite-connection.js';
 import { migrate } from './sqlite-schema.js';
-import { MESSAGE_COLUMNS, toMessage, toRoom, type MessageRow, type RoomRow } from './sqlite-rows.js';
+import { SqliteRoomReads } from './sqlite-room-reads.js';
+import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
 import { WriterThreadClient } from './writer-thread-client.js';
 import { fromWire } from './writer-thread-wire.js';
 
@@ -37,6 +38,7 @@ export class SqliteStore implements Store {
   private readonly appends: GroupCommit<NewMessage, AppendResult>;
   private readonly checkpointer: BackgroundCheckpointer;
   private readonly stmt;
+  private readonly roomReads: SqliteRoomReads;
 
   constructor(options: SqliteStoreOptions) {
     const file = join(options.dataDir, options.fileName ?? 'chat.db');
@@ -48,31 +50,56 @@ export class SqliteStore implements Store {
     this.writer = new WriterThreadClient(file, busyTimeoutMs, options.onWriterStopped);
     const db = this.db;
     this.stmt = {
-      getRoom: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE id = ?'),
       lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
-      isMember: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM room_members WHERE room_id = ? AND user_id = ?'),
       byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`),
       getCursor: db.prepare<[string, string], { seq: number }>('SELECT seq FROM member_cursors WHERE room_id = ? AND user_id = ?'),
     };
+    this.roomReads = new SqliteRoomReads(db);
     this.appends = new GroupCommit((items) => this.appendBatch(items));
   }
 
   async createRoom(room: NewRoom): Promise<Room> {
-    await this.writer.createRoom(room);
-    return { ...room, lastSeq: 0 };
+    const created = { ...room, locked: room.locked ?? false, lobby: room.lobby ?? false };
+    await this.writer.roomWrite({ kind: 'createRoom', room: created });
+    return { ...created, lastSeq: 0 };
   }
 
   async getRoom(roomId: string): Promise<Room | null> {
-    const row = guardSqlite(() => this.stmt.getRoom.get(roomId));
-    return row ? toRoom(row) : null;
+    return this.roomReads.getRoom(roomId);
   }
 
-  async addMember(roomId: string, userId: string): Promise<void> {
-    await this.writer.addMember(roomId, userId, new Date().toISOString());
+  async updateRoom(roomId: string, patch: RoomPatch): Promise<Room | null> {
+    if (!(await this.writer.roomWrite({ kind: 'updateRoom', roomId, patch }))) return null;
+    return this.roomReads.getRoom(roomId);
   }
 
-  async isMember(roomId: string, userId: string): Promise<boolean> {
-    return guardSqlite(() => this.stmt.isMember.get(roomId, userId)) !== undefined;
+  deleteRoom(roomId: string): Promise<boolean> {
+    return this.writer.roomWrite({ kind: 'deleteRoom', roomId });
+  }
+
+  async addMember(roomId: string, userId: string, options: { role?: RoomRole; name?: string } = {}): Promise<void> {
+    const write = { kind: 'addMember', roomId, userId, role: options.role ?? 'member', name: options.name ?? null, addedAt: new Date().toISOString() } as const;
+    await this.writer.roomWrite(write);
+  }
+
+  async getMember(roomId: string, userId: string): Promise<Membership | null> {
+    return this.roomReads.getMember(roomId, userId);
+  }
+
+  async setRole(roomId: string, userId: string, role: RoomRole): Promise<void> {
+    await this.writer.roomWrite({ kind: 'setRole', roomId, userId, role, addedAt: new Date().toISOString() });
+  }
+
+  removeMember(roomId: string, userId: string, ban: boolean): Promise<boolean> {
+    return this.writer.roomWrite({ kind: 'removeMember', roomId, userId, ban, addedAt: new Date().toISOString() });
+  }
+
+  async listMembers(roomId: string, page: IdPage): Promise<Membership[]> {
+    return this.roomReads.listMembers(roomId, page);
+  }
+
+  async listRoomsOf(userId: string, page: IdPage): Promise<Array<Room & { role: RoomRole }>> {
+    return this.roomReads.listRoomsOf(userId, page);
   }
 
   append(message: NewMessage): Promise<AppendResult> {
@@ -100,8 +127,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  async insertAssigned(messages: Message[]): Promise<void> {
-    await this.writer.insertAssigned(messages);
+  async insertAssigned(messages: Message[]): Promise<{ dropped: number }> {
+    return { dropped: await this.writer.insertAssigned(messages) };
   }
 
   async findByClientMsgId(roomId: string, clientMsgId: string): Promise<Message | null> {

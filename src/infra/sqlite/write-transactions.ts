@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AppError, roomNotFound, seqConflict } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
-import type { NewMessage, NewRoom } from '../../ports/store.js';
+import type { NewMessage } from '../../ports/store.js';
 import { guardSqlite } from './sqlite-connection.js';
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
 import { toWire, type AppendOutcome } from './writer-thread-wire.js';
@@ -10,7 +10,8 @@ import { toWire, type AppendOutcome } from './writer-thread-wire.js';
 class FastPathMiss extends Error {}
 
 /**
- * Every write to the chat database, each method one transaction, on one connection. Runs on
+ * Every write of messages and cursors, each method one transaction, on one connection
+ * (rooms and members: RoomWrites). Runs on
  * the writer thread (writer-thread-main.ts), so that SQLite's page work and WAL writes never
  * hold up the event loop that serves sockets. Append outcomes are plain data, ready to post.
  */
@@ -20,11 +21,6 @@ export class WriteTransactions {
 
   constructor(private readonly db: Database.Database) {
     this.stmt = {
-      insertRoom: db.prepare(
-        `INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq)
-         VALUES (@id, @name, @isPrivate, @maxParticipants, @createdBy, @createdAt, 0)`,
-      ),
-      addMember: db.prepare('INSERT INTO room_members (room_id, user_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       bumpSeq: db.prepare<[string], { last_seq: number }>('UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq'),
       raiseSeq: db.prepare('UPDATE rooms SET last_seq = MAX(last_seq, ?) WHERE id = ?'),
       lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
@@ -54,14 +50,6 @@ export class WriteTransactions {
     this.fastAppend = db.transaction((items: NewMessage[]) => this.fastAppendBatch(items));
   }
 
-  createRoom(room: NewRoom): void {
-    guardSqlite(() => this.stmt.insertRoom.run({ ...room, isPrivate: room.isPrivate ? 1 : 0 }));
-  }
-
-  addMember(roomId: string, userId: string, addedAt: string): void {
-    guardSqlite(() => this.stmt.addMember.run(roomId, userId, addedAt));
-  }
-
   setCursor(roomId: string, userId: string, seq: number): void {
     guardSqlite(() => this.stmt.setCursor.run(roomId, userId, seq));
   }
@@ -84,10 +72,16 @@ export class WriteTransactions {
     return this.carefulAppend(items);
   }
 
-  /** Messages whose seq was assigned elsewhere (cluster mode); already stored counts as done. */
-  insertAssigned(messages: Message[]): void {
+  /** Messages whose seq was assigned elsewhere (cluster mode); already stored counts as done. Returns how many were dropped (room deleted). */
+  insertAssigned(messages: Message[]): number {
     const run = this.db.transaction((list: Message[]) => {
+      let dropped = 0;
       for (const m of list) {
+        // The room was deleted while this message waited in the queue: its history is gone.
+        if (this.stmt.lastSeq.get(m.roomId) === undefined) {
+          dropped++;
+          continue;
+        }
         // A message's (room, seq) is fixed when its seq is assigned, so "already stored"
         // means this slot holds this id; any other id there means the seq was reused.
         if (this.stmt.insertAssigned.run(m).changes === 0 && this.stmt.idAt.get(m.roomId, m.seq) !== m.id) {
@@ -96,8 +90,9 @@ export class WriteTransactions {
         }
         this.stmt.raiseSeq.run(m.seq, m.roomId);
       }
+      return dropped;
     });
-    guardSqlite(() => run.immediate(messages));
+    return guardSqlite(() => run.immediate(messages));
   }
 
   private fastAppendBatch(items: NewMessage[]): AppendOutcome[] {

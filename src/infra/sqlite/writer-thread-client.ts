@@ -1,12 +1,13 @@
 import type { Worker } from 'node:worker_threads';
 import { AppError } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
-import type { NewMessage, NewRoom } from '../../ports/store.js';
+import type { NewMessage } from '../../ports/store.js';
+import type { RoomWrite } from './room-writes.js';
 import { startModuleWorker } from '../module-worker.js';
 import { fromWire, type AppendOutcome, type WriteOp, type WriteReply } from './writer-thread-wire.js';
 
 interface Pending {
-  resolve: (outcomes: AppendOutcome[] | undefined) => void;
+  resolve: (reply: Extract<WriteReply, { ok: true }>) => void;
   reject: (error: unknown) => void;
 }
 
@@ -33,19 +34,17 @@ export class WriterThreadClient {
   /** One transaction for all `items`; one outcome per item, in order. */
   append(items: NewMessage[]): Promise<AppendOutcome[]> {
     // The thread answers an append with its outcomes, any other write without.
-    return this.request({ op: 'append', items }) as Promise<AppendOutcome[]>;
+    return this.request({ op: 'append', items }).then((reply) => reply.outcomes ?? []);
   }
 
-  async insertAssigned(messages: Message[]): Promise<void> {
-    await this.request({ op: 'insertAssigned', messages });
+  /** How many were dropped (their room is gone). */
+  async insertAssigned(messages: Message[]): Promise<number> {
+    return (await this.request({ op: 'insertAssigned', messages })).dropped ?? 0;
   }
 
-  async createRoom(room: NewRoom): Promise<void> {
-    await this.request({ op: 'createRoom', room });
-  }
-
-  async addMember(roomId: string, userId: string, addedAt: string): Promise<void> {
-    await this.request({ op: 'addMember', roomId, userId, addedAt });
+  /** True when the write changed something (see RoomWrites). */
+  async roomWrite(write: RoomWrite): Promise<boolean> {
+    return (await this.request({ op: 'room', write })).changed === true;
   }
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {
@@ -63,7 +62,7 @@ export class WriterThreadClient {
     await worker.terminate();
   }
 
-  private request(op: WriteOp): Promise<AppendOutcome[] | undefined> {
+  private request(op: WriteOp): Promise<Extract<WriteReply, { ok: true }>> {
     if (this.closed && op.op !== 'close') return Promise.reject(new AppError('UNAVAILABLE', 'the message store is closing'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
@@ -89,7 +88,7 @@ export class WriterThreadClient {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
-    if (reply.ok) p.resolve(reply.outcomes);
+    if (reply.ok) p.resolve(reply);
     else p.reject(fromWire(reply.error));
     if (this.pending.size === 0) this.worker?.unref();
   }

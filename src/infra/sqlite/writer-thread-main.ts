@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './sqlite-connection.js';
+import { RoomWrites } from './room-writes.js';
 import { WriteTransactions } from './write-transactions.js';
 import { toWire, type WriteReply, type WriteRequest } from './writer-thread-wire.js';
 
@@ -15,6 +16,7 @@ const db = openDatabase(file, busyTimeoutMs);
 // Checkpoints run on their own thread (checkpointer.ts); this is only the fallback.
 db.pragma('wal_autocheckpoint = 10000');
 const transactions = new WriteTransactions(db);
+const roomWrites = new RoomWrites(db);
 
 port.on('message', (request: WriteRequest) => port.postMessage(run(request)));
 
@@ -25,14 +27,9 @@ function run(request: WriteRequest): WriteReply {
       case 'append':
         return { id, ok: true, outcomes: transactions.appendBatch(request.items) };
       case 'insertAssigned':
-        transactions.insertAssigned(request.messages);
-        break;
-      case 'createRoom':
-        transactions.createRoom(request.room);
-        break;
-      case 'addMember':
-        transactions.addMember(request.roomId, request.userId, request.addedAt);
-        break;
+        return { id, ok: true, dropped: transactions.insertAssigned(request.messages) };
+      case 'room':
+        return { id, ok: true, changed: roomWrites.run(request.write) };
       case 'setCursor':
         transactions.setCursor(request.roomId, request.userId, request.seq);
         break;

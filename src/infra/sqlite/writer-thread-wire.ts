@@ -1,7 +1,8 @@
 import { AppError } from '../../domain/app-error.js';
 import type { ErrorCode } from '../../protocol/error-codes.js';
 import type { Message } from '../../protocol/models.js';
-import type { NewMessage, NewRoom } from '../../ports/store.js';
+import type { NewMessage } from '../../ports/store.js';
+import type { RoomWrite } from './room-writes.js';
 
 /**
  * What the request thread (writer-thread-client.ts) and the SQLite writer thread
@@ -13,8 +14,7 @@ import type { NewMessage, NewRoom } from '../../ports/store.js';
 export type WriteOp =
   | { op: 'append'; items: NewMessage[] }
   | { op: 'insertAssigned'; messages: Message[] }
-  | { op: 'createRoom'; room: NewRoom }
-  | { op: 'addMember'; roomId: string; userId: string; addedAt: string }
+  | { op: 'room'; write: RoomWrite }
   | { op: 'setCursor'; roomId: string; userId: string; seq: number }
   /** Last request: the thread closes its connection and answers; it is then terminated. */
   | { op: 'close' };
@@ -31,8 +31,8 @@ export type WireError =
  */
 export type AppendOutcome = { ok: true; seq: number } | { ok: true; existing: Message } | { ok: false; error: WireError };
 
-/** An append is answered with one outcome per item, in order; any other write with none. */
-export type WriteReply = { id: number; ok: true; outcomes?: AppendOutcome[] } | { id: number; ok: false; error: WireError };
+/** An append is answered with one outcome per item, in order; a room write with whether it changed anything. */
+export type WriteReply = { id: number; ok: true; outcomes?: AppendOutcome[]; changed?: boolean; dropped?: number } | { id: number; ok: false; error: WireError };
 
 export function toWire(error: unknown): WireError {
   if (error instanceof AppError) {

@@ -30,7 +30,7 @@ export interface ChatNamespaceDeps {
  * exists once per namespace and reads the socket's state from `socket.data` (rooms joined,
  * rooms whose access was checked): an idle connection costs its data, not a set of closures.
  */
-export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDeps): void {
+export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDeps): LocalChatActions {
   const { presence, rooms, chat, redelivery, logger, metrics } = deps;
 
   const joined = (socket: ChatSocket, roomId: string) => socket.data.chatRooms?.includes(roomId) === true;
@@ -136,12 +136,44 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
     }
   }
 
+  /** Takes the room from the socket: joined, access cached, presence, redelivery. */
+  const evict = async (socket: ChatSocket, roomId: string, event: 'room:removed' | 'room:closed') => {
+    const wasJoined = joined(socket, roomId);
+    const wasAllowed = socket.data.allowedRooms?.includes(roomId) === true;
+    if (!wasJoined && !wasAllowed) return;
+    socket.data.chatRooms = withoutRoom(socket.data.chatRooms, roomId);
+    socket.data.allowedRooms = withoutRoom(socket.data.allowedRooms, roomId);
+    redelivery.forget(socket.id, roomId);
+    socket.emit(event, { roomId });
+    if (!wasJoined) return;
+    await socket.leave(chatRoomKey(roomId));
+    await announceLeave(socket, roomId);
+  };
+
+  /**
+   * A recovered session brings back the rooms it had, as they were when it dropped: a room
+   * deleted or a membership removed meanwhile must not come back with it. Joined rooms are
+   * checked again (a store read each, only on recovery); rooms merely checked are forgotten
+   * and checked again when next used.
+   */
+  const recheckRecovered = async (socket: ChatSocket) => {
+    socket.data.allowedRooms = undefined;
+    for (const roomId of socket.data.chatRooms ?? []) {
+      const gone = await rooms.requireAccess(socket.data.user, roomId).then(
+        () => null,
+        (err: unknown) => (err instanceof AppError && (err.code === 'FORBIDDEN' || err.code === 'ROOM_NOT_FOUND') ? err.code : null),
+      );
+      if (gone) await evict(socket, roomId, gone === 'ROOM_NOT_FOUND' ? 'room:closed' : 'room:removed');
+      else await announceJoin(socket, roomId);
+    }
+  };
+
   const onConnection = async (socket: ChatSocket) => {
     metrics.socketOpened('/chat');
     router.attach(socket);
     socket.on('disconnect', onDisconnect);
-    // A recovered session is back in its Socket.IO rooms; make presence match.
-    if (socket.recovered) for (const roomId of socket.data.chatRooms ?? []) await announceJoin(socket, roomId);
+    // A recovered session is back in its Socket.IO rooms; make access and presence match.
+    if (socket.recovered) await recheckRecovered(socket);
     // Every client gets at least one event, hence a recovery offset for the next reconnect.
     const { user } = socket.data;
     socket.emit('hello', { userId: user.id, name: user.name, nodeId: deps.nodeId, recoveryWindowMs: deps.recoveryWindowMs });
@@ -150,6 +182,37 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
   nsp.on('connection', (socket) => {
     void onConnection(socket).catch((err: unknown) => logger.error('chat connection setup failed', { err }));
   });
+
+  const holding = (roomId: string, userId?: string) =>
+    [...nsp.sockets.values()].filter(
+      (s) => (userId === undefined || s.data.user.id === userId) && (joined(s, roomId) || s.data.allowedRooms?.includes(roomId) === true),
+    );
+  return {
+    async removeUser(roomId, userId) {
+      for (const socket of holding(roomId, userId)) await evict(socket, roomId, 'room:removed');
+    },
+    async closeRoom(roomId) {
+      for (const socket of holding(roomId)) await evict(socket, roomId, 'room:closed');
+    },
+    async removeUnless(roomId, mayStay) {
+      const users = new Map<string, boolean>();
+      for (const socket of holding(roomId)) {
+        const userId = socket.data.user.id;
+        if (!users.has(userId)) users.set(userId, await mayStay(userId));
+        if (!users.get(userId)) await evict(socket, roomId, 'room:removed');
+      }
+    },
+  };
+}
+
+/** What other parts of the server do to this node's /chat sockets. */
+export interface LocalChatActions {
+  /** The user's sockets lose the room (`room:removed`). */
+  removeUser(roomId: string, userId: string): Promise<void>;
+  /** Every socket loses the room (`room:closed`). */
+  closeRoom(roomId: string): Promise<void>;
+  /** Sockets of users for whom `mayStay` says no lose the room (asked once per user). */
+  removeUnless(roomId: string, mayStay: (userId: string) => Promise<boolean>): Promise<void>;
 }
 
 /** How redelivery reaches a socket. Made when the socket acks (most never do), not per connection. */

@@ -3,10 +3,13 @@ import type { ServerMetrics } from '../../ports/metrics.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RateLimiter } from '../../ports/realtime.js';
 import type { Schemas } from '../../protocol/schemas.js';
+import { isModerator } from '../../services/room-service.js';
 import type { CallService } from '../../services/call-service.js';
 import type { RtcRequests } from '../../protocol/events.js';
 import { EventRouter } from './event-router.js';
-import { callRoomKey, type RtcNamespace, type RtcSocket } from './socket-types.js';
+import { LobbyWaits } from './lobby-waits.js';
+import { moderationRoutes, type CallActions } from './call-moderation.js';
+import { callRoomKey, moderatorsKey, type RtcNamespace, type RtcSocket } from './socket-types.js';
 
 export interface RtcNamespaceDeps {
   logger: Logger;
@@ -16,25 +19,33 @@ export interface RtcNamespaceDeps {
   eventLimiter: RateLimiter;
   nodeId: string;
   recoveryWindowMs: number;
+  /** Moderation that reaches peers on other nodes (SocketRoomControl). */
+  control: Pick<CallActions, 'kickPeer' | 'endCall'>;
 }
 
 const NO_MEDIA = { audio: false, video: false, screen: false };
+
+/** Why a peer left, as the others hear it (absent: it left or disconnected). */
+export type LeaveReason = 'kicked' | 'removed';
 
 /**
  * `/rtc`: calls and WebRTC signaling. A peer is its /rtc socket (peerId = socket id), so a
  * signal is relayed to exactly one socket, anywhere in the cluster, with `from` stamped here.
  * As in `/chat`, the handlers exist once per namespace and keep a socket's state in `socket.data`.
+ * Returns what other parts do to this node's sockets (moderation, removals).
  */
-export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps): void {
+export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps): LocalCallActions {
   const { calls, logger, metrics } = deps;
+  const waits = new LobbyWaits(nsp, calls, logger);
 
-  const leaveCall = async (socket: RtcSocket) => {
+  const leaveCall = async (socket: RtcSocket, reason?: LeaveReason) => {
     const roomId = socket.data.callRoomId;
     if (!roomId) return;
     socket.data.callRoomId = null;
     await socket.leave(callRoomKey(roomId));
+    await socket.leave(moderatorsKey(roomId));
     if (await calls.leave(roomId, socket.id)) {
-      socket.to(callRoomKey(roomId)).emit('call:peer-left', { roomId, peerId: socket.id });
+      socket.to(callRoomKey(roomId)).emit('call:peer-left', reason ? { roomId, peerId: socket.id, reason } : { roomId, peerId: socket.id });
     }
   };
 
@@ -45,9 +56,15 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
         schema: deps.schemas.callJoin,
         handle: async (socket, { roomId }) => {
           const user = socket.data.user;
+          const { room, role, wait } = await calls.admission(user, roomId);
+          if (wait) {
+            if (socket.data.callRoomId === roomId) await leaveCall(socket);
+            const request = await waits.knock(socket, roomId);
+            return { waiting: true as const, requestId: request.requestId };
+          }
           if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall(socket);
           const peer = { peerId: socket.id, userId: user.id, name: user.name, media: (socket.data.media ??= { ...NO_MEDIA }) };
-          const { peers, iceServers } = await calls.join(user, roomId, peer);
+          const { peers, iceServers } = await calls.join(user, room, peer);
           // Gone while joining: its disconnect found no call to leave, so leave this one now.
           if (socket.disconnected) {
             await calls.leave(roomId, socket.id);
@@ -57,6 +74,11 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
           socket.data.callRoomId = roomId;
           await socket.join(callRoomKey(roomId));
           if (!rejoin) socket.to(callRoomKey(roomId)).emit('call:peer-joined', { ...peer, roomId });
+          if (isModerator(role)) {
+            // Knocks reach the moderators in the call, also those who join after the knock.
+            await socket.join(moderatorsKey(roomId));
+            for (const r of await calls.pendingKnocks(roomId)) socket.emit('call:knock', { roomId, requestId: r.requestId, userId: r.userId, name: r.name });
+          }
           return { peerId: socket.id, peers, iceServers };
         },
       },
@@ -68,6 +90,8 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
           await leaveCall(socket);
         },
       },
+
+      ...moderationRoutes(deps.schemas, calls, deps.control, waits, metrics),
 
       'rtc:signal': {
         schema: deps.schemas.rtcSignal,
@@ -97,6 +121,7 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
   /** One listener for every socket: Node calls it with `this` set to the socket that emits. */
   function onDisconnect(this: RtcSocket): void {
     metrics.socketClosed('/rtc');
+    waits.withdrawAll(this);
     void leaveCall(this).catch((err: unknown) => logger.warn('call leave on disconnect failed', { err }));
   }
 
@@ -105,7 +130,10 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
     // Call membership does not survive a disconnect (peers were told the peer left), so a
     // recovered session starts outside any call and joins again, with its media state reset.
     if (socket.recovered) {
-      if (socket.data.callRoomId) void socket.leave(callRoomKey(socket.data.callRoomId));
+      if (socket.data.callRoomId) {
+        void socket.leave(callRoomKey(socket.data.callRoomId));
+        void socket.leave(moderatorsKey(socket.data.callRoomId));
+      }
       socket.data.callRoomId = null;
       socket.data.media = undefined;
     }
@@ -114,4 +142,54 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
     const { user } = socket.data;
     socket.emit('hello', { userId: user.id, name: user.name, nodeId: deps.nodeId, recoveryWindowMs: deps.recoveryWindowMs });
   });
+
+  /** This node's sockets in the room's call (optionally one user's only). */
+  const inCall = (roomId: string, userId?: string) =>
+    [...nsp.sockets.values()].filter((s) => s.data.callRoomId === roomId && (userId === undefined || s.data.user.id === userId));
+
+  return {
+    async kickPeer(roomId, peerId, by) {
+      const socket = nsp.sockets.get(peerId);
+      if (!socket || socket.data.callRoomId !== roomId) return;
+      socket.emit('call:kicked', { roomId, by });
+      await leaveCall(socket, 'kicked');
+    },
+    async endCall(roomId, reason, by) {
+      for (const socket of inCall(roomId)) {
+        socket.emit('call:ended', by ? { roomId, reason, by } : { roomId, reason });
+        // Everyone leaves, so no one needs to hear of anyone else leaving.
+        socket.data.callRoomId = null;
+        await socket.leave(callRoomKey(roomId));
+        await socket.leave(moderatorsKey(roomId));
+        await calls.leave(roomId, socket.id);
+      }
+      if (reason === 'room-deleted') waits.denyRoom(roomId);
+    },
+    async removeUser(roomId, userId) {
+      for (const socket of inCall(roomId, userId)) {
+        socket.emit('call:ended', { roomId, reason: 'removed' });
+        await leaveCall(socket, 'removed');
+      }
+      waits.withdrawUser(roomId, userId);
+    },
+    async removeUnless(roomId, mayStay) {
+      const users = new Map<string, boolean>();
+      for (const socket of inCall(roomId)) {
+        const userId = socket.data.user.id;
+        if (!users.has(userId)) users.set(userId, await mayStay(userId));
+        if (users.get(userId)) continue;
+        socket.emit('call:ended', { roomId, reason: 'removed' });
+        await leaveCall(socket, 'removed');
+      }
+    },
+  };
+}
+
+/** What other parts of the server do to this node's /rtc sockets. */
+export interface LocalCallActions {
+  kickPeer(roomId: string, peerId: string, by: string): Promise<void>;
+  endCall(roomId: string, reason: 'ended' | 'room-deleted', by?: string): Promise<void>;
+  removeUser(roomId: string, userId: string): Promise<void>;
+  /** Peers of users for whom `mayStay` says no are put out of the call (asked once per user). */
+  removeUnless(roomId: string, mayStay: (userId: string) => Promise<boolean>): Promise<void>;
 }

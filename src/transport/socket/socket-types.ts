@@ -38,3 +38,5 @@ export type AnySocket = ChatSocket | RtcSocket;
 export const chatRoomKey = (roomId: string) => `room:${roomId}`;
 /** Socket.IO room that holds every /rtc socket in a room's call. */
 export const callRoomKey = (roomId: string) => `call:${roomId}`;
+/** Socket.IO room of the moderators in a room's call: where lobby knocks go. */
+export const moderatorsKey = (roomId: string) => `mods:${roomId}`;

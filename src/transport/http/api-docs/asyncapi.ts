@@ -33,7 +33,10 @@ export function buildAsyncApi(schemas: Schemas, info: DocInfo): JsonSchema {
     for (const [event, spec] of Object.entries(requests)) {
       const ackName = `${cap(ns)}${cap(event)}Ack`;
       // The ack is one object: `{ok: true, …result}` or `{ok: false, error}`.
-      named[ackName] = z.union([(spec.result as z.ZodObject).extend({ ok: z.literal(true) }), AckErrorSchema]);
+      // A result with several shapes (`call:join`: in the call, or waiting in the lobby) gives one ack shape each.
+      const ok = (result: z.ZodType) => (result as z.ZodObject).extend({ ok: z.literal(true) });
+      const results = spec.result instanceof z.ZodUnion ? (spec.result.options as z.ZodType[]) : [spec.result];
+      named[ackName] = z.union([...results.map(ok), AckErrorSchema]);
       const id = slug(ns, event);
       messages[id] = message(event, spec.summary, named, spec.payload);
       messages[`${id}.ack`] = { name: `${event} ack`, title: `ack of ${event}`, payload: { $ref: REF + ackName } };

@@ -5,18 +5,20 @@ import {
   HealthSchema,
   HistoryResultSchema,
   IceServersAnswerSchema,
+  MemberListSchema,
   ReadinessSchema,
+  RoomListSchema,
   RequeuedSchema,
   RoomDetailsSchema,
 } from '../../../protocol/answers.js';
 import type { ErrorCode } from '../../../protocol/error-codes.js';
-import { MessageSchema, RoomSchema } from '../../../protocol/models.js';
-import { DeadLetterListQuerySchema, HistoryQuerySchema } from '../../../protocol/query-schemas.js';
+import { MemberSchema, MessageSchema, RoomSchema } from '../../../protocol/models.js';
+import { DeadLetterListQuerySchema, HistoryQuerySchema, PageQuerySchema, RemoveMemberQuerySchema } from '../../../protocol/query-schemas.js';
 import { IdSchema, type Schemas } from '../../../protocol/schemas.js';
 
 /** One REST route as the OpenAPI document describes it. */
 export interface RestRoute {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI path template: `{id}` for `:id`. */
   path: string;
   summary: string;
@@ -34,6 +36,7 @@ export interface RestRoute {
 }
 
 const id = { id: IdSchema };
+const member = { id: IdSchema, userId: IdSchema };
 
 /**
  * The REST contract (DESIGN §4) as data: the routers under routes/ implement it, and
@@ -54,13 +57,53 @@ export function restRoutes(schemas: Schemas): RestRoute[] {
       errors: ['UNAVAILABLE'],
     },
     {
-      method: 'get', path: '/api/rooms/{id}', auth: 'user', summary: 'a room plus the participants online now',
+      method: 'get', path: '/api/rooms', auth: 'user', summary: 'rooms I created, was added to or joined, with my role',
+      query: PageQuerySchema,
+      responses: { 200: { description: 'a page of rooms, by room id', schema: RoomListSchema } },
+      errors: ['UNAVAILABLE'],
+    },
+    {
+      method: 'get', path: '/api/rooms/{id}', auth: 'user', summary: 'a room plus my role and the participants online now',
       pathParams: id,
       responses: { 200: { description: 'the room', schema: RoomDetailsSchema } },
       errors: ['FORBIDDEN', 'ROOM_NOT_FOUND'],
     },
     {
-      method: 'post', path: '/api/rooms/{id}/members', auth: 'user', summary: "the room's creator adds a member",
+      method: 'patch', path: '/api/rooms/{id}', auth: 'user', summary: 'owner, moderators: change settings (made private: non-members online are removed)',
+      pathParams: id,
+      body: { schema: schemas.updateRoom, example: { name: 'standup', locked: true, lobby: false } },
+      responses: { 200: { description: 'the room', schema: RoomSchema } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'delete', path: '/api/rooms/{id}', auth: 'user', summary: 'owner: delete the room with its history; members online get `room:closed` and `call:ended`',
+      pathParams: id,
+      responses: { 204: { description: 'deleted', schema: null } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'get', path: '/api/rooms/{id}/members', auth: 'user', summary: 'members: the members with their roles',
+      pathParams: id,
+      query: PageQuerySchema,
+      responses: { 200: { description: 'a page of members, by user id', schema: MemberListSchema } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'put', path: '/api/rooms/{id}/members/{userId}', auth: 'user', summary: 'owner: make a user a moderator or a member (lifts a ban)',
+      pathParams: member,
+      body: { schema: schemas.setRole, example: { role: 'moderator' } },
+      responses: { 200: { description: 'the member', schema: MemberSchema } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'CONFLICT', 'UNAVAILABLE'],
+    },
+    {
+      method: 'delete', path: '/api/rooms/{id}/members/{userId}', auth: 'user', summary: 'owner, moderators (anyone for themself): remove a member, with `ban=true` for good',
+      pathParams: member,
+      query: RemoveMemberQuerySchema,
+      responses: { 204: { description: 'removed; their sockets leave the room and its call', schema: null } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'post', path: '/api/rooms/{id}/members', auth: 'user', summary: 'owner, moderators: add a member (a banned user stays banned)',
       pathParams: id,
       body: { schema: schemas.addMember, example: { userId: 'u_123' } },
       responses: { 204: { description: 'added', schema: null } },
