@@ -3,19 +3,10 @@
  * webhook subsystem queues it durably and delivers it, signed, to every WEBHOOK_URLS
  * receiver in the background. The names of the types are part of the public contract.
  */
-export const WEBHOOK_EVENT_TYPES = [
-  'room.created',
-  'room.updated',
-  'room.deleted',
-  'participant.joined',
-  'participant.left',
-  'call.started',
-  'call.ended',
-  'message.created',
-  'message.dead_lettered',
-] as const;
+import type { WebhookEventType } from '../protocol/webhooks.js';
 
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+// The type names are protocol (receivers and clients read them); services import them from here.
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../protocol/webhooks.js';
 
 export interface WebhookPublisher {
   /**

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { AppOverrides } from '../../src/app.js';
+import { WebhookDeadLetterListSchema } from '../../src/protocol/answers.js';
+import { WebhookPayloadSchema } from '../../src/protocol/webhooks.js';
 import { createRoom, guest, request, scrapeMetrics } from '../helpers/http-client.js';
 import { ask, eventually } from '../helpers/socket-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/test-server.js';
@@ -58,6 +60,7 @@ describe('Webhooks (embedded mode: SQLite outbox)', () => {
     expect(String(r!.headers['webhook-signature'])).to.match(/^v1,[A-Za-z0-9+/]+=*$/);
     const payload = verify(secret, r!) as any;
     expect(Object.keys(payload).sort()).to.deep.equal(['data', 'timestamp', 'type']);
+    WebhookPayloadSchema.parse(payload);
     expect(payload.type).to.equal('message.created');
     expect(new Date(payload.timestamp).toISOString()).to.equal(payload.timestamp);
     expect(payload.data).to.deep.equal(message);
@@ -101,6 +104,7 @@ describe('Webhooks (embedded mode: SQLite outbox)', () => {
     await eventually(async () => (list = (await admin('GET', '/dead-letters')).body.deadLetters ?? []).length === 2, 10_000, 'dead letters of the failing URL');
     // Each event delivered to the healthy receiver once.
     expect(receiver.accepted(secret).map((p) => p.type).sort()).to.deep.equal(['message.created', 'room.created']);
+    WebhookDeadLetterListSchema.parse({ deadLetters: list });
     const letter = list.find((d) => d.type === 'message.created');
     expect(letter).to.deep.include({ url: other.url, type: 'message.created', attempts: 4, lastError: 'HTTP 503' });
     expect(letter.event).to.deep.include({ id: letter.eventId, type: 'message.created', data: message });
