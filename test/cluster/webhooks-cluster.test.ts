@@ -15,7 +15,7 @@ import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cl
 import { createRoom, guest, request, scrapeMetrics } from '../helpers/http-client.js';
 import { useRedis } from '../helpers/redis-server.js';
 import { silentLogger } from '../helpers/silent-logger.js';
-import { eventually } from '../helpers/socket-client.js';
+import { ask, connect, eventually } from '../helpers/socket-client.js';
 import { switchableStore } from '../helpers/switchable-store.js';
 import { tempDir } from '../helpers/test-server.js';
 import { WebhookReceiver, webhookSecret } from '../helpers/webhook-receiver.js';
@@ -87,6 +87,39 @@ describeWithRedis('Webhooks in cluster mode (Redis outbox)', () => {
       for (const r of receiver.received) byEvent.set(r.id, (byEvent.get(r.id) ?? 0) + 1);
       expect(byEvent.size, 'one webhook-id per event').to.equal(6);
       expect(receiver.received.length).to.equal(12);
+    });
+  });
+
+  describe('a receiver that hangs', () => {
+    const secret = webhookSecret();
+    let receiver: WebhookReceiver;
+    let cluster: TestCluster;
+    before(async () => {
+      receiver = await new WebhookReceiver().start();
+      receiver.otherwise = 'hang';
+      cluster = await startCluster(0, { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: secret, RATE_LIMIT_MESSAGES: '1000' });
+      await cluster.addNode();
+    });
+    after(async () => {
+      await cluster?.stop();
+      await receiver?.stop();
+    });
+
+    it('slows no chat send: every send is acked while the dispatcher requests wait (production timings)', async () => {
+      const [a] = cluster.nodes;
+      const { token } = await guest(a!.url, 'ann');
+      const room = await createRoom(a!.url, token);
+      const socket = await connect(a!.url, '/chat', token);
+      try {
+        expect((await ask(socket, 'room:join', { roomId: room.id })).ok).to.equal(true);
+        for (let i = 0; i < 40; i++) {
+          const ack = await ask(socket, 'chat:send', { roomId: room.id, clientMsgId: randomUUID(), text: `m${i}` }, 2000);
+          expect(ack.ok, JSON.stringify(ack)).to.equal(true);
+        }
+        await eventually(() => receiver.received.length >= 16, 5000, 'the receiver holding a full window of requests');
+      } finally {
+        socket.close();
+      }
     });
   });
 
