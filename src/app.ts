@@ -29,9 +29,13 @@ import { holdMissedPacketsUntilAuthenticated } from './transport/socket/held-rec
 import { registerRtcNamespace } from './transport/socket/rtc-namespace.js';
 import { SocketLiveDelivery } from './transport/socket/socket-live-delivery.js';
 import { SocketRoomControl } from './transport/socket/socket-room-control.js';
-import { noWebhooks } from './ports/webhooks.js';
 import { callRoomKey, chatRoomKey, type ChatNamespace, type RtcNamespace } from './transport/socket/socket-types.js';
 import type { DeadNodeCleanup } from './infra/redis/node-registry.js';
+import { webhookSecretKey } from './infra/webhooks/signing.js';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from './infra/webhooks/webhook-dispatcher.js';
+import { noWebhookDeadLetters } from './ports/webhook-outbox.js';
+import { noWebhooks, type WebhookPublisher } from './ports/webhooks.js';
+import { OutboxWebhookPublisher } from './services/webhook-publisher.js';
 
 export interface App {
   readonly config: AppConfig;
@@ -40,6 +44,8 @@ export interface App {
   readonly io: IoServer;
   readonly store: Store;
   readonly tokens: TokenService;
+  /** Where services publish webhook events (noWebhooks when WEBHOOK_URLS is unset). */
+  readonly webhooks: WebhookPublisher;
   /** Listens on config.host:config.port; resolves with the bound port (useful with port 0). */
   start(): Promise<number>;
   /** Idempotent, ordered shutdown under SHUTDOWN_TIMEOUT_MS. */
@@ -54,6 +60,8 @@ export interface AppOverrides {
    * ADAPTER_STREAM_MAXLEN: a test makes it small to trim a client's offset with a short burst.
    */
   adapterStreamMaxLen?: number;
+  /** Dispatcher timings (timeout, backoff, lease, poll): tests shorten them; production keeps the defaults. */
+  webhookDispatcher?: Partial<Omit<WebhookDispatcherOptions, 'key' | 'maxAttempts'>>;
 }
 
 /**
@@ -79,17 +87,33 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const { presence, calls, connections } = infra;
   const { events: eventLimiter, http: httpLimiter } = infra.limiters;
 
+  // Webhooks: the publisher queues in the outbox (before the caller's ack); the dispatcher
+  // delivers in the background, on whichever node claims the delivery.
+  const { webhookOutbox } = infra;
+  const dispatcher =
+    config.webhooks && webhookOutbox
+      ? new WebhookDispatcher(
+          webhookOutbox,
+          { key: webhookSecretKey(config.webhooks.secret), maxAttempts: config.webhooks.maxAttempts, ...overrides.webhookDispatcher },
+          logger,
+          metrics.webhooks,
+        )
+      : null;
+  const webhooks: WebhookPublisher =
+    config.webhooks && webhookOutbox ? new OutboxWebhookPublisher(config.webhooks, webhookOutbox, () => dispatcher?.wake()) : noWebhooks;
+  if (webhookOutbox) metrics.observeWebhookOutbox(() => webhookOutbox.depth());
+
   const live = new SocketLiveDelivery(metrics);
   const control = new SocketRoomControl(infra.mode === 'cluster', infra.lobby, logger);
-  const webhooks = noWebhooks;
   const rooms = new RoomService(infra.rooms, presence, config.maxCallParticipants, infra.messages, control, webhooks);
-  const chat = new ChatService({ messages: infra.messages, rooms, live, budget: infra.limiters.messages, metrics });
+  const chat = new ChatService({ messages: infra.messages, rooms, live, budget: infra.limiters.messages, metrics, webhooks });
   const ice = new IceService(config);
   const callService = new CallService(rooms, calls, ice, infra.lobby, config.lobbyTimeoutMs);
   const readiness = new Readiness(infra.probes);
 
   const { deadLetters } = infra;
-  const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness, deadLetters });
+  const webhookDeadLetters = webhookOutbox?.deadLetters ?? noWebhookDeadLetters;
+  const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness, deadLetters, webhookDeadLetters });
   const httpServer = createServer(httpApp);
   const io = createIo(httpServer, config, originPolicy, infra.adapter);
   const httpConnections = trackHttpConnections(httpServer);
@@ -148,6 +172,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     httpConnections.closeIdle();
     return closed;
   });
+  // Before Redis or the outbox file closes: deliveries in flight are handed back, not lost.
+  closer.add('stop webhook dispatcher', () => dispatcher?.stop());
   closer.add('stop shared state', () => infra.stop());
   closer.add('close store', () => infra.closeStore());
 
@@ -159,9 +185,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     io,
     store,
     tokens,
+    webhooks,
     start: async () => {
-      await infra.start(announceDeadNode, handBackClients);
+      await infra.start(announceDeadNode, handBackClients, webhooks);
       redelivery.start();
+      dispatcher?.start();
       return new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {

@@ -1,3 +1,5 @@
+import type { WebhookEventType } from '../ports/webhooks.js';
+
 /**
  * One Redis (`REDIS_URL`), a Redis Cluster (`REDIS_CLUSTER_URLS`: seed nodes, the rest is
  * discovered) or a master found through Sentinels (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`).
@@ -7,6 +9,15 @@ export type RedisTopology =
   | { kind: 'single'; url: string }
   | { kind: 'cluster'; urls: string[]; password: string | null }
   | { kind: 'sentinel'; sentinels: { host: string; port: number }[]; masterName: string; password: string | null };
+
+/** Where and what webhooks go (DESIGN §8.3); null in AppConfig: webhooks off. */
+export interface WebhookConfig {
+  urls: string[];
+  /** `whsec_<base64>`, validated. */
+  secret: string;
+  events: WebhookEventType[];
+  maxAttempts: number;
+}
 
 /** The parsed configuration every module receives; built only by `loadConfig`. */
 export interface AppConfig {
@@ -64,6 +75,8 @@ export interface AppConfig {
   pingIntervalMs: number;
   pingTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Null without WEBHOOK_URLS: webhooks off, at no cost. */
+  webhooks: WebhookConfig | null;
   logLevel: 'error' | 'warn' | 'info' | 'http' | 'verbose' | 'debug' | 'silent';
   /** Directory for the log file; null writes to the console only. */
   logDir: string | null;

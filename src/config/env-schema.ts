@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WEBHOOK_EVENT_TYPES } from '../ports/webhooks.js';
 
 /**
  * The one schema for the environment. It is the only home of defaults; everything else
@@ -67,6 +68,17 @@ function isMongoUri(v: string): boolean {
   }
 }
 
+/**
+ * A Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 random bytes (what the
+ * spec advises, and what `standardwebhooks` and Svix-made secrets look like).
+ */
+function isWebhookSecret(v: string): boolean {
+  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(v);
+  if (!match || match[1]!.length % 4 !== 0) return false;
+  const bytes = Buffer.from(match[1]!, 'base64').length;
+  return bytes >= 24 && bytes <= 64;
+}
+
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1–64 letters, digits, _ . -').optional(),
@@ -114,6 +126,12 @@ export const EnvSchema = z.object({
   PING_INTERVAL_MS: int(1000, 600000).default(25000),
   PING_TIMEOUT_MS: int(1000, 600000).default(20000),
   SHUTDOWN_TIMEOUT_MS: int(100, 120000).default(10000),
+  WEBHOOK_URLS: list.pipe(z.array(url(['http:', 'https:']))).optional(),
+  WEBHOOK_SECRET: z.string().refine(isWebhookSecret, 'expected whsec_ followed by the base64 of 24 to 64 random bytes (e.g. whsec_$(openssl rand -base64 32))').optional(),
+  WEBHOOK_EVENTS: list
+    .pipe(z.array(z.enum(WEBHOOK_EVENT_TYPES, { error: (issue) => `unknown event type ${JSON.stringify(issue.input)}; expected a comma-separated list of ${WEBHOOK_EVENT_TYPES.join(', ')}` })).min(1, 'expected at least one event type'))
+    .optional(),
+  WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(8),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silent']).optional(),
   LOG_DIR: z.string().default('./logs'),
 });

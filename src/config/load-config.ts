@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { EnvSchema } from './env-schema.js';
-import type { AppConfig, RedisTopology } from './app-config.js';
+import type { AppConfig, RedisTopology, WebhookConfig } from './app-config.js';
+import { WEBHOOK_EVENT_TYPES } from '../ports/webhooks.js';
 
 /** A start-up error that names the variable and what was expected. */
 export class ConfigError extends Error {
@@ -50,7 +51,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         const name = String(issue.path[0] ?? '(environment)');
         const value = present[name];
         // Connection URLs may carry credentials (mongodb://user:password@…): hidden too.
-        const secret = /SECRET|TOKEN|PASSWORD|_URI$|_URL$/.test(name);
+        const secret = /SECRET|TOKEN|PASSWORD|_URI$|_URL$|^WEBHOOK_URLS$/.test(name);
         const shown = secret ? '(hidden)' : JSON.stringify(value);
         return `${name}=${shown}: ${issue.message}`;
       }),
@@ -62,6 +63,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && !e.JWT_SECRET) problems.push('JWT_SECRET: required when NODE_ENV=production (at least 32 characters)');
   if (e.TURN_URLS.length > 0 && !e.TURN_SECRET) problems.push('TURN_SECRET: required when TURN_URLS is set');
   const redis = redisTopology(e, problems);
+  const webhooks = webhookConfig(e, problems);
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -108,9 +110,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pingIntervalMs: e.PING_INTERVAL_MS,
     pingTimeoutMs: e.PING_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    webhooks,
     logLevel: e.LOG_LEVEL ?? (production ? 'info' : e.NODE_ENV === 'test' ? 'warn' : 'debug'),
     logDir: e.LOG_DIR === 'none' ? null : e.LOG_DIR,
   };
+}
+
+/** Webhooks are on with at least one URL, and then need their signing secret. */
+function webhookConfig(e: Env, problems: string[]): WebhookConfig | null {
+  const urls = [...new Set(e.WEBHOOK_URLS ?? [])];
+  if (urls.length === 0) return null;
+  if (!e.WEBHOOK_SECRET) {
+    problems.push('WEBHOOK_SECRET: required when WEBHOOK_URLS is set (whsec_ followed by the base64 of 24 to 64 random bytes)');
+    return null;
+  }
+  return { urls, secret: e.WEBHOOK_SECRET, events: [...new Set(e.WEBHOOK_EVENTS ?? WEBHOOK_EVENT_TYPES)], maxAttempts: e.WEBHOOK_MAX_ATTEMPTS };
 }
 
 /** `TRUST_PROXY` follows Express: a hop count, `true`, or a list of addresses/subnets. */

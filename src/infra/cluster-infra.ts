@@ -18,6 +18,7 @@ import { RedisCallRegistry } from './redis/redis-call-registry.js';
 import { connectRedis, describeRedis, type RedisClient, type RedisClusterClient } from './redis/redis-client.js';
 import { RedisConnectionCounter } from './redis/redis-connection-counter.js';
 import { RedisDeadLetters } from './redis/redis-dead-letters.js';
+import { RedisWebhookOutbox } from './redis/redis-webhook-outbox.js';
 import { RedisMessageLog } from './redis/redis-message-log.js';
 import { RedisPresence } from './redis/redis-presence.js';
 import { insuredRedisBudget } from './redis/redis-rate-limiter.js';
@@ -99,6 +100,11 @@ export async function clusterInfra(
     claimIdleMs: config.queueClaimIdleMs,
     onSeqConflict: (roomId) => messages.repairSequence(roomId),
   });
+  // Publishing is on request paths (a chat send waits for it): through the breaker, like
+  // every such Redis call. The dispatcher's steps are a background loop's: unguarded.
+  const webhookOutbox = config.webhooks
+    ? guardMethods(new RedisWebhookOutbox(main), redisBreaker, ['claim', 'complete', 'retryLater', 'deadLetter', 'release', 'depth', 'close'])
+    : null;
   metrics.observeQueue(() => queueDepth(main, partitions));
   metrics.observeBreaker(redisBreaker);
   let registry: NodeRegistry | null = null;
@@ -125,14 +131,15 @@ export async function clusterInfra(
     },
     adapter,
     deadLetters: redisGuarded(new RedisDeadLetters(main, layout)),
+    webhookOutbox,
     probes: [
       { name: 'store', durable: true, check: () => store.ping() },
       { name: 'redis', durable: true, check: async () => void (await main.ping()) },
     ],
-    start: async (onCleanup, onPresumedDead) => {
+    start: async (onCleanup, onPresumedDead, webhooks) => {
       registry = new NodeRegistry(main, rawPresence, rawCalls, rawConnections, logger, { nodeId, onCleanup, onPresumedDead });
       await registry.start();
-      consumer.start();
+      consumer.start(webhooks);
     },
     stop: async () => {
       await registry?.stop().catch((err: unknown) => logger.warn('node registry stop failed', { err: (err as Error).message }));

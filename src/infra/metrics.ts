@@ -1,6 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ModerationAction, ServerMetrics } from '../ports/metrics.js';
 
+/** What the webhook dispatcher counts (labels are closed sets: event types, failure kinds). */
+export interface WebhookMetrics {
+  delivered: Counter<'type'>;
+  failedAttempts: Counter<'reason'>;
+  deadLettered: Counter;
+  /** Seconds from sending a request to its answer (or its failure). */
+  latency: Histogram<'outcome'>;
+}
+
 export interface QueueMetrics {
   persisted: Counter;
   retries: Counter<'reason'>;
@@ -121,6 +130,24 @@ export class PrometheusMetrics implements ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly webhooks: WebhookMetrics = {
+    delivered: new Counter({ name: 'webhook_delivered_total', help: 'Webhook deliveries a receiver accepted (2xx), by event type', labelNames: ['type'] as const, registers: [this.registry] }),
+    failedAttempts: new Counter({
+      name: 'webhook_failed_attempts_total',
+      help: 'Webhook delivery attempts that failed, by kind: status (non-2xx), timeout, network',
+      labelNames: ['reason'] as const,
+      registers: [this.registry],
+    }),
+    deadLettered: new Counter({ name: 'webhook_dead_lettered_total', help: 'Webhook deliveries given up after WEBHOOK_MAX_ATTEMPTS', registers: [this.registry] }),
+    latency: new Histogram({
+      name: 'webhook_delivery_seconds',
+      help: 'Time from sending a webhook request to its answer or failure, by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    }),
+  };
+
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
@@ -142,6 +169,22 @@ export class PrometheusMetrics implements ServerMetrics {
     gauge('queue_depth', 'Entries in the persistence queue', (f) => f.depth);
     gauge('queue_pending', 'Queue entries read by a consumer and not yet acknowledged', (f) => f.pending);
     gauge('queue_dead_letters', 'Entries in the dead-letter stream', (f) => f.deadLetters);
+  }
+
+  /** Webhook outbox gauges, read when /metrics is scraped (webhooks on only). */
+  observeWebhookOutbox(read: () => Promise<{ pending: number; deadLetters: number }>): void {
+    const gauge = (name: string, help: string, pick: (f: { pending: number; deadLetters: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          const f = await read().catch(() => null);
+          if (f) this.set(pick(f));
+        },
+      });
+    gauge('webhook_queue_depth', 'Webhook deliveries waiting or in flight', (f) => f.pending);
+    gauge('webhook_dead_letters', 'Webhook deliveries given up, kept for the operator', (f) => f.deadLetters);
   }
 
   /** 0 closed, 1 half-open, 2 open, per dependency. */

@@ -6,6 +6,8 @@ import type { Logger } from '../ports/logger.js';
 import type { PrometheusMetrics } from './metrics.js';
 import type { DependencyProbe } from '../services/readiness.js';
 import type { Lobby } from '../ports/lobby.js';
+import type { WebhookOutbox } from '../ports/webhook-outbox.js';
+import type { WebhookPublisher } from '../ports/webhooks.js';
 import { MemoryCallRegistry } from './memory/memory-call-registry.js';
 import { MemoryLobby } from './memory/memory-lobby.js';
 import { MemoryConnectionCounter } from './memory/memory-connection-counter.js';
@@ -34,12 +36,18 @@ export interface RealtimeInfra {
   limiters: { events: RateLimiter; messages: RateLimiter; http: RateLimiter; handshakes: RateLimiter };
   adapter: AdapterFactory | null;
   deadLetters: DeadLetterQueue;
+  /**
+   * Where webhook events wait for delivery (null: webhooks off): a SQLite file in DATA_DIR,
+   * or Redis in cluster mode so that any node delivers what any node queued.
+   */
+  webhookOutbox: WebhookOutbox | null;
   probes: DependencyProbe[];
   /**
-   * Starts background work; `onCleanup` hears of a dead node's removed participants, and
-   * `onPresumedDead` that the other nodes took this one for dead (see NodeRegistry).
+   * Starts background work; `onCleanup` hears of a dead node's removed participants,
+   * `onPresumedDead` that the other nodes took this one for dead (see NodeRegistry), and
+   * `webhooks` gets what the background work publishes (the chat queue's dead letters).
    */
-  start(onCleanup: (c: DeadNodeCleanup) => void, onPresumedDead?: () => void): Promise<void>;
+  start(onCleanup: (c: DeadNodeCleanup) => void, onPresumedDead?: () => void, webhooks?: WebhookPublisher): Promise<void>;
   /** Stops background work and closes connections (after Socket.IO has closed). */
   stop(): Promise<void>;
   /** Commits what the store has in hand and closes it (after `stop`). */
@@ -87,7 +95,13 @@ export async function selectInfra(
     storeBreaker.shutdown();
     return store.close();
   };
-  if (!config.redis) return embeddedInfra(config, store, closeStore);
+  if (!config.redis) {
+    // Loaded only with webhooks on: off, they cost nothing.
+    const webhookOutbox = config.webhooks
+      ? new (await import('./webhooks/sqlite-webhook-outbox.js')).SqliteWebhookOutbox({ dataDir: config.dataDir })
+      : null;
+    return embeddedInfra(config, store, closeStore, webhookOutbox);
+  }
   // Loaded only in cluster mode: the Redis client and adapters are a third of an embedded
   // node's start-up time (measured: ~100 ms of ~480 ms), and a restart's length is what a
   // reconnect storm's clients wait for.
@@ -95,7 +109,7 @@ export async function selectInfra(
   return clusterInfra(config, config.redis, store, closeStore, logger, metrics, tuning);
 }
 
-function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promise<void>): RealtimeInfra {
+function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promise<void>, webhookOutbox: WebhookOutbox | null): RealtimeInfra {
   const limits = config.rateLimits;
   return {
     mode: 'embedded',
@@ -114,9 +128,10 @@ function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promis
     },
     adapter: null,
     deadLetters: noDeadLetters,
+    webhookOutbox,
     probes: [{ name: 'store', durable: true, check: () => store.ping() }],
     start: async () => {},
-    stop: async () => {},
+    stop: async () => webhookOutbox?.close(),
     closeStore,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from './error-codes.js';
+import { WEBHOOK_EVENT_TYPES, WebhookPayloadSchema } from './webhooks.js';
 import {
   CallPeerSchema,
   IceServerSchema,
@@ -128,3 +129,14 @@ export const DeadLetterSchema = z.object({
 });
 export const DeadLetterListSchema = z.object({ deadLetters: z.array(DeadLetterSchema) });
 export const RequeuedSchema = z.object({ status: z.literal('requeued'), id: z.string() });
+export const WebhookDeadLetterSchema = z.object({
+  id: z.string(),
+  eventId: z.string().describe('the webhook-id the receiver saw'),
+  url: z.string(),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
+  attempts: z.number().int(),
+  lastError: z.string().nullable().describe('what the last attempt got: HTTP <status>, a timeout or a network error'),
+  firstSeenAt: z.string(),
+  event: WebhookPayloadSchema.extend({ id: z.string() }),
+});
+export const WebhookDeadLetterListSchema = z.object({ deadLetters: z.array(WebhookDeadLetterSchema) });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/app-error.js';
 import type { Message, Room } from '../protocol/models.js';
 import type { ServerMetrics } from '../ports/metrics.js';
+import { noWebhooks, type WebhookPublisher } from '../ports/webhooks.js';
 import type { LiveDelivery, RateLimiter } from '../ports/realtime.js';
 import type { HistoryPage, MessageStore } from '../ports/store.js';
 import type { RoomService } from './room-service.js';
@@ -30,6 +31,8 @@ export interface ChatServiceDeps {
   /** The per-user chat budget (RATE_LIMIT_MESSAGES per 10 s), shared by every way of sending. */
   budget: RateLimiter;
   metrics: ServerMetrics;
+  /** Hears of each new message (`message.created`); none by default. */
+  webhooks?: WebhookPublisher;
 }
 
 /**
@@ -67,6 +70,11 @@ export class ChatService {
     }
     if (result.created) metrics.messageAccepted();
     if (result.created || result.deliverAgain) live.deliverMessage(result.message, originSocketId);
+    // Queued before the ack, and for a retried clientMsgId too (its first try may have failed
+    // right here, after the message was stored and delivered): the message id as occurrence
+    // id makes a second publish a no-op.
+    const webhooks = this.deps.webhooks ?? noWebhooks;
+    if (webhooks.wants('message.created')) await webhooks.publish('message.created', { ...result.message }, result.message.id);
     metrics.sendAcked((performance.now() - started) / 1000);
     return result;
   }

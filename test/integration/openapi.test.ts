@@ -118,6 +118,10 @@ describe('OpenAPI document (GET /api/openapi.json)', () => {
     await call('get', '/api/admin/dead-letters', '/api/admin/dead-letters?limit=0', { token: ADMIN });
     await call('post', '/api/admin/dead-letters/{id}/retry', '/api/admin/dead-letters/nope/retry', { token: ADMIN });
     await call('delete', '/api/admin/dead-letters/{id}', '/api/admin/dead-letters/nope', { token: ADMIN });
+    await call('get', '/api/admin/webhooks/dead-letters', '/api/admin/webhooks/dead-letters', { token: ADMIN });
+    await call('get', '/api/admin/webhooks/dead-letters', '/api/admin/webhooks/dead-letters?limit=0', { token: ADMIN });
+    await call('post', '/api/admin/webhooks/dead-letters/{id}/retry', '/api/admin/webhooks/dead-letters/nope/retry', { token: ADMIN });
+    await call('delete', '/api/admin/webhooks/dead-letters/{id}', '/api/admin/webhooks/dead-letters/nope', { token: ADMIN });
 
     const doomed = (await call('post', '/api/rooms', '/api/rooms', { token: t, body: { name: 'doomed' } })).body;
     await call('delete', '/api/rooms/{id}', `/api/rooms/${doomed.id}`, { token: t });

@@ -2,6 +2,7 @@ import { AppError, isUnavailable } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
 import type { Logger } from '../../ports/logger.js';
 import type { MessageStore } from '../../ports/store.js';
+import { noWebhooks, type WebhookPublisher } from '../../ports/webhooks.js';
 import type { QueueMetrics } from '../metrics.js';
 import type { RedisClient } from './redis-client.js';
 import { QUEUE_GROUP, type QueuePartition } from './queue-layout.js';
@@ -67,6 +68,7 @@ export class PersistConsumer {
   private readonly idleMs: number;
   private readonly claimIdleMs: number;
   private readonly lingerMs: number;
+  private webhooks: WebhookPublisher = noWebhooks;
 
   constructor(
     private readonly redis: RedisClient,
@@ -84,8 +86,10 @@ export class PersistConsumer {
     this.lingerMs = options.lingerMs ?? 20;
   }
 
-  start(): void {
+  /** `webhooks` hears of each entry this consumer dead-letters (`message.dead_lettered`). */
+  start(webhooks: WebhookPublisher = noWebhooks): void {
     if (this.running) return;
+    this.webhooks = webhooks;
     this.running = true;
     this.loop = this.run();
   }
@@ -227,6 +231,7 @@ export class PersistConsumer {
       return;
     }
     this.logger.error('persistence queue: dead-lettering entry', { entryId: entry.id, attempts, reason });
+    await this.announceDeadLetter(partition, entry, attempts, reason);
     await this.redis
       .multi()
       .xAdd(partition.deadLetters, '*', {
@@ -241,6 +246,23 @@ export class PersistConsumer {
       .hDel(partition.attempts, entry.id)
       .exec();
     this.metrics.deadLettered.inc();
+  }
+
+  /**
+   * Queued before the entry moves, so that it cannot be lost: if this fails, the entry stays
+   * pending and the next attempt announces it again, which the occurrence id (the entry's
+   * stream and id) makes a no-op once it got through.
+   */
+  private async announceDeadLetter(partition: QueuePartition, entry: QueueEntry, attempts: number, reason: string): Promise<void> {
+    if (!this.webhooks.wants('message.dead_lettered')) return;
+    let message: Message | null = null;
+    try {
+      message = parseMessage(String(entry.message.m));
+    } catch {
+      // An entry that cannot be parsed is announced all the same, without its message.
+    }
+    const data = { queue: partition.queue, entryId: entry.id, roomId: message?.roomId ?? entry.message.room ?? null, reason: reason.slice(0, 500), attempts, message };
+    await this.webhooks.publish('message.dead_lettered', data, `${partition.queue}/${entry.id}`);
   }
 
   /** Claims entries another consumer has held too long (it crashed or hangs). */

@@ -38,3 +38,22 @@ export const keys = {
   ipConnections: (ip: string) => `conn:ip:${ip}`,
   reaperLock: 'nodes:reaper-lock',
 };
+
+/**
+ * The webhook outbox (RedisWebhookOutbox): every key carries the one tag `{webhooks}`, so
+ * that each of its scripts touches a single hash slot on a Redis Cluster.
+ */
+export const webhookKeys = {
+  /** delivery id → when it is due (ms, Redis clock); a claimed one: when its lease runs out. */
+  due: 'webhooks:{webhooks}:due',
+  /** delivery id → `{url, event, firstSeenAt}` as JSON, never rewritten. */
+  deliveries: 'webhooks:{webhooks}:deliveries',
+  attempts: 'webhooks:{webhooks}:attempts',
+  errors: 'webhooks:{webhooks}:errors',
+  /** delivery id → the lease token of the dispatcher holding it. */
+  leases: 'webhooks:{webhooks}:leases',
+  /** delivery id → when it was given up (ms): the dead letters, oldest first. */
+  dead: 'webhooks:{webhooks}:dead',
+  /** A published occurrence, kept for the dedup window (a digest, to keep keys short). */
+  seen: (digest: string) => `webhooks:{webhooks}:seen:${digest}`,
+};

@@ -4,6 +4,7 @@ import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../../config/app-config.js';
 import type { DeadLetterQueue } from '../../ports/dead-letters.js';
+import { noWebhookDeadLetters, type WebhookDeadLetters } from '../../ports/webhook-outbox.js';
 import type { ServerMetrics } from '../../ports/metrics.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RateLimiter } from '../../ports/realtime.js';
@@ -40,6 +41,8 @@ export interface HttpDeps {
   /** The bundled demo client; defaults to the package's dist/public. */
   publicDir?: string;
   deadLetters: DeadLetterQueue;
+  /** Webhook deliveries given up (none while webhooks are off). */
+  webhookDeadLetters?: WebhookDeadLetters;
 }
 
 /** The Express app: security headers, CORS, limits, the REST API, health endpoints and the demo page. */
@@ -64,7 +67,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   app.use('/api', rateLimit(deps.httpLimiter));
   app.use('/api', requireJsonBody, express.json({ limit: config.maxPayloadBytes, strict: true }));
-  app.use('/api/admin', adminRoutes({ deadLetters: deps.deadLetters, adminToken: config.adminToken }));
+  app.use('/api/admin', adminRoutes({ deadLetters: deps.deadLetters, webhookDeadLetters: deps.webhookDeadLetters ?? noWebhookDeadLetters, adminToken: config.adminToken }));
   app.use('/api', docsRoutes({ schemas: deps.schemas, socketPath: config.socketPath }));
   app.use('/api', authRoutes({ tokens: deps.tokens, schemas: deps.schemas, allowGuests: config.allowGuests }));
   app.use('/api', requireUser(deps.tokens));

@@ -10,6 +10,7 @@ import {
   RoomListSchema,
   RequeuedSchema,
   RoomDetailsSchema,
+  WebhookDeadLetterListSchema,
 } from '../../../protocol/answers.js';
 import type { ErrorCode } from '../../../protocol/error-codes.js';
 import { MemberSchema, MessageSchema, RoomSchema } from '../../../protocol/models.js';
@@ -146,6 +147,24 @@ export function restRoutes(schemas: Schemas): RestRoute[] {
       pathParams: { id: IdSchema },
       responses: { 204: { description: 'dropped', schema: null } },
       errors: ['FORBIDDEN', 'DEAD_LETTER_NOT_FOUND'],
+    },
+    {
+      method: 'get', path: '/api/admin/webhooks/dead-letters', auth: 'admin', summary: 'list webhook deliveries given up after WEBHOOK_MAX_ATTEMPTS',
+      query: DeadLetterListQuerySchema,
+      responses: { 200: { description: 'webhook dead letters, oldest first', schema: WebhookDeadLetterListSchema } },
+      errors: ['FORBIDDEN'],
+    },
+    {
+      method: 'post', path: '/api/admin/webhooks/dead-letters/{id}/retry', auth: 'admin', summary: 'deliver a webhook dead letter again (fresh attempts, same webhook-id)',
+      pathParams: { id: IdSchema },
+      responses: { 202: { description: 'requeued', schema: RequeuedSchema } },
+      errors: ['FORBIDDEN', 'WEBHOOK_DEAD_LETTER_NOT_FOUND'],
+    },
+    {
+      method: 'delete', path: '/api/admin/webhooks/dead-letters/{id}', auth: 'admin', summary: 'drop a webhook dead letter',
+      pathParams: { id: IdSchema },
+      responses: { 204: { description: 'dropped', schema: null } },
+      errors: ['FORBIDDEN', 'WEBHOOK_DEAD_LETTER_NOT_FOUND'],
     },
     {
       method: 'get', path: '/healthz', auth: 'none', summary: 'liveness', rateLimited: false,

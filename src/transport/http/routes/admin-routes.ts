@@ -2,8 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { AppError } from '../../../domain/app-error.js';
 import type { DeadLetterQueue } from '../../../ports/dead-letters.js';
+import type { WebhookDeadLetters } from '../../../ports/webhook-outbox.js';
 import { DeadLetterListQuerySchema } from '../../../protocol/query-schemas.js';
 import { parse } from '../validate.js';
+import { webhookDeadLetterRoutes } from './webhook-admin-routes.js';
 
 /** `Authorization: Bearer <ADMIN_TOKEN>`: 401 without a token, 403 with another one. */
 function requireAdmin(adminToken: string | null): RequestHandler {
@@ -22,10 +24,11 @@ function requireAdmin(adminToken: string | null): RequestHandler {
 
 const notFound = (id: string) => new AppError('DEAD_LETTER_NOT_FOUND', `dead letter ${JSON.stringify(id.slice(0, 64))} does not exist`);
 
-/** The operator API for dead letters: list, retry (back into the queue), delete. */
-export function adminRoutes(deps: { deadLetters: DeadLetterQueue; adminToken: string | null }): Router {
+/** The operator API for dead letters (the chat queue's and the webhooks'): list, retry, delete. */
+export function adminRoutes(deps: { deadLetters: DeadLetterQueue; webhookDeadLetters: WebhookDeadLetters; adminToken: string | null }): Router {
   const router = Router();
   router.use(requireAdmin(deps.adminToken));
+  router.use('/webhooks', webhookDeadLetterRoutes(deps.webhookDeadLetters));
   router.get('/dead-letters', async (req, res) => {
     const { limit } = parse(DeadLetterListQuerySchema, req.query);
     res.json({ deadLetters: await deps.deadLetters.list(limit ?? 100) });
