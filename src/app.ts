@@ -72,7 +72,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const infra = await selectInfra(config, overrides.store ?? (await selectStore(config, logger)), logger, metrics, tuning);
   const { store } = infra;
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
-  const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds);
+  const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds, infra.revocations);
 
   const { presence, calls, connections } = infra;
   const { events: eventLimiter, http: httpLimiter } = infra.limiters;

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { noDeadLetters, type DeadLetterQueue } from '../ports/dead-letters.js';
 import type { CallRegistry, ConnectionCounter, Presence, RateLimiter } from '../ports/realtime.js';
 import type { MessageStore, RoomStore, Store } from '../ports/store.js';
 import type { Logger } from '../ports/logger.js';
+import type { TokenRevocations } from '../ports/token-revocations.js';
+import { FileTokenRevocations } from './file-token-revocations.js';
 import type { PrometheusMetrics } from './metrics.js';
 import type { DependencyProbe } from '../services/readiness.js';
 import { MemoryCallRegistry } from './memory/memory-call-registry.js';
@@ -31,6 +34,8 @@ export interface RealtimeInfra {
   limiters: { events: RateLimiter; messages: RateLimiter; http: RateLimiter; handshakes: RateLimiter };
   adapter: AdapterFactory | null;
   deadLetters: DeadLetterQueue;
+  /** Loaded by `start`, so every token is checked against them from the first connection. */
+  revocations: TokenRevocations;
   probes: DependencyProbe[];
   /**
    * Starts background work; `onCleanup` hears of a dead node's removed participants, and
@@ -94,6 +99,7 @@ export async function selectInfra(
 
 function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promise<void>): RealtimeInfra {
   const limits = config.rateLimits;
+  const revocations = new FileTokenRevocations(join(config.dataDir, 'token-revocations.json'));
   return {
     mode: 'embedded',
     store,
@@ -110,9 +116,10 @@ function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promis
     },
     adapter: null,
     deadLetters: noDeadLetters,
+    revocations,
     probes: [{ name: 'store', durable: true, check: () => store.ping() }],
-    start: async () => {},
-    stop: async () => {},
+    start: () => revocations.start(),
+    stop: () => revocations.stop(),
     closeStore,
   };
 }
