@@ -3,6 +3,9 @@ import { Router, type RequestHandler } from 'express';
 import { AppError } from '../../../domain/app-error.js';
 import type { DeadLetterQueue } from '../../../ports/dead-letters.js';
 import { DeadLetterListQuerySchema } from '../../../protocol/query-schemas.js';
+import type { Schemas } from '../../../protocol/schemas.js';
+import type { OperatorService } from '../../../services/operator-service.js';
+import { operatorRoutes } from './operator-routes.js';
 import { parse } from '../validate.js';
 
 /** `Authorization: Bearer <ADMIN_TOKEN>`: 401 without a token, 403 with another one. */
@@ -22,10 +25,11 @@ function requireAdmin(adminToken: string | null): RequestHandler {
 
 const notFound = (id: string) => new AppError('DEAD_LETTER_NOT_FOUND', `dead letter ${JSON.stringify(id.slice(0, 64))} does not exist`);
 
-/** The operator API for dead letters: list, retry (back into the queue), delete. */
-export function adminRoutes(deps: { deadLetters: DeadLetterQueue; adminToken: string | null }): Router {
+/** The operator API: dead letters (list, retry back into the queue, delete), rooms and users (operator-routes.ts). */
+export function adminRoutes(deps: { deadLetters: DeadLetterQueue; adminToken: string | null; operator: OperatorService; schemas: Schemas }): Router {
   const router = Router();
   router.use(requireAdmin(deps.adminToken));
+  router.use(operatorRoutes(deps));
   router.get('/dead-letters', async (req, res) => {
     const { limit } = parse(DeadLetterListQuerySchema, req.query);
     res.json({ deadLetters: await deps.deadLetters.list(limit ?? 100) });
