@@ -105,7 +105,7 @@ export async function clusterInfra(
   metrics.observeBreaker(redisBreaker);
   let registry: NodeRegistry | null = null;
   // Unguarded (see its revoke): lookups are in memory, reads a start-up step or a background check.
-  const revocations = new RedisTokenRevocations(main, revocationsSub, logger);
+  const revocations = new RedisTokenRevocations(main, revocationsSub, logger, { sharded: topology.kind === 'cluster' });
   logger.info('cluster mode: shared state in Redis', { redis: describeRedis(topology), adapter: config.socketAdapter });
 
   return {

@@ -43,8 +43,8 @@ describe('FileTokenRevocations', () => {
 
 describeWithRedis('TokenRevocations in Redis', () => {
   const redis = useRedis();
-  const open = async (resyncMs?: number): Promise<TokenRevocations> => {
-    const n = new RedisTokenRevocations(redis.client, await redis.connect('revocations-sub'), silentLogger, resyncMs);
+  const open = async (resyncMs?: number, sharded = false): Promise<TokenRevocations> => {
+    const n = new RedisTokenRevocations(redis.client, await redis.connect('revocations-sub'), silentLogger, { resyncMs, sharded });
     await n.start();
     return n;
   };
@@ -57,12 +57,14 @@ describeWithRedis('TokenRevocations in Redis', () => {
       for (const n of nodes.splice(0)) await n.stop();
     });
 
-    it('another running node hears a revocation through pub/sub, long before its periodic check', async () => {
-      const [a, b] = [await open(60_000), await open(60_000)];
-      nodes.push(a, b);
-      await a.revoke('u1', 1_700_000_000);
-      await eventually(() => b.revokedThrough('u1') === 1_700_000_000, 1000, 'node b applied the revocation');
-    });
+    for (const sharded of [false, true]) {
+      it(`another running node hears a revocation through ${sharded ? 'sharded ' : ''}pub/sub, long before its periodic check`, async () => {
+        const [a, b] = [await open(60_000, sharded), await open(60_000, sharded)];
+        nodes.push(a, b);
+        await a.revoke('u1', 1_700_000_000);
+        await eventually(() => b.revokedThrough('u1') === 1_700_000_000, 1000, 'node b applied the revocation');
+      });
+    }
 
     it('a node that missed the announcement catches up at its next check (the version moved)', async () => {
       const b = await open(100);

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { SignJWT } from 'jose';
+import { rmSync } from 'node:fs';
 import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request, scrapeMetrics, type HttpResult } from '../helpers/http-client.js';
 import { ask, connect, connectError, next } from '../helpers/socket-client.js';
-import { startServer, type TestServer } from '../helpers/test-server.js';
+import { startServer, tempDir, type TestServer } from '../helpers/test-server.js';
+import { nextSecond, signToken } from '../helpers/tokens.js';
 
 const ADMIN = 'operator-secret-token-0123456789';
 const JWT_SECRET = 'operator-api-tests-jwt-secret-0123456789abcdef';
@@ -12,18 +13,6 @@ function expectError(res: HttpResult, status: number, code: string, what = ''): 
   expect(res.status, `${what} status (body ${JSON.stringify(res.body)?.slice(0, 200)})`).to.equal(status);
   expect(res.body?.error?.code, what).to.equal(code);
   expect(res.body.error.message, what).to.be.a('string').and.not.equal('');
-}
-
-/** A token signed with the server's secret, with the claims a test needs (jose, as another issuer would). */
-export async function signToken(secret: string, sub: string, claims: { iat?: number | null; name?: string } = {}): Promise<string> {
-  const jwt = new SignJWT({ name: claims.name ?? sub }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(sub);
-  if (claims.iat !== null) jwt.setIssuedAt(claims.iat ?? Math.floor(Date.now() / 1000));
-  return jwt.setExpirationTime(Math.floor(Date.now() / 1000) + 3600).sign(new TextEncoder().encode(secret));
-}
-
-/** Resolves at the start of the next whole second (iat has whole seconds). */
-export async function nextSecond(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
 }
 
 describe('operator API (ADMIN_TOKEN), embedded node', () => {
@@ -226,7 +215,7 @@ describe('operator API (ADMIN_TOKEN), embedded node', () => {
 
   describe('revocations survive a restart', () => {
     it('a token revoked before the restart is refused after it', async () => {
-      const dataDir = (await import('../helpers/test-server.js')).tempDir('vcs-operator-');
+      const dataDir = tempDir('vcs-operator-');
       const env = { ADMIN_TOKEN: ADMIN, JWT_SECRET };
       let node = await startServer(env, { dataDir });
       try {
@@ -238,7 +227,7 @@ describe('operator API (ADMIN_TOKEN), embedded node', () => {
         expect((await connectError(node.url, '/chat', ann.token)).data?.message).to.match(/revoked/);
       } finally {
         await node.stop();
-        (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
+        rmSync(dataDir, { recursive: true, force: true });
       }
     });
   });

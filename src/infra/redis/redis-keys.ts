@@ -34,6 +34,6 @@ export const keys = {
   tokenRevocations: '{revocations}:users',
   /** Renewed by every revoke: a node whose copy is of another version reloads the hash. */
   tokenRevocationsVersion: '{revocations}:version',
-  /** Pub/sub channel announcing each revoke as `<second> <userId>` (classic PUBLISH reaches every shard). */
-  tokenRevocationsChannel: 'revocations',
+  /** Pub/sub channel announcing each revoke as `<second> <userId>` (sharded on a Redis Cluster). */
+  tokenRevocationsChannel: '{revocations}:announce',
 };

@@ -25,7 +25,10 @@ export const REVOCATIONS_RESYNC_MS = 1000;
  * handshake or REST call costs a Map lookup, never a Redis round trip. The copy is:
  * - loaded whole at start (one hash: revocations are few, one entry per revoked user);
  * - kept current by pub/sub: a revoke publishes `<second> <userId>`, which every node applies
- *   as it arrives, well before a client could present the token again on another node;
+ *   as it arrives. Redis writes it to every subscriber before it answers the publisher, so it
+ *   is on its way to each node before the operator has the answer. On a Redis Cluster that
+ *   takes sharded pub/sub: a classic PUBLISH answers first and reaches the other shards over
+ *   the cluster bus afterwards (seen: a node still admitted the token right after the answer);
  * - checked every REVOCATIONS_RESYNC_MS against the version every revoke renews, and
  *   reloaded when it differs. That is the fallback for what pub/sub loses (a node cut off from
  *   Redis while a revoke was published, a subscription being re-made): a missed revoke is
@@ -50,8 +53,15 @@ export class RedisTokenRevocations implements TokenRevocations {
     private readonly redis: RedisClient,
     private readonly subscriber: RedisClient,
     private readonly logger: Logger,
-    private readonly resyncMs = REVOCATIONS_RESYNC_MS,
-  ) {}
+    options: { resyncMs?: number; sharded?: boolean } = {},
+  ) {
+    this.resyncMs = options.resyncMs ?? REVOCATIONS_RESYNC_MS;
+    this.sharded = options.sharded ?? false;
+  }
+
+  private readonly resyncMs: number;
+  /** Sharded pub/sub (SPUBLISH, SSUBSCRIBE): on a Redis Cluster. */
+  private readonly sharded: boolean;
 
   revokedThrough(userId: string): number | null {
     return this.view.get(userId) ?? null;
@@ -70,13 +80,17 @@ export class RedisTokenRevocations implements TokenRevocations {
     }
     applyRevocation(this.view, userId, second);
     // Stored first: a node that misses this message finds the revocation on its next check.
-    await this.redis.publish(keys.tokenRevocationsChannel, `${second} ${userId}`).catch((err: unknown) => {
+    const announce = `${second} ${userId}`;
+    const published = this.sharded ? this.redis.sPublish(keys.tokenRevocationsChannel, announce) : this.redis.publish(keys.tokenRevocationsChannel, announce);
+    await published.catch((err: unknown) => {
       this.logger.warn('revocation stored but not announced; other nodes apply it on their next check', { userId, err: (err as Error).message });
     });
   }
 
   async start(): Promise<void> {
-    await this.subscriber.subscribe(keys.tokenRevocationsChannel, (message) => this.heard(message));
+    const listener = (message: string) => this.heard(message);
+    if (this.sharded) await this.subscriber.sSubscribe(keys.tokenRevocationsChannel, listener);
+    else await this.subscriber.subscribe(keys.tokenRevocationsChannel, listener);
     await this.reload();
     this.timer = setInterval(() => void this.resync(), this.resyncMs);
     this.timer.unref();
