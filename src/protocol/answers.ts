@@ -97,3 +97,7 @@ export const DeadLetterSchema = z.object({
 });
 export const DeadLetterListSchema = z.object({ deadLetters: z.array(DeadLetterSchema) });
 export const RequeuedSchema = z.object({ status: z.literal('requeued'), id: z.string() });
+/** A user online in a room as the operator API lists it: on /chat, or in the call (`peerId`). */
+export const OnlineParticipantSchema = z.object({ userId: z.string(), name: z.string(), nodeId: z.string(), peerId: z.string().optional() });
+export const OnlineParticipantListSchema = z.object({ participants: z.array(OnlineParticipantSchema) });
+export const DisconnectedSchema = z.object({ disconnected: z.number().int().min(0).describe('sockets closed, both namespaces, every node') });

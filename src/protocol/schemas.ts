@@ -55,6 +55,9 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
   });
   const addMember = z.strictObject({ userId: IdSchema });
   const postMessage = z.strictObject({ roomId: IdSchema, text: messageText, clientMsgId: IdSchema.optional() });
+  // Operator API (ADMIN_TOKEN): a system message to a room; disconnect (and revoke) a user.
+  const adminMessage = z.strictObject({ text: messageText });
+  const adminDisconnect = z.strictObject({ revoke: z.boolean().optional().describe("also refuse the user's tokens issued until now") });
 
   const roomJoin = z.strictObject({ roomId: IdSchema, lastSeq: SeqSchema.optional() });
   const roomLeave = z.strictObject({ roomId: IdSchema });
@@ -93,6 +96,8 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
     createRoom,
     addMember,
     postMessage,
+    adminMessage,
+    adminDisconnect,
     roomJoin,
     roomLeave,
     chatSend,

@@ -2,6 +2,7 @@ import { validate } from '@readme/openapi-parser';
 import { expect } from 'chai';
 import { guest, request, type HttpResult } from '../helpers/http-client.js';
 import { componentChecker } from '../helpers/schema-check.js';
+import { ask, connect } from '../helpers/socket-client.js';
 import { useServer } from '../helpers/test-server.js';
 
 const ADMIN = 'admin-token-0123456789';
@@ -104,6 +105,22 @@ describe('OpenAPI document (GET /api/openapi.json)', () => {
     await call('get', '/api/admin/dead-letters', '/api/admin/dead-letters?limit=0', { token: ADMIN });
     await call('post', '/api/admin/dead-letters/{id}/retry', '/api/admin/dead-letters/nope/retry', { token: ADMIN });
     await call('delete', '/api/admin/dead-letters/{id}', '/api/admin/dead-letters/nope', { token: ADMIN });
+    const anns = await connect(url, '/chat', t);
+    try {
+      await ask(anns, 'room:join', { roomId: room.id });
+      const online = await call('get', '/api/admin/rooms/{id}/participants', `/api/admin/rooms/${room.id}/participants`, { token: ADMIN });
+      expect(online.body.participants).to.have.length(1);
+    } finally {
+      anns.close();
+    }
+    await call('get', '/api/admin/rooms/{id}/participants', '/api/admin/rooms/nope/participants', { token: ADMIN });
+    await call('get', '/api/admin/rooms/{id}/participants', `/api/admin/rooms/${room.id}/participants`, { token: t });
+    await call('post', '/api/admin/rooms/{id}/messages', `/api/admin/rooms/${room.id}/messages`, { token: ADMIN, body: { text: 'notice' } });
+    await call('post', '/api/admin/rooms/{id}/messages', `/api/admin/rooms/${room.id}/messages`, { token: ADMIN, body: { text: '' } });
+    await call('post', '/api/admin/rooms/{id}/messages', '/api/admin/rooms/nope/messages', { token: ADMIN, body: { text: 'x' } });
+    await call('post', '/api/admin/rooms/{id}/messages', `/api/admin/rooms/${room.id}/messages`, { body: { text: 'x' } });
+    await call('post', '/api/admin/users/{userId}/disconnect', `/api/admin/users/${bob.user.id}/disconnect`, { token: ADMIN, body: {} });
+    await call('post', '/api/admin/users/{userId}/disconnect', `/api/admin/users/${bob.user.id}/disconnect`, { token: ADMIN, body: { revoke: 1 } });
 
     await call('get', '/healthz', '/healthz');
     await call('get', '/readyz', '/readyz');

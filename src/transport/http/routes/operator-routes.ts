@@ -1,11 +1,7 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import { IdSchema, type Schemas } from '../../../protocol/schemas.js';
 import type { OperatorService } from '../../../services/operator-service.js';
 import { parse } from '../validate.js';
-
-/** `POST /api/admin/users/:userId/disconnect` body: `revoke` also refuses the user's tokens issued until now. */
-export const DisconnectBodySchema = z.strictObject({ revoke: z.boolean().optional() });
 
 /**
  * The operator API for rooms and users (mounted behind requireAdmin): who is online in a
@@ -13,20 +9,18 @@ export const DisconnectBodySchema = z.strictObject({ revoke: z.boolean().optiona
  */
 export function operatorRoutes(deps: { operator: OperatorService; schemas: Schemas }): Router {
   const router = Router();
-  // The text rules of chat (MAX_MESSAGE_LENGTH and the rest); strict like every body.
-  const systemMessage = deps.schemas.postMessage.pick({ text: true });
   router.get('/rooms/:id/participants', async (req, res) => {
     const id = parse(IdSchema, req.params.id);
     res.json({ participants: await deps.operator.participants(id) });
   });
   router.post('/rooms/:id/messages', async (req, res) => {
     const id = parse(IdSchema, req.params.id);
-    const { text } = parse(systemMessage, req.body);
+    const { text } = parse(deps.schemas.adminMessage, req.body);
     res.status(201).json(await deps.operator.systemMessage(id, text));
   });
   router.post('/users/:userId/disconnect', async (req, res) => {
     const userId = parse(IdSchema, req.params.userId);
-    const { revoke } = parse(DisconnectBodySchema, req.body);
+    const { revoke } = parse(deps.schemas.adminDisconnect, req.body);
     res.json({ disconnected: await deps.operator.disconnect(userId, revoke ?? false) });
   });
   return router;
