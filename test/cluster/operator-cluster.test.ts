@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createClient } from 'redis';
 import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
@@ -14,9 +15,56 @@ const JWT_SECRET = 'operator-cluster-jwt-secret-0123456789abcdef';
  * On one Redis, and on a Redis Cluster (every key of a step in one slot, pub/sub across shards).
  */
 describeWithRedis('cluster: the operator API reaches every node', () => {
-  describe('on one Redis', () => twoNodes('single'));
+  describe('on one Redis', () => {
+    twoNodes('single');
+    aNodeThatDoesNotAnswer();
+  });
   describe('on a Redis Cluster (three masters)', () => twoNodes('cluster'));
 });
+
+/**
+ * A cluster request waits for every node the adapter counts (PUBSUB NUMSUB on its request
+ * channel, see dead-node-requests.test.ts); a subscriber that is no node stands for one that
+ * is frozen: counted, never answering.
+ */
+function aNodeThatDoesNotAnswer(): void {
+  let cluster: TestCluster;
+  let frozen: ReturnType<typeof createClient>;
+  const sockets: Socket[] = [];
+  before(async () => {
+    cluster = await startCluster(2, { ADMIN_TOKEN: ADMIN, JWT_SECRET });
+    frozen = createClient({ url: cluster.redis.url });
+    await frozen.connect();
+  });
+  after(async () => {
+    sockets.forEach((s) => s.close());
+    frozen?.destroy();
+    await cluster?.stop();
+  });
+
+  it('a node that does not answer: 503 UNAVAILABLE, and the user’s sockets are closed all the same', async function () {
+    this.timeout(30_000);
+    const [a, b] = cluster.nodes;
+    const ann = await guest(b!.url, 'Ann');
+    const room = await createRoom(b!.url, ann.token);
+    const chat = await connect(b!.url, '/chat', ann.token);
+    sockets.push(chat);
+    await ask(chat, 'room:join', { roomId: room.id });
+    await frozen.subscribe('socket.io#/chat#', () => undefined);
+    const closed = next(chat, 'disconnect', () => true, 15_000);
+    const [online, disconnect] = await Promise.all([
+      request(a!.url, 'GET', `/api/admin/rooms/${room.id}/participants`, { token: ADMIN }),
+      request(a!.url, 'POST', `/api/admin/users/${ann.user.id}/disconnect`, { token: ADMIN, body: {} }),
+    ]);
+    expect(online.status).to.equal(503);
+    expect(online.body.error.code).to.equal('UNAVAILABLE');
+    expect(disconnect.status).to.equal(503);
+    expect(await closed).to.equal('io server disconnect');
+    await frozen.unsubscribe('socket.io#/chat#');
+    const again = await request(a!.url, 'POST', `/api/admin/users/${ann.user.id}/disconnect`, { token: ADMIN, body: {} });
+    expect(again.body).to.deep.equal({ disconnected: 0 });
+  });
+}
 
 function twoNodes(topology: TopologyKind): void {
   let cluster: TestCluster;

@@ -53,14 +53,19 @@ export class ClusterSockets implements OnlineSockets {
    * `disconnectSockets(true)` closes each socket's connection with a server-side disconnect,
    * which Socket.IO does not keep a session for (not one of its recoverable reasons): the
    * client cannot come back through connection-state recovery, only through a new handshake.
+   * The sockets are closed even when counting them fails (a node did not answer): the
+   * operator asked for them to go, and a retry, which answers the count, closes nothing twice.
    */
   async disconnectUser(userId: string): Promise<number> {
     const { chat, rtc } = this.bound();
     const room = userRoomKey(userId);
-    const [chatSockets, rtcSockets] = await Promise.all([fetch(chat.in(room)), fetch(rtc.in(room))]);
-    chat.in(room).disconnectSockets(true);
-    rtc.in(room).disconnectSockets(true);
-    return chatSockets.length + rtcSockets.length;
+    try {
+      const [chatSockets, rtcSockets] = await Promise.all([fetch(chat.in(room)), fetch(rtc.in(room))]);
+      return chatSockets.length + rtcSockets.length;
+    } finally {
+      chat.in(room).disconnectSockets(true);
+      rtc.in(room).disconnectSockets(true);
+    }
   }
 
   private bound() {
