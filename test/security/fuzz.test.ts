@@ -88,6 +88,8 @@ describe('security: property-based fuzz (S11, S15, S21, S26)', function () {
       createRoom: ['name', 'isPrivate', 'maxParticipants'],
       addMember: ['userId'],
       postMessage: ['roomId', 'text', 'clientMsgId'],
+      adminMessage: ['text'],
+      adminDisconnect: ['revoke'],
       roomJoin: ['roomId', 'lastSeq'],
       roomLeave: ['roomId'],
       chatSend: ['roomId', 'clientMsgId', 'text'],
