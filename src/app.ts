@@ -25,11 +25,11 @@ import { createHttpApp } from './transport/http/create-http-app.js';
 import { createOriginPolicy } from './transport/origin-policy.js';
 import { registerChatNamespace } from './transport/socket/chat-namespace.js';
 import { createIo, type IoServer } from './transport/socket/create-io.js';
+import { discardSessionOnServerDisconnect } from './transport/socket/discarded-sessions.js';
 import { ClusterSockets, markForOperators } from './transport/socket/cluster-sockets.js';
 import { handshake } from './transport/socket/handshake.js';
 import { holdMissedPacketsUntilAuthenticated } from './transport/socket/held-recovery.js';
 import { registerRtcNamespace } from './transport/socket/rtc-namespace.js';
-import { restoreSessionsOnce } from './transport/socket/single-use-sessions.js';
 import { SocketLiveDelivery } from './transport/socket/socket-live-delivery.js';
 import { callRoomKey, chatRoomKey, type ChatNamespace, type RtcNamespace } from './transport/socket/socket-types.js';
 import type { DeadNodeCleanup } from './infra/redis/node-registry.js';
@@ -100,7 +100,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const chatNsp = io.of(NAMESPACES.chat) as unknown as ChatNamespace;
   const rtcNsp = io.of(NAMESPACES.rtc) as unknown as RtcNamespace;
   for (const nsp of [chatNsp, rtcNsp]) {
-    restoreSessionsOnce(nsp);
+    discardSessionOnServerDisconnect(nsp);
     holdMissedPacketsUntilAuthenticated(nsp);
     nsp.use(auth);
     markForOperators(nsp, config.nodeId);

@@ -4,11 +4,11 @@ import { ask, connect, next } from '../helpers/socket-client.js';
 import { useServer } from '../helpers/test-server.js';
 
 /**
- * A recovery session is used once (embedded mode; the Redis Streams adapter deletes it as it
- * restores it): after a server-side disconnect, which Socket.IO keeps no session for, the
- * client cannot get back an earlier session by presenting its id again.
+ * After a server-side disconnect, which Socket.IO keeps no session for, the client cannot
+ * get back an earlier session by presenting its id again (embedded mode; the Redis Streams
+ * adapter deletes a session as it restores it).
  */
-describe('connection-state recovery: a session restores once', () => {
+describe('connection-state recovery: no session survives a server-side disconnect', () => {
   const { server, sockets } = useServer();
 
   it('a recovered client disconnected by the server is not recovered again into its old session', async () => {
