@@ -17,6 +17,7 @@ import { CallService } from './services/call-service.js';
 import { ChatService, JOIN_PAGE_SIZE } from './services/chat-service.js';
 import { Redelivery } from './services/redelivery.js';
 import { IceService } from './services/ice-service.js';
+import { OperatorService } from './services/operator-service.js';
 import { Readiness } from './services/readiness.js';
 import { RoomService } from './services/room-service.js';
 import { TokenService } from './services/token-service.js';
@@ -24,6 +25,8 @@ import { createHttpApp } from './transport/http/create-http-app.js';
 import { createOriginPolicy } from './transport/origin-policy.js';
 import { registerChatNamespace } from './transport/socket/chat-namespace.js';
 import { createIo, type IoServer } from './transport/socket/create-io.js';
+import { discardSessionOnServerDisconnect } from './transport/socket/discarded-sessions.js';
+import { ClusterSockets, markForOperators } from './transport/socket/cluster-sockets.js';
 import { handshake } from './transport/socket/handshake.js';
 import { holdMissedPacketsUntilAuthenticated } from './transport/socket/held-recovery.js';
 import { registerRtcNamespace } from './transport/socket/rtc-namespace.js';
@@ -82,7 +85,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const infra = await selectInfra(config, overrides.store ?? (await selectStore(config, logger)), logger, metrics, tuning);
   const { store } = infra;
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
-  const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds);
+  const tokens = new TokenService(jwtSecret, config.tokenTtlSeconds, infra.revocations);
 
   const { presence, calls, connections } = infra;
   const { events: eventLimiter, http: httpLimiter } = infra.limiters;
@@ -110,10 +113,12 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const ice = new IceService(config);
   const callService = new CallService(rooms, calls, ice, infra.lobby, config.lobbyTimeoutMs);
   const readiness = new Readiness(infra.probes);
+  const clusterSockets = new ClusterSockets();
+  const operator = new OperatorService({ rooms: infra.rooms, chat, sockets: clusterSockets, revocations: infra.revocations, metrics, logger });
 
   const { deadLetters } = infra;
   const webhookDeadLetters = webhookOutbox?.deadLetters ?? noWebhookDeadLetters;
-  const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness, deadLetters, webhookDeadLetters });
+  const httpApp = createHttpApp({ config, logger, metrics, schemas, originPolicy, httpLimiter, tokens, rooms, chat, ice, readiness, deadLetters, webhookDeadLetters, operator });
   const httpServer = createServer(httpApp);
   const io = createIo(httpServer, config, originPolicy, infra.adapter);
   const httpConnections = trackHttpConnections(httpServer);
@@ -123,9 +128,12 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const chatNsp = io.of(NAMESPACES.chat) as unknown as ChatNamespace;
   const rtcNsp = io.of(NAMESPACES.rtc) as unknown as RtcNamespace;
   for (const nsp of [chatNsp, rtcNsp]) {
+    discardSessionOnServerDisconnect(nsp);
     holdMissedPacketsUntilAuthenticated(nsp);
     nsp.use(auth);
+    markForOperators(nsp, config.nodeId);
   }
+  clusterSockets.attach(chatNsp, rtcNsp);
   const common = { logger, metrics, schemas, rooms, eventLimiter, nodeId: config.nodeId, recoveryWindowMs: config.recoveryWindowMs };
   const redelivery = new Redelivery({
     ackTimeoutMs: config.deliveryAckTimeoutMs,

@@ -24,6 +24,7 @@ import { RedisPresence } from './redis/redis-presence.js';
 import { insuredRedisBudget } from './redis/redis-rate-limiter.js';
 import { RedisLobby } from './redis/redis-lobby.js';
 import { RedisRoomCache } from './redis/redis-room-cache.js';
+import { RedisTokenRevocations } from './redis/redis-token-revocations.js';
 import { ADAPTER_READ_COUNT, ADAPTER_STREAM_MAXLEN, REDIS_DEADLINE_MS, ROOM_LOG_MAXLEN, type AdapterFactory, type InfraTuning, type RealtimeInfra } from './select-infra.js';
 
 /**
@@ -53,7 +54,9 @@ export async function clusterInfra(
   const partitions = setup.legacyQueue ? [...layout.partitions, LEGACY_PARTITION] : layout.partitions;
   const adapterClient = await connectRedis(topology, logger, 'adapter', { offlineQueue: true });
   const consumerClient = await connectRedis(topology, logger, 'consumer');
-  const clients: RedisClient[] = [main, adapterClient, consumerClient];
+  // Subscribing takes a connection over: the revocations' subscriber has one of its own.
+  const revocationsSub = await connectRedis(topology, logger, 'revocations-sub');
+  const clients: RedisClient[] = [main, adapterClient, consumerClient, revocationsSub];
 
   let adapter: AdapterFactory;
   if (config.socketAdapter === 'pubsub') {
@@ -108,6 +111,8 @@ export async function clusterInfra(
   metrics.observeQueue(() => queueDepth(main, partitions));
   metrics.observeBreaker(redisBreaker);
   let registry: NodeRegistry | null = null;
+  // Unguarded (see its revoke): lookups are in memory, reads a start-up step or a background check.
+  const revocations = new RedisTokenRevocations(main, revocationsSub, logger, { sharded: topology.kind === 'cluster' });
   logger.info('cluster mode: shared state in Redis', { redis: describeRedis(topology), adapter: config.socketAdapter });
 
   return {
@@ -132,6 +137,7 @@ export async function clusterInfra(
     adapter,
     deadLetters: redisGuarded(new RedisDeadLetters(main, layout)),
     webhookOutbox,
+    revocations,
     probes: [
       { name: 'store', durable: true, check: () => store.ping() },
       { name: 'redis', durable: true, check: async () => void (await main.ping()) },
@@ -139,11 +145,13 @@ export async function clusterInfra(
     start: async (onCleanup, onPresumedDead, webhooks) => {
       registry = new NodeRegistry(main, rawPresence, rawCalls, rawConnections, logger, { nodeId, onCleanup, onPresumedDead });
       await registry.start();
+      await revocations.start();
       consumer.start(webhooks);
     },
     stop: async () => {
       await registry?.stop().catch((err: unknown) => logger.warn('node registry stop failed', { err: (err as Error).message }));
       await consumer.stop();
+      await revocations.stop();
       // close() lets queued writes (e.g. the adapter's session records) finish first.
       await Promise.all(clients.map((c) => c.close().catch(() => c.destroy())));
       redisBreaker.shutdown();

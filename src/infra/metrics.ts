@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ModerationAction, ServerMetrics } from '../ports/metrics.js';
+import type { ModerationAction, OperatorMetrics, ServerMetrics } from '../ports/metrics.js';
 
 /** What the webhook dispatcher counts (labels are closed sets: event types, failure kinds). */
 export interface WebhookMetrics {
@@ -21,7 +21,7 @@ export interface QueueMetrics {
  * Prometheus metrics of one server instance. Each instance has its own registry, so several
  * nodes can run in one test process without sharing counters.
  */
-export class PrometheusMetrics implements ServerMetrics {
+export class PrometheusMetrics implements ServerMetrics, OperatorMetrics {
   readonly registry = new Registry();
   private readonly httpRequests = new Counter({
     name: 'http_requests_total',
@@ -102,6 +102,26 @@ export class PrometheusMetrics implements ServerMetrics {
     const tally = this.socketEventTallies.get(key);
     if (tally) tally.n++;
     else this.socketEventTallies.set(key, { labels: { event, code }, n: 1, reported: 0 });
+  }
+
+  private readonly operator = {
+    disconnects: new Counter({ name: 'operator_disconnects_total', help: 'User disconnects by the operator API', registers: [this.registry] }),
+    disconnectedSockets: new Counter({ name: 'operator_disconnected_sockets_total', help: 'Sockets closed by operator disconnects, cluster-wide', registers: [this.registry] }),
+    revocations: new Counter({ name: 'operator_token_revocations_total', help: "Revocations of a user's tokens by the operator API", registers: [this.registry] }),
+    systemMessages: new Counter({ name: 'operator_system_messages_total', help: 'Operator messages sent to rooms', registers: [this.registry] }),
+  };
+
+  operatorDisconnect(sockets: number): void {
+    this.operator.disconnects.inc();
+    this.operator.disconnectedSockets.inc(sockets);
+  }
+
+  tokensRevoked(): void {
+    this.operator.revocations.inc();
+  }
+
+  systemMessageSent(): void {
+    this.operator.systemMessages.inc();
   }
 
   private readonly ackLatency = new Histogram({

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { noDeadLetters, type DeadLetterQueue } from '../ports/dead-letters.js';
 import type { CallRegistry, ConnectionCounter, Presence, RateLimiter } from '../ports/realtime.js';
 import type { MessageStore, RoomStore, Store } from '../ports/store.js';
 import type { Logger } from '../ports/logger.js';
+import type { TokenRevocations } from '../ports/token-revocations.js';
+import { FileTokenRevocations } from './file-token-revocations.js';
 import type { PrometheusMetrics } from './metrics.js';
 import type { DependencyProbe } from '../services/readiness.js';
 import type { Lobby } from '../ports/lobby.js';
@@ -41,6 +44,8 @@ export interface RealtimeInfra {
    * or Redis in cluster mode so that any node delivers what any node queued.
    */
   webhookOutbox: WebhookOutbox | null;
+  /** Loaded by `start`, so every token is checked against them from the first connection. */
+  revocations: TokenRevocations;
   probes: DependencyProbe[];
   /**
    * Starts background work; `onCleanup` hears of a dead node's removed participants,
@@ -111,6 +116,7 @@ export async function selectInfra(
 
 function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promise<void>, webhookOutbox: WebhookOutbox | null): RealtimeInfra {
   const limits = config.rateLimits;
+  const revocations = new FileTokenRevocations(join(config.dataDir, 'token-revocations.json'));
   return {
     mode: 'embedded',
     store,
@@ -129,9 +135,13 @@ function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promis
     adapter: null,
     deadLetters: noDeadLetters,
     webhookOutbox,
+    revocations,
     probes: [{ name: 'store', durable: true, check: () => store.ping() }],
-    start: async () => {},
-    stop: async () => webhookOutbox?.close(),
+    start: () => revocations.start(),
+    stop: async () => {
+      await revocations.stop();
+      await webhookOutbox?.close();
+    },
     closeStore,
   };
 }

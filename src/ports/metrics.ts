@@ -23,3 +23,13 @@ export interface ServerMetrics {
   /** The exposition served at GET /metrics. */
   render(): Promise<{ contentType: string; body: string }>;
 }
+
+/** What the operator API counts (infra/metrics.ts). */
+export interface OperatorMetrics {
+  /** `POST /api/admin/users/:userId/disconnect` closed `sockets` sockets, cluster-wide. */
+  operatorDisconnect(sockets: number): void;
+  /** A user's tokens were revoked. */
+  tokensRevoked(): void;
+  /** An operator message was sent to a room. */
+  systemMessageSent(): void;
+}

@@ -140,3 +140,7 @@ export const WebhookDeadLetterSchema = z.object({
   event: WebhookPayloadSchema.extend({ id: z.string() }),
 });
 export const WebhookDeadLetterListSchema = z.object({ deadLetters: z.array(WebhookDeadLetterSchema) });
+/** A user online in a room as the operator API lists it: on /chat, or in the call (`peerId`). */
+export const OnlineParticipantSchema = z.object({ userId: z.string(), name: z.string(), nodeId: z.string(), peerId: z.string().optional() });
+export const OnlineParticipantListSchema = z.object({ participants: z.array(OnlineParticipantSchema) });
+export const DisconnectedSchema = z.object({ disconnected: z.number().int().min(0).describe('sockets closed, both namespaces, every node') });

@@ -10,6 +10,7 @@ export * from './events.js';
 export * from './answers.js';
 export * from './text-rules.js';
 export * from './webhooks.js';
+export * from './system-sender.js';
 
 export const NAMESPACES = { chat: '/chat', rtc: '/rtc' } as const;
 export const DEFAULT_SOCKET_PATH = '/ws';

@@ -67,6 +67,9 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
     .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
   const setRole = z.strictObject({ role: z.enum(['moderator', 'member']) });
   const postMessage = z.strictObject({ roomId: IdSchema, text: messageText, clientMsgId: IdSchema.optional() });
+  // Operator API (ADMIN_TOKEN): a system message to a room; disconnect (and revoke) a user.
+  const adminMessage = z.strictObject({ text: messageText });
+  const adminDisconnect = z.strictObject({ revoke: z.boolean().optional().describe("also refuse the user's tokens issued until now") });
 
   const roomJoin = z.strictObject({ roomId: IdSchema, lastSeq: SeqSchema.optional() });
   const roomLeave = z.strictObject({ roomId: IdSchema });
@@ -111,6 +114,8 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
     updateRoom,
     setRole,
     postMessage,
+    adminMessage,
+    adminDisconnect,
     roomJoin,
     roomLeave,
     chatSend,

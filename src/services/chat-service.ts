@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/app-error.js';
 import type { Message, Room } from '../protocol/models.js';
+import { SYSTEM_SENDER } from '../protocol/system-sender.js';
 import type { ServerMetrics } from '../ports/metrics.js';
 import { noWebhooks, type WebhookPublisher } from '../ports/webhooks.js';
 import type { LiveDelivery, RateLimiter } from '../ports/realtime.js';
@@ -77,6 +78,27 @@ export class ChatService {
     if (webhooks.wants('message.created')) await webhooks.publish('message.created', { ...result.message }, result.message.id);
     metrics.sendAcked((performance.now() - started) / 1000);
     return result;
+  }
+
+  /**
+   * An operator's message to a room, sent as SYSTEM_SENDER: the room's next seq, durable
+   * before it resolves, then delivered live like any message. No budget: the operator API has
+   * its own gate (ADMIN_TOKEN) and the HTTP rate limit. The caller checks the room exists.
+   */
+  async sendSystem(roomId: string, text: string): Promise<Message> {
+    const { messages, live, metrics } = this.deps;
+    const { message } = await messages.append({
+      id: randomUUID(),
+      roomId,
+      senderId: SYSTEM_SENDER.id,
+      senderName: SYSTEM_SENDER.name,
+      text,
+      clientMsgId: null,
+      createdAt: new Date().toISOString(),
+    });
+    metrics.messageAccepted();
+    live.deliverMessage(message);
+    return message;
   }
 
   /**

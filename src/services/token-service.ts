@@ -1,6 +1,8 @@
 import { randomUUID, webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { AppError } from '../domain/app-error.js';
+import type { TokenRevocations } from '../ports/token-revocations.js';
+import { SYSTEM_SENDER } from '../protocol/system-sender.js';
 
 export interface AuthUser {
   id: string;
@@ -12,6 +14,12 @@ export interface VerifiedToken {
   user: AuthUser;
   /** Unix milliseconds. */
   expiresAt: number;
+}
+
+/** What the cache keeps of a verified token: the answer, and `iat` for the revocation check. */
+interface Remembered extends VerifiedToken {
+  /** Unix seconds; null when the token has no `iat`. */
+  issuedAt: number | null;
 }
 
 const ALGORITHM = 'HS256';
@@ -35,11 +43,16 @@ export class TokenService {
    * clock-dependent claim is checked again: `exp`, exactly as jose checks it. Tokens carrying
    * `nbf` are not remembered.
    */
-  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly verified = new Map<string, Remembered>();
 
+  /**
+   * `revocations` is checked on every verify, a cache hit included: a token remembered before
+   * its user's revocation is refused like any other.
+   */
   constructor(
     secret: string,
     private readonly ttlSeconds: number,
+    private readonly revocations: Pick<TokenRevocations, 'revokedThrough'> | null = null,
   ) {
     this.key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
     // A key that cannot be imported fails each sign and verify, as raw bytes would.
@@ -66,19 +79,27 @@ export class TokenService {
     const known = this.verified.get(token);
     if (known) {
       // jose: expired when exp <= now, both in whole seconds.
-      if (known.expiresAt / 1000 > Math.floor(Date.now() / 1000)) return { user: { ...known.user }, expiresAt: known.expiresAt };
+      if (known.expiresAt / 1000 > Math.floor(Date.now() / 1000)) {
+        this.refuseIfRevoked(known);
+        return { user: { ...known.user }, expiresAt: known.expiresAt };
+      }
       this.verified.delete(token);
     }
     try {
       const { payload } = await jwtVerify(token, await this.key, { algorithms: [ALGORITHM], requiredClaims: ['exp', 'sub'] });
       const sub = payload.sub!;
       if (sub.length === 0 || sub.length > 128) throw new AppError('UNAUTHORIZED', 'token subject is invalid');
+      // The name operator messages are sent under (SYSTEM_SENDER): nobody may act as it.
+      if (sub === SYSTEM_SENDER.id) throw new AppError('UNAUTHORIZED', 'token subject is reserved');
       const name = typeof payload.name === 'string' && payload.name.length > 0 ? payload.name.slice(0, 64) : sub;
-      const result: VerifiedToken = {
+      const result: Remembered = {
         user: { id: sub, name, guest: payload.guest === true },
         expiresAt: payload.exp! * 1000,
+        issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
       };
+      // Remembered even when revoked: the check runs on every hit, and a hit is cheaper.
       if (payload.nbf === undefined) this.remember(token, result);
+      this.refuseIfRevoked(result);
       return { user: { ...result.user }, expiresAt: result.expiresAt };
     } catch (error) {
       if (error instanceof AppError) throw error;
@@ -88,7 +109,19 @@ export class TokenService {
     }
   }
 
-  private remember(token: string, result: VerifiedToken): void {
+  /**
+   * A token issued in or before its user's revocation second is refused (`iat` has whole
+   * seconds: one issued in that second may predate the revocation). Without `iat` its age is
+   * unknown, so it counts as older than any revocation.
+   */
+  private refuseIfRevoked(token: Remembered): void {
+    const revoked = this.revocations?.revokedThrough(token.user.id) ?? null;
+    if (revoked !== null && (token.issuedAt === null || token.issuedAt <= revoked)) {
+      throw new AppError('UNAUTHORIZED', 'token has been revoked; sign in again');
+    }
+  }
+
+  private remember(token: string, result: Remembered): void {
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, result);
   }

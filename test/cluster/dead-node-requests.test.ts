@@ -25,7 +25,8 @@ import type { TestServer } from '../helpers/test-server.js';
  *
  * The guard is that no hot path uses a cluster request: src calls no fetchSockets,
  * serverSideEmit, allRooms nor emitWithAck/timeout() on a broadcast (room membership and
- * presence live in Redis keys, call peers in the call registry). This suite proves the hot
+ * presence live in Redis keys, call peers in the call registry), but for the operator API
+ * (ClusterSockets, which answers UNAVAILABLE when a request times out). This suite proves the hot
  * paths do not wait: while a cluster request of the same node hangs on the frozen one, and
  * right after the kill, every answer on the survivors comes well under the request timeout.
  */

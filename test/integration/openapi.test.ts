@@ -2,6 +2,7 @@ import { validate } from '@readme/openapi-parser';
 import { expect } from 'chai';
 import { guest, request, type HttpResult } from '../helpers/http-client.js';
 import { componentChecker } from '../helpers/schema-check.js';
+import { ask, connect } from '../helpers/socket-client.js';
 import { useServer } from '../helpers/test-server.js';
 
 const ADMIN = 'admin-token-0123456789';
@@ -126,6 +127,22 @@ describe('OpenAPI document (GET /api/openapi.json)', () => {
     const doomed = (await call('post', '/api/rooms', '/api/rooms', { token: t, body: { name: 'doomed' } })).body;
     await call('delete', '/api/rooms/{id}', `/api/rooms/${doomed.id}`, { token: t });
     await call('delete', '/api/rooms/{id}', `/api/rooms/${doomed.id}`, { token: t });
+    const anns = await connect(url, '/chat', t);
+    try {
+      await ask(anns, 'room:join', { roomId: room.id });
+      const online = await call('get', '/api/admin/rooms/{id}/participants', `/api/admin/rooms/${room.id}/participants`, { token: ADMIN });
+      expect(online.body.participants).to.have.length(1);
+    } finally {
+      anns.close();
+    }
+    await call('get', '/api/admin/rooms/{id}/participants', '/api/admin/rooms/nope/participants', { token: ADMIN });
+    await call('get', '/api/admin/rooms/{id}/participants', `/api/admin/rooms/${room.id}/participants`, { token: t });
+    await call('post', '/api/admin/rooms/{id}/messages', `/api/admin/rooms/${room.id}/messages`, { token: ADMIN, body: { text: 'notice' } });
+    await call('post', '/api/admin/rooms/{id}/messages', `/api/admin/rooms/${room.id}/messages`, { token: ADMIN, body: { text: '' } });
+    await call('post', '/api/admin/rooms/{id}/messages', '/api/admin/rooms/nope/messages', { token: ADMIN, body: { text: 'x' } });
+    await call('post', '/api/admin/rooms/{id}/messages', `/api/admin/rooms/${room.id}/messages`, { body: { text: 'x' } });
+    await call('post', '/api/admin/users/{userId}/disconnect', `/api/admin/users/${bob.user.id}/disconnect`, { token: ADMIN, body: {} });
+    await call('post', '/api/admin/users/{userId}/disconnect', `/api/admin/users/${bob.user.id}/disconnect`, { token: ADMIN, body: { revoke: 1 } });
 
     await call('get', '/healthz', '/healthz');
     await call('get', '/readyz', '/readyz');

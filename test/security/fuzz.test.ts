@@ -90,6 +90,8 @@ describe('security: property-based fuzz (S11, S15, S21, S26)', function () {
       updateRoom: ['name', 'isPrivate', 'maxParticipants', 'locked', 'lobby'],
       setRole: ['role'],
       postMessage: ['roomId', 'text', 'clientMsgId'],
+      adminMessage: ['text'],
+      adminDisconnect: ['revoke'],
       roomJoin: ['roomId', 'lastSeq'],
       roomLeave: ['roomId'],
       chatSend: ['roomId', 'clientMsgId', 'text'],

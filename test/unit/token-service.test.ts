@@ -94,3 +94,43 @@ describe('TokenService', () => {
     }
   });
 });
+
+describe('TokenService: revocations and the reserved subject', () => {
+  const revoked = new Map<string, number>();
+  const tokens = new TokenService(SECRET, 3600, { revokedThrough: (userId) => revoked.get(userId) ?? null });
+  const now = () => Math.floor(Date.now() / 1000);
+  const sign = (sub: string, iat: number | null) => {
+    const jwt = new SignJWT({ name: sub }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime(inOneHour());
+    if (iat !== null) jwt.setIssuedAt(iat);
+    return jwt.sign(key);
+  };
+  beforeEach(() => revoked.clear());
+
+  it('refuses a token issued in or before the revoking second, a remembered one too', async () => {
+    const token = await sign('u1', now() - 10);
+    await tokens.verify(token); // remembered
+    revoked.set('u1', now() - 10);
+    expect((await refused(tokens, token)).message).to.match(/revoked/);
+    const fresh = await sign('u1', now() - 10);
+    expect((await refused(tokens, fresh)).code).to.equal('UNAUTHORIZED');
+  });
+
+  it('accepts a token issued after the revoking second, and other users', async () => {
+    revoked.set('u1', now() - 10);
+    expect((await tokens.verify(await sign('u1', now() - 9))).user.id).to.equal('u1');
+    expect((await tokens.verify(await sign('u2', now() - 100))).user.id).to.equal('u2');
+  });
+
+  it('counts a token without iat as older than any revocation', async () => {
+    const token = await sign('u1', null);
+    expect((await tokens.verify(token)).user.id).to.equal('u1');
+    revoked.set('u1', 0);
+    expect((await refused(tokens, token)).message).to.match(/revoked/);
+  });
+
+  it('refuses the subject "system", the sender of operator messages', async () => {
+    const err = await refused(tokens, await sign('system', now()));
+    expect(err.code).to.equal('UNAUTHORIZED');
+    expect(err.message).to.match(/reserved/);
+  });
+});

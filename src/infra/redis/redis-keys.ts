@@ -37,6 +37,12 @@ export const keys = {
   userConnections: (userId: string) => `conn:user:${userId}`,
   ipConnections: (ip: string) => `conn:ip:${ip}`,
   reaperLock: 'nodes:reaper-lock',
+  /** userId → revocation second (Unix s); one tag with its version, so a revoke is one slot. */
+  tokenRevocations: '{revocations}:users',
+  /** Renewed by every revoke: a node whose copy is of another version reloads the hash. */
+  tokenRevocationsVersion: '{revocations}:version',
+  /** Pub/sub channel announcing each revoke as `<second> <userId>` (sharded on a Redis Cluster). */
+  tokenRevocationsChannel: '{revocations}:announce',
 };
 
 /**

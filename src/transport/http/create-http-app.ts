@@ -11,6 +11,7 @@ import type { RateLimiter } from '../../ports/realtime.js';
 import type { Schemas } from '../../protocol/schemas.js';
 import type { ChatService } from '../../services/chat-service.js';
 import type { IceService } from '../../services/ice-service.js';
+import type { OperatorService } from '../../services/operator-service.js';
 import type { Readiness } from '../../services/readiness.js';
 import type { RoomService } from '../../services/room-service.js';
 import type { TokenService } from '../../services/token-service.js';
@@ -43,6 +44,7 @@ export interface HttpDeps {
   deadLetters: DeadLetterQueue;
   /** Webhook deliveries given up (none while webhooks are off). */
   webhookDeadLetters?: WebhookDeadLetters;
+  operator: OperatorService;
 }
 
 /** The Express app: security headers, CORS, limits, the REST API, health endpoints and the demo page. */
@@ -67,7 +69,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   app.use('/api', rateLimit(deps.httpLimiter));
   app.use('/api', requireJsonBody, express.json({ limit: config.maxPayloadBytes, strict: true }));
-  app.use('/api/admin', adminRoutes({ deadLetters: deps.deadLetters, webhookDeadLetters: deps.webhookDeadLetters ?? noWebhookDeadLetters, adminToken: config.adminToken }));
+  app.use('/api/admin', adminRoutes({ deadLetters: deps.deadLetters, webhookDeadLetters: deps.webhookDeadLetters ?? noWebhookDeadLetters, adminToken: config.adminToken, operator: deps.operator, schemas: deps.schemas }));
   app.use('/api', docsRoutes({ schemas: deps.schemas, socketPath: config.socketPath }));
   app.use('/api', authRoutes({ tokens: deps.tokens, schemas: deps.schemas, allowGuests: config.allowGuests }));
   app.use('/api', requireUser(deps.tokens));

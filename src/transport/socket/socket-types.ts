@@ -15,6 +15,8 @@ import type { MediaState } from '../../protocol/models.js';
 export interface SocketData {
   user: { id: string; name: string; guest: boolean };
   tokenExpiresAt: number;
+  /** The node serving this socket, set on every connection (a recovered session may come from another node). */
+  nodeId?: string;
   /** Rooms this /chat socket joined, restored with the session; absent until the first. */
   chatRooms?: string[];
   /**
@@ -40,3 +42,5 @@ export const chatRoomKey = (roomId: string) => `room:${roomId}`;
 export const callRoomKey = (roomId: string) => `call:${roomId}`;
 /** Socket.IO room of the moderators in a room's call: where lobby knocks go. */
 export const moderatorsKey = (roomId: string) => `mods:${roomId}`;
+/** Socket.IO room of every socket of a user, on both namespaces: what an operator disconnect reaches. */
+export const userRoomKey = (userId: string) => `user:${userId}`;

@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import {
   DeadLetterListSchema,
+  DisconnectedSchema,
   GuestAuthAnswerSchema,
   HealthSchema,
   HistoryResultSchema,
   IceServersAnswerSchema,
   MemberListSchema,
+  OnlineParticipantListSchema,
   ReadinessSchema,
   RoomListSchema,
   RequeuedSchema,
@@ -165,6 +167,26 @@ export function restRoutes(schemas: Schemas): RestRoute[] {
       pathParams: { id: IdSchema },
       responses: { 204: { description: 'dropped', schema: null } },
       errors: ['FORBIDDEN', 'WEBHOOK_DEAD_LETTER_NOT_FOUND'],
+    },
+    {
+      method: 'get', path: '/api/admin/rooms/{id}/participants', auth: 'admin', summary: 'users online in a room, on every node (call peers with their peerId)',
+      pathParams: id,
+      responses: { 200: { description: 'participants', schema: OnlineParticipantListSchema } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'post', path: '/api/admin/rooms/{id}/messages', auth: 'admin', summary: 'a system message to a room (next seq, delivered live)',
+      pathParams: id,
+      body: { schema: schemas.adminMessage, example: { text: 'Restart at 17:00 UTC' } },
+      responses: { 201: { description: 'the message, durable, from "system"', schema: MessageSchema } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'post', path: '/api/admin/users/{userId}/disconnect', auth: 'admin', summary: "close a user's sockets on every node; revoke: refuse the tokens issued until now",
+      pathParams: { userId: IdSchema },
+      body: { schema: schemas.adminDisconnect, example: { revoke: true } },
+      responses: { 200: { description: 'sockets closed', schema: DisconnectedSchema } },
+      errors: ['FORBIDDEN', 'UNAVAILABLE'],
     },
     {
       method: 'get', path: '/healthz', auth: 'none', summary: 'liveness', rateLimited: false,

@@ -4,6 +4,9 @@ import { AppError } from '../../../domain/app-error.js';
 import type { DeadLetterQueue } from '../../../ports/dead-letters.js';
 import type { WebhookDeadLetters } from '../../../ports/webhook-outbox.js';
 import { DeadLetterListQuerySchema } from '../../../protocol/query-schemas.js';
+import type { Schemas } from '../../../protocol/schemas.js';
+import type { OperatorService } from '../../../services/operator-service.js';
+import { operatorRoutes } from './operator-routes.js';
 import { parse } from '../validate.js';
 import { webhookDeadLetterRoutes } from './webhook-admin-routes.js';
 
@@ -24,11 +27,12 @@ function requireAdmin(adminToken: string | null): RequestHandler {
 
 const notFound = (id: string) => new AppError('DEAD_LETTER_NOT_FOUND', `dead letter ${JSON.stringify(id.slice(0, 64))} does not exist`);
 
-/** The operator API for dead letters (the chat queue's and the webhooks'): list, retry, delete. */
-export function adminRoutes(deps: { deadLetters: DeadLetterQueue; webhookDeadLetters: WebhookDeadLetters; adminToken: string | null }): Router {
+/** The operator API: dead letters (the chat queue's and the webhooks'), rooms and users (operator-routes.ts). */
+export function adminRoutes(deps: { deadLetters: DeadLetterQueue; webhookDeadLetters: WebhookDeadLetters; adminToken: string | null; operator: OperatorService; schemas: Schemas }): Router {
   const router = Router();
   router.use(requireAdmin(deps.adminToken));
   router.use('/webhooks', webhookDeadLetterRoutes(deps.webhookDeadLetters));
+  router.use(operatorRoutes(deps));
   router.get('/dead-letters', async (req, res) => {
     const { limit } = parse(DeadLetterListQuerySchema, req.query);
     res.json({ deadLetters: await deps.deadLetters.list(limit ?? 100) });
