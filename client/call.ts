@@ -87,6 +87,9 @@ export class Call {
     });
     this.socket.on('rtc:signal', ({ from, kind, data }) => this.signal(from, kind, data));
     this.socket.on('rtc:media', ({ peerId, ...media }) => {
+      // A joiner says its media right after joining, usually before its offer makes a connection.
+      const peer = this.peers.get(peerId);
+      if (peer) this.peers.set(peerId, { ...peer, media });
       const remote = this.byPeer(peerId);
       if (remote) view.update(Object.assign(remote, { media }));
     });
