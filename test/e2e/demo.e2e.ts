@@ -347,4 +347,81 @@ describeWithChromium('demo client in a real browser (chromium, two people, a ser
     await bob.screenshot({ path: join(ARTIFACTS, 'after-restart-bob.png') });
     expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
   });
+
+  it('a moderator asks to mute and kicks a participant, who rejoins; with the lobby on, admits them from the lobby', async () => {
+    // A fresh room: Ann creates it, so she is its owner; Bob joins by the invite link.
+    await bob.goto('about:blank'); // the next load must not be a mere change of the URL's hash
+    await ann.goto(`${server.url}/`);
+    await ann.fill('#name', 'Ann');
+    await ann.fill('#room', 'Moderated');
+    await ann.click('#join');
+    await ann.waitForFunction(() => document.body.dataset.connection === 'connected');
+    await ann.getByTestId('moderation').waitFor();
+    expect(await ann.getByTestId('role').textContent()).to.equal('You: owner');
+    const roomId = new URL(ann.url()).hash.match(/room=([^&]+)/)?.[1];
+    expect(roomId, 'the room id in the URL hash').to.be.a('string');
+
+    await bob.goto(`${server.url}/#room=${roomId}`);
+    await bob.fill('#name', 'Bob');
+    await bob.click('#join');
+    await bob.waitForFunction(() => document.body.dataset.connection === 'connected');
+    await framesAdvance(ann, 'Ann', 10);
+    await framesAdvance(bob, 'Bob', 10);
+    expect(await bob.getByTestId('role').textContent()).to.equal('You: member');
+    expect(await bob.getByTestId('moderation').isHidden()).to.equal(true);
+    expect(await bob.locator('.tile.remote [data-testid=kick]').isHidden()).to.equal(true);
+
+    // Ask to mute: Bob's page obeys, turns his microphone off and tells Ann so.
+    const bobsTile = ann.locator('.tile.remote', { has: ann.locator('.name', { hasText: /^Bob$/ }) });
+    await bobsTile.getByTestId('ask-mute').click();
+    await bob.waitForFunction(() => document.getElementById('mic')?.getAttribute('aria-pressed') === 'true');
+    await ann.waitForFunction(() => (document.querySelector('.tile.remote') as HTMLElement | null)?.dataset.audio === 'off');
+    expect(await bob.textContent('#call-notice')).to.equal('Ann asked you to mute: your microphone is off now.');
+    await bob.click('#mic'); // his to turn back on
+    await ann.waitForFunction(() => (document.querySelector('.tile.remote') as HTMLElement | null)?.dataset.audio === 'on');
+
+    // (a) The kick: Bob is out of the call (not the room), Ann's page drops his tile at once.
+    await bobsTile.getByTestId('kick').click();
+    await bob.waitForFunction(() => document.body.dataset.call === 'out');
+    expect(await bob.getByTestId('call-state').textContent()).to.include('You were removed from the call by Ann.');
+    expect(await bob.locator('#tiles').isHidden()).to.equal(true);
+    await ann.waitForFunction(() => document.querySelectorAll('.tile.remote').length === 0);
+    expect(await bob.textContent('#status')).to.equal('Connected'); // the chat goes on
+    await send(bob, 'still here after the kick');
+    await waitForText(ann, 'Ann', 'still here after the kick');
+    await bob.screenshot({ path: join(ARTIFACTS, 'kicked-bob.png') });
+
+    // A kick is no ban: Bob joins the call again.
+    await bob.getByTestId('rejoin').click();
+    await bob.waitForFunction(() => document.body.dataset.call === 'in');
+    await framesAdvance(ann, 'Ann', 10);
+    await framesAdvance(bob, 'Bob', 10);
+    await bobsTile.waitFor();
+
+    // (b) The lobby: Ann turns it on; Bob leaves and joins again, and waits until Ann admits him.
+    await ann.click('#lobby-toggle');
+    await ann.waitForFunction(() => document.getElementById('lobby-toggle')?.getAttribute('aria-pressed') === 'true');
+    await bob.click('#leave');
+    await bob.locator('#lobby').waitFor();
+    await ann.waitForFunction(() => document.querySelectorAll('.tile.remote').length === 0);
+    await bob.fill('#name', 'Bob');
+    await bob.click('#join');
+    await bob.waitForFunction(() => document.body.dataset.call === 'waiting' && document.body.dataset.connection === 'connected');
+    expect(await bob.getByTestId('call-state').textContent()).to.include('Waiting for a moderator to let you in…');
+    expect(await bob.locator('.tile.remote').count()).to.equal(0);
+
+    const knock = ann.getByTestId('knock').filter({ has: ann.locator('.name', { hasText: /^Bob$/ }) });
+    await knock.waitFor();
+    await ann.screenshot({ path: join(ARTIFACTS, 'knock-ann.png') });
+    await knock.getByTestId('admit').click();
+    await ann.getByTestId('knocks').waitFor({ state: 'hidden' });
+    // Admitted: Bob's page joins the call by itself, and the two see each other again.
+    await bob.waitForFunction(() => document.body.dataset.call === 'in');
+    expect(await bob.getByTestId('call-state').isHidden()).to.equal(true);
+    await framesAdvance(ann, 'Ann', 10);
+    await framesAdvance(bob, 'Bob', 10);
+    await bobsTile.waitFor();
+    await bob.waitForFunction(() => document.querySelector('.tile.remote .name')?.textContent === 'Ann');
+    expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
+  });
 });
