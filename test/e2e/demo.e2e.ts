@@ -424,4 +424,31 @@ describeWithChromium('demo client in a real browser (chromium, two people, a ser
     await bob.waitForFunction(() => document.querySelector('.tile.remote .name')?.textContent === 'Ann');
     expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
   });
+
+  it('a locked call refuses the participant until unlocked; ending the call puts everyone out', async () => {
+    const bobsTile = ann.locator('.tile.remote', { has: ann.locator('.name', { hasText: /^Bob$/ }) });
+    await ann.click('#lock');
+    await ann.waitForFunction(() => document.getElementById('lock')?.getAttribute('aria-pressed') === 'true');
+    await bobsTile.getByTestId('kick').click();
+    await bob.waitForFunction(() => document.body.dataset.call === 'out');
+    await bob.getByTestId('rejoin').click();
+    await bob.waitForFunction(() => document.getElementById('call-state')?.dataset.reason === 'refused');
+    expect(await bob.getByTestId('call-state').textContent()).to.include('The call is locked');
+
+    // Unlocked: he gets in without knocking again (his admission still holds).
+    await ann.click('#lock');
+    await ann.waitForFunction(() => document.getElementById('lock')?.getAttribute('aria-pressed') === 'false');
+    await bob.getByTestId('rejoin').click();
+    await bob.waitForFunction(() => document.body.dataset.call === 'in');
+    await framesAdvance(ann, 'Ann', 5);
+
+    await ann.click('#end-call');
+    await ann.waitForFunction(() => document.body.dataset.call === 'out');
+    await bob.waitForFunction(() => document.body.dataset.call === 'out');
+    expect(await ann.getByTestId('call-state').textContent()).to.include('You ended the call.');
+    expect(await bob.getByTestId('call-state').textContent()).to.include('The call was ended by Ann.');
+    expect(await ann.locator('.tile.remote').count()).to.equal(0);
+    expect(await bob.locator('.tile.remote').count()).to.equal(0);
+    expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
+  });
 });
