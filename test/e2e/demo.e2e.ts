@@ -451,4 +451,29 @@ describeWithChromium('demo client in a real browser (chromium, two people, a ser
     expect(await bob.locator('.tile.remote').count()).to.equal(0);
     expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
   });
+
+  it('removed from the room, or with the room deleted, a page goes back to the start and says why', async () => {
+    const roomId = new URL(ann.url()).hash.match(/room=([^&]+)/)![1]!;
+    const bobId: string = await bob.evaluate(() => (window as any).demo.chat.userId);
+    // The owner's REST calls, with the token her page holds (the demo has no buttons for these).
+    const asAnn = (method: string, path: string) =>
+      ann.evaluate(
+        async ([method, path]) => {
+          const { token } = JSON.parse(sessionStorage.getItem('vc:token') ?? '{}');
+          return (await fetch(path!, { method, headers: { authorization: `Bearer ${token}` } })).status;
+        },
+        [method, path],
+      );
+
+    expect(await asAnn('DELETE', `/api/rooms/${roomId}/members/${bobId}`)).to.equal(204);
+    await bob.locator('#lobby').waitFor();
+    expect(await bob.getByTestId('lobby-notice').textContent()).to.equal('You were removed from this room.');
+    expect(bob.url()).to.include(`#room=${roomId}`); // no ban: he may join again
+
+    expect(await asAnn('DELETE', `/api/rooms/${roomId}`)).to.equal(204);
+    await ann.locator('#lobby').waitFor();
+    expect(await ann.getByTestId('lobby-notice').textContent()).to.equal('This room was deleted.');
+    expect(ann.url()).not.to.include('#room=');
+    expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
+  });
 });
