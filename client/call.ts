@@ -7,11 +7,16 @@
  * - after a reconnect our peer id is new: we join again, keep each connection, and restart ICE
  *   on it. The other side recognises the connection by its DTLS fingerprint, so media that
  *   kept flowing is never torn down.
+ * - moderation: a lobby room may answer our join with `waiting` (we join again once
+ *   `call:admitted`); we may be kicked, the call may end, a moderator may ask us to mute; and
+ *   moderators get knocks to answer and may kick, ask to mute and end the call.
  */
 import type { Socket } from 'socket.io-client';
 import {
   NAMESPACES,
+  type Ack,
   type CallPeer,
+  type ErrorCode,
   type MediaState,
   type RtcClientToServerEvents,
   type RtcServerToClientEvents,
@@ -39,11 +44,37 @@ export interface Remote {
   graceTimer?: ReturnType<typeof setTimeout>;
 }
 
+/** Where we stand: joining (also while reconnecting), in the call, in the lobby, or out of it. */
+export type CallState = 'joining' | 'in' | 'waiting' | 'out';
+
+/** Why we are out of the call; `by` is the moderator's user id, `byName` their name if we knew it. */
+export interface CallOut {
+  reason: 'kicked' | 'ended' | 'room-deleted' | 'removed' | 'denied' | 'timeout' | 'refused';
+  by?: string;
+  byName?: string;
+  /** `refused`: what the server answered to our join. */
+  code?: ErrorCode;
+  message?: string;
+}
+
+/** Someone waiting in the lobby (moderators only). */
+export interface Knock {
+  requestId: string;
+  userId: string;
+  name: string;
+}
+
 export interface CallView {
   update(remote: Remote): void;
   remove(remote: Remote): void;
   notice(text: string): void;
   changed(): void;
+  /** `state` (or `out`) changed. */
+  state(): void;
+  /** A moderator asked us to mute: we did (our media state changed). */
+  muted(kind: 'audio' | 'video', by: string, byName?: string): void;
+  /** The knocks waiting for an answer changed (moderators). */
+  knocks(knocks: readonly Knock[]): void;
 }
 
 /** A peer whose signaling dropped is checked this often, and dropped once its media has stopped too. */
@@ -51,6 +82,8 @@ const GRACE_MS = 10_000;
 const ACK_TIMEOUT_MS = 8000;
 const fingerprint = (sdp?: string) => /a=fingerprint:(\S+ \S+)/.exec(sdp ?? '')?.[1];
 const iceUfrag = (sdp?: string) => /a=ice-ufrag:(\S+)/.exec(sdp ?? '')?.[1];
+/** What went wrong with a moderation request, for people; null when it was done. */
+const problem = (res: Ack | null): string | null => (!res ? 'no answer from the server' : res.ok ? null : res.error.message);
 
 export class Call {
   readonly socket: RtcSocket;
@@ -58,8 +91,12 @@ export class Call {
   /** Our id in the call; changes with every (re)join. */
   peerId = '';
   userId = '';
-  joined = false;
+  state: CallState = 'joining';
+  /** Set while `state` is `out`. */
+  out: CallOut | null = null;
   media: MediaState;
+  /** Lobby knocks waiting for an answer, by request id (moderators get them). */
+  readonly knocks = new Map<string, Knock>();
   private iceServers: RTCIceServer[] = [];
   /** Who is in the call (from call:join and call:peer-joined), by peer id. */
   private readonly peers = new Map<string, CallPeer>();
@@ -76,20 +113,119 @@ export class Call {
     this.socket.on('hello', (hello) => (this.userId = hello.userId));
     this.socket.on('connect', () => void this.join());
     this.socket.on('disconnect', () => {
-      this.joined = false;
+      // In the call or in the lobby: the server forgot both, so join again on connect.
+      if (this.state !== 'out') this.setState('joining');
       view.changed();
     });
-    this.socket.on('call:peer-joined', (peer) => this.peers.set(peer.peerId, peer));
-    this.socket.on('call:peer-left', ({ peerId }) => {
+    this.socket.on('call:peer-joined', (peer) => {
+      this.peers.set(peer.peerId, peer);
+      // Admitted by another moderator: that knock is answered.
+      for (const knock of this.knocks.values()) if (knock.userId === peer.userId) this.knocks.delete(knock.requestId);
+      view.knocks([...this.knocks.values()]);
+    });
+    this.socket.on('call:peer-left', ({ peerId, reason }) => {
       this.peers.delete(peerId);
       const remote = this.byPeer(peerId);
-      if (remote) this.away(remote);
+      // Kicked or removed: it will not come back on this connection. Otherwise it may be reconnecting.
+      if (remote && reason && reason !== 'left') this.drop(remote);
+      else if (remote) this.away(remote);
     });
     this.socket.on('rtc:signal', ({ from, kind, data }) => this.signal(from, kind, data));
     this.socket.on('rtc:media', ({ peerId, ...media }) => {
+      // A joiner says its media right after joining, usually before its offer makes a connection.
+      const peer = this.peers.get(peerId);
+      if (peer) this.peers.set(peerId, { ...peer, media });
       const remote = this.byPeer(peerId);
       if (remote) view.update(Object.assign(remote, { media }));
     });
+
+    this.socket.on('call:kicked', ({ roomId, by }) => roomId === this.roomId && this.putOut({ reason: 'kicked', by, byName: this.nameOf(by) }));
+    this.socket.on('call:ended', ({ roomId, reason, by }) => roomId === this.roomId && this.putOut({ reason, by, byName: by && this.nameOf(by) }));
+    this.socket.on('call:mute-request', ({ roomId, kind, by }) => {
+      if (roomId !== this.roomId) return;
+      this.setMedia(kind, false); // advisory for the server; this client obeys
+      view.muted(kind, by, this.nameOf(by));
+    });
+    this.socket.on('call:admitted', ({ roomId }) => roomId === this.roomId && this.state === 'waiting' && void this.join());
+    this.socket.on('call:denied', ({ roomId, reason }) => roomId === this.roomId && this.state === 'waiting' && this.putOut({ reason: reason ?? 'denied' }));
+    this.socket.on('call:knock', ({ roomId, ...knock }) => {
+      if (roomId !== this.roomId) return;
+      this.knocks.set(knock.requestId, knock);
+      view.knocks([...this.knocks.values()]);
+    });
+  }
+
+  /** In the call (not reconnecting, not in the lobby). */
+  get joined(): boolean {
+    return this.state === 'in';
+  }
+
+  /** Connected and settled: in the call, in the lobby, or out of it by someone's decision. */
+  get settled(): boolean {
+    return this.socket.connected && this.state !== 'joining';
+  }
+
+  /** Joins again after being put out (kicked, call ended, denied, refused). */
+  rejoin(): void {
+    if (this.state !== 'out') return;
+    this.out = null;
+    this.setState('joining');
+    if (this.socket.connected) void this.join();
+    else if (!this.socket.active) this.socket.connect(); // else the reconnect joins
+  }
+
+  /** Moderators: put a peer out of the call. Resolves with the error message, if any. */
+  async kick(remote: Remote): Promise<string | null> {
+    if (!remote.peerId) return 'that peer is reconnecting';
+    return problem(await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('call:kick', { roomId: this.roomId, peerId: remote.peerId }).catch(() => null));
+  }
+
+  /** Moderators: ask one peer (or, without `remote`, every other peer) to turn `kind` off. */
+  async askMute(kind: 'audio' | 'video', remote?: Remote): Promise<string | null> {
+    if (remote && !remote.peerId) return 'that peer is reconnecting';
+    const payload = remote?.peerId ? { roomId: this.roomId, kind, peerId: remote.peerId } : { roomId: this.roomId, kind };
+    return problem(await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('call:mute', payload).catch(() => null));
+  }
+
+  /** Moderators: end the call for everyone (us included: `call:ended` comes back). */
+  async end(): Promise<string | null> {
+    return problem(await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('call:end', { roomId: this.roomId }).catch(() => null));
+  }
+
+  /**
+   * Moderators: answer a knock. The knock goes from the list once answered, and also when the
+   * server no longer has it (answered by someone else, withdrawn, timed out: NOT_FOUND).
+   */
+  async answer(requestId: string, admit: boolean): Promise<string | null> {
+    const res = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('call:admit', { roomId: this.roomId, requestId, admit }).catch(() => null);
+    const gone = res?.ok === false && res.error.code === 'NOT_FOUND';
+    if (res?.ok || gone) {
+      this.knocks.delete(requestId);
+      this.view.knocks([...this.knocks.values()]);
+    }
+    return gone ? 'that request is no longer waiting' : problem(res);
+  }
+
+  /** Out of the call by someone's decision: close every connection (the others see us go). */
+  private putOut(out: CallOut): void {
+    this.out = out;
+    this.peers.clear();
+    this.knocks.clear();
+    this.view.knocks([]);
+    for (const remote of [...this.remotes]) this.drop(remote);
+    this.setState('out');
+    this.view.changed();
+  }
+
+  private setState(state: CallState): void {
+    if (state === this.state && state !== 'out') return;
+    this.state = state;
+    this.view.state();
+  }
+
+  /** A participant's name, from the call as we know it. */
+  private nameOf(userId: string): string | undefined {
+    return [...this.peers.values()].find((p) => p.userId === userId)?.name ?? [...this.remotes].find((r) => r.userId === userId)?.name;
   }
 
   /** Mutes or unmutes our microphone or camera (the track keeps its place: no renegotiation). */
@@ -102,19 +238,31 @@ export class Call {
   hangUp(): void {
     for (const remote of this.remotes) this.drop(remote);
     if (this.joined) this.socket.emit('call:leave', { roomId: this.roomId });
-    this.joined = false;
+    this.state = 'out';
     this.socket.close();
     for (const track of this.local?.getTracks() ?? []) track.stop();
   }
 
   /** On every connect: join (again), then match the connections we kept to the peers there now. */
   private async join(): Promise<void> {
+    if (this.state === 'out') return; // put out by someone's decision: only rejoin() joins again
+    this.setState('joining');
+    // The server sends the pending knocks again with the join (before its answer).
+    this.knocks.clear();
+    this.view.knocks([]);
     const res = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('call:join', { roomId: this.roomId }).catch(() => null);
-    if (!res) return void setTimeout(() => this.socket.connected && void this.join(), 2000);
-    if (!res.ok) return this.view.notice(`Could not join the call: ${res.error.message}`);
+    if (this.state !== 'joining') return; // put out (or hung up) meanwhile
+    if (!res) return void setTimeout(() => this.socket.connected && this.state === 'joining' && void this.join(), 2000);
+    if (!res.ok) return this.putOut({ reason: 'refused', code: res.error.code, message: res.error.message });
+    if ('waiting' in res) {
+      // A lobby room: `call:admitted` (then we join again) or `call:denied` follows.
+      this.setState('waiting');
+      this.view.changed();
+      return;
+    }
     this.peerId = res.peerId;
     this.iceServers = res.iceServers;
-    this.joined = true;
+    this.setState('in');
     this.socket.emit('rtc:media', this.media);
     this.peers.clear();
     for (const peer of res.peers) this.peers.set(peer.peerId, peer);

@@ -33,6 +33,8 @@ export interface ChatView {
   typing(names: string[]): void;
   notice(text: string): void;
   changed(): void;
+  /** We lost the room: removed from it (or banned, or it became private), or it was deleted. */
+  gone(why: 'removed' | 'closed'): void;
 }
 
 /** The server's default MAX_MESSAGE_LENGTH; the server has the last word (VALIDATION_FAILED). */
@@ -85,6 +87,8 @@ export class Chat {
     this.socket.on('chat:typing', (e) => e.roomId === this.roomId && this.showTyping(e.userId, e.typing));
     // The server gave up resending what we did not ack: page the history ourselves.
     this.socket.on('chat:resync', (e) => e.roomId === this.roomId && void this.fillGap());
+    this.socket.on('room:removed', (e) => e.roomId === this.roomId && this.lost('removed'));
+    this.socket.on('room:closed', (e) => e.roomId === this.roomId && this.lost('closed'));
   }
 
   /** Queues a message and sends it when we can; false (with a notice) if the text is refused. */
@@ -111,10 +115,22 @@ export class Chat {
     if (this.joined) this.socket.volatile.emit('chat:typing', { roomId: this.roomId, typing: active });
   }
 
+  /** The name of someone who is (or was) here, if we know it. */
+  nameOf(userId: string): string | undefined {
+    return this.people.get(userId);
+  }
+
   leave(): void {
     if (this.joined) this.socket.emit('room:leave', { roomId: this.roomId });
     this.joined = false;
     this.socket.close();
+  }
+
+  /** The server took the room from us: nothing to rejoin. */
+  private lost(why: 'removed' | 'closed'): void {
+    this.joined = false;
+    this.socket.close();
+    this.view.gone(why);
   }
 
   /** After every connect: a recovered session is still in the room; otherwise join with lastSeq. */

@@ -3,15 +3,17 @@
  * protocol work is in chat.ts and call.ts; this file only draws. Text from the network is
  * always set with textContent, never parsed as HTML.
  */
-import type { Message, Room } from 'fault-tolerant-video-chat-server/protocol';
-import { Call, type Remote } from './call.js';
+import type { Message, RoomRole } from 'fault-tolerant-video-chat-server/protocol';
+import { Call, type CallOut, type Knock, type Remote } from './call.js';
 import { Chat } from './chat.js';
-import { ApiError, Session, readJson, writeJson } from './session.js';
+import { ApiError, Session, readJson, writeJson, type RoomDetails } from './session.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const NAME_KEY = 'vc:name';
 /** Rooms this browser created, by name: another tab that types the same name joins the same room. */
 const ROOMS_KEY = 'vc:rooms';
+/** Why we are back in the lobby (removed from the room, room deleted): shown after the reload. */
+const NOTICE_KEY = 'vc:notice';
 
 let invitedRoomId = new URLSearchParams(location.hash.slice(1)).get('room');
 $<HTMLInputElement>('name').value = localStorage.getItem(NAME_KEY) ?? '';
@@ -21,6 +23,11 @@ const showInvite = (invited: boolean) => {
   $('invite').hidden = !invited;
 };
 showInvite(!!invitedRoomId);
+const notice = readJson<string>(sessionStorage, NOTICE_KEY);
+if (notice) {
+  $('lobby-notice').textContent = notice;
+  sessionStorage.removeItem(NOTICE_KEY);
+}
 
 $('lobby').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -44,7 +51,7 @@ $('lobby').addEventListener('submit', async (event) => {
   }
 });
 
-async function findRoom(session: Session, invited: string | null, name: string): Promise<Room> {
+async function findRoom(session: Session, invited: string | null, name: string): Promise<RoomDetails> {
   if (invited) return session.room(invited);
   const known = readJson<Record<string, string>>(localStorage, ROOMS_KEY) ?? {};
   const id = known[name.toLowerCase()];
@@ -57,10 +64,10 @@ async function findRoom(session: Session, invited: string | null, name: string):
   }
   const room = await session.createRoom(name);
   writeJson(localStorage, ROOMS_KEY, { ...known, [name.toLowerCase()]: room.id });
-  return room;
+  return { ...room, role: 'owner', participants: [] }; // its creator owns it
 }
 
-async function enter(session: Session, room: Room): Promise<void> {
+async function enter(session: Session, room: RoomDetails): Promise<void> {
   const local = await localMedia();
   $('lobby').hidden = true;
   $('call').hidden = $('chat').hidden = $('copy-link').hidden = false;
@@ -79,30 +86,39 @@ async function enter(session: Session, room: Room): Promise<void> {
     typing: (names) => ($('typing').textContent = typingLine(names)),
     notice: (text) => flash('chat-notice', text),
     changed: () => showStatus(),
+    gone: (why) => (why === 'closed' ? leaveRoom('This room was deleted.', false) : leaveRoom('You were removed from this room.', true)),
   });
   const call = new Call(session, room.id, local, {
-    update: showTile,
+    update: (remote) => showTile(remote, isModerator(room.role)),
     remove: (remote) => {
       tiles.get(remote)?.remove();
       tiles.delete(remote);
     },
     notice: (text) => flash('call-notice', text),
     changed: () => showStatus(),
+    state: () => showCallState(),
+    muted: (kind, by, byName) => {
+      showLocal();
+      const who = byName ?? chat.nameOf(by) ?? 'A moderator';
+      flash('call-notice', `${who} asked you to mute: your ${kind === 'audio' ? 'microphone' : 'camera'} is off now.`);
+    },
+    knocks: showKnocks,
   });
   Object.assign(window, { demo: { chat, call } }); // to poke at from the devtools console
 
   const localTile = tile(null);
   localTile.classList.add('local');
+  localTile.querySelector('.tile-actions')?.remove();
   localTile.querySelector('video')!.muted = true;
   localTile.querySelector('video')!.srcObject = local;
   localTile.querySelector('.name')!.textContent = `${session.name} (you)`;
-  const showLocal = () => {
+  function showLocal(): void {
     localTile.dataset.video = call.media.video ? 'on' : 'off';
     localTile.dataset.audio = call.media.audio ? 'on' : 'off';
     localTile.querySelector('.avatar')!.textContent = initials(session.name);
     toggleButton('mic', !call.media.audio, call.media.audio ? 'Mute' : 'Unmute');
     toggleButton('cam', !call.media.video, call.media.video ? 'Stop video' : 'Start video');
-  };
+  }
   showLocal();
   if (!local) flash('call-notice', 'No camera or microphone here: you can still watch, listen and chat.');
   $('mic').addEventListener('click', () => (call.setMedia('audio', !call.media.audio), showLocal()));
@@ -116,6 +132,94 @@ async function enter(session: Session, room: Room): Promise<void> {
     hangUp();
     location.reload(); // back to the lobby, invite link kept
   });
+  let leaving = false;
+  /** We lost the room: back to the lobby (after a reload), saying why. */
+  function leaveRoom(text: string, keepInvite: boolean): void {
+    if (leaving) return;
+    leaving = true;
+    hangUp();
+    writeJson(sessionStorage, NOTICE_KEY, text);
+    if (!keepInvite) history.replaceState(null, '', location.pathname + location.search);
+    location.reload();
+  }
+
+  // Out of the call (kicked, ended, denied, refused) or waiting in the lobby.
+  let joins = 0;
+  function showCallState(): void {
+    const { state, out } = call;
+    document.body.dataset.call = state;
+    $('tiles').hidden = state === 'waiting' || state === 'out';
+    $('call-state').hidden = state === 'in' || state === 'joining';
+    $('call-state').dataset.reason = state === 'out' ? (out?.reason ?? '') : state;
+    $('call-state-text').textContent = state === 'waiting' ? 'Waiting for a moderator to let you in…' : out ? outText(out, (userId) => (userId === call.userId ? 'you' : chat.nameOf(userId))) : '';
+    $('rejoin').hidden = state !== 'out';
+    $('rejoin').textContent = out?.reason === 'kicked' || out?.reason === 'ended' ? 'Join the call again' : 'Try again';
+    if (out?.reason === 'room-deleted') leaveRoom('This room was deleted.', false);
+    if (out?.reason === 'removed') leaveRoom('You were removed from this room.', true);
+    // Back in the call after a reconnect or a rejoin: our role or the settings may have changed.
+    if (state === 'in' && joins++ > 0) void refreshRoom();
+    showModeration();
+  }
+  $('rejoin').addEventListener('click', () => call.rejoin());
+
+  // Moderators: the room's settings, the call, the lobby and each remote tile.
+  async function refreshRoom(): Promise<void> {
+    const fresh = await session.room(room.id).catch(() => null);
+    if (!fresh) return;
+    room = fresh;
+    showModeration();
+    for (const remote of call.remotes) showTile(remote, isModerator(room.role));
+  }
+  function showModeration(): void {
+    const moderator = isModerator(room.role);
+    // A visitor of a public room becomes a member by joining it (room:join).
+    document.body.dataset.role = room.role ?? 'member';
+    $('role').hidden = false;
+    $('role').textContent = `You: ${room.role ?? 'member'}`;
+    $('moderation').hidden = !moderator;
+    toggleButton('lock', room.locked, room.locked ? 'Unlock' : 'Lock');
+    toggleButton('lobby-toggle', room.lobby, room.lobby ? 'Lobby on' : 'Lobby off');
+    $<HTMLButtonElement>('end-call').disabled = !call.joined;
+    $<HTMLButtonElement>('mute-all').disabled = !call.joined;
+    if (!moderator) showKnocks([]);
+  }
+  /** After a refused moderation request, say why and check our role (it may have changed). */
+  const report = (problem: string | null) => {
+    if (!problem) return;
+    flash('call-notice', `Not done: ${problem}`);
+    void refreshRoom();
+  };
+  const change = async (button: HTMLButtonElement, changes: { locked?: boolean; lobby?: boolean }) => {
+    button.disabled = true;
+    try {
+      room = { ...room, ...(await session.updateRoom(room.id, changes)) };
+    } catch (err) {
+      report(describe(err));
+    } finally {
+      button.disabled = false;
+      showModeration();
+    }
+  };
+  $('lock').addEventListener('click', (e) => void change(e.currentTarget as HTMLButtonElement, { locked: !room.locked }));
+  $('lobby-toggle').addEventListener('click', (e) => void change(e.currentTarget as HTMLButtonElement, { lobby: !room.lobby }));
+  $('end-call').addEventListener('click', async () => report(await call.end()));
+  $('mute-all').addEventListener('click', async () => {
+    const problem = await call.askMute('audio');
+    if (problem) report(problem);
+    else flash('call-notice', 'Everyone else was asked to mute.');
+  });
+  $('tiles').addEventListener('click', async (event) => {
+    const button = (event.target as Element).closest<HTMLButtonElement>('.tile-actions button');
+    const remote = [...tiles].find(([, node]) => node.contains(button))?.[0];
+    if (!button || !remote) return;
+    button.disabled = true;
+    report(button.dataset.action === 'kick' ? await call.kick(remote) : await call.askMute('audio', remote));
+    if (tiles.has(remote)) showTile(remote, isModerator(room.role));
+  });
+  function showKnocks(knocks: readonly Knock[]): void {
+    $('knocks').hidden = knocks.length === 0;
+    $('knock-list').replaceChildren(...knocks.map((knock) => knockItem(knock, async (admit) => report(await call.answer(knock.requestId, admit)))));
+  }
   $('copy-link').addEventListener('click', async () => {
     await navigator.clipboard?.writeText(location.href).catch(() => undefined);
     flash('call-notice', `Invite link: ${location.href}`);
@@ -131,7 +235,7 @@ async function enter(session: Session, room: Room): Promise<void> {
 
   let everConnected = false;
   function showStatus(): void {
-    const up = chat.joined && call.joined;
+    const up = chat.joined && call.settled;
     everConnected ||= up;
     const state = !navigator.onLine ? 'offline' : up ? 'connected' : everConnected ? 'reconnecting' : 'connecting';
     document.body.dataset.connection = state;
@@ -140,6 +244,46 @@ async function enter(session: Session, room: Room): Promise<void> {
   addEventListener('online', showStatus);
   addEventListener('offline', showStatus);
   showStatus();
+  showCallState();
+}
+
+const isModerator = (role: RoomRole | null) => role === 'owner' || role === 'moderator';
+
+/** Why we are out of the call, for people; `nameOf` knows who is (or was) in the room. */
+function outText(out: CallOut, nameOf: (userId: string) => string | undefined): string {
+  const by = (out.by ? nameOf(out.by) : undefined) ?? out.byName ?? 'a moderator';
+  switch (out.reason) {
+    case 'kicked':
+      return `You were removed from the call by ${by}.`;
+    case 'ended':
+      return by === 'you' ? 'You ended the call.' : `The call was ended by ${by}.`;
+    case 'room-deleted':
+      return 'The room was deleted.';
+    case 'removed':
+      return 'You were removed from this room.';
+    case 'denied':
+      return 'A moderator did not let you in.';
+    case 'timeout':
+      return 'No moderator let you in: your request timed out.';
+    case 'refused':
+      return out.code === 'ROOM_LOCKED' ? 'The call is locked: only moderators can join it now.' : `Could not join the call: ${out.message ?? out.code}`;
+  }
+}
+
+/** A knock in the lobby panel: who, and Admit / Deny (both disabled while the answer is on its way). */
+function knockItem(knock: Knock, answer: (admit: boolean) => Promise<void>): HTMLElement {
+  const item = ($<HTMLTemplateElement>('knock-template').content.firstElementChild as HTMLElement).cloneNode(true) as HTMLElement;
+  item.dataset.requestId = knock.requestId;
+  item.querySelector('.name')!.textContent = knock.name;
+  const buttons = [...item.querySelectorAll<HTMLButtonElement>('button')];
+  for (const button of buttons) {
+    button.addEventListener('click', async () => {
+      for (const b of buttons) b.disabled = true;
+      await answer(button.dataset.action === 'admit');
+      for (const b of buttons) b.disabled = false; // still listed only if the answer failed
+    });
+  }
+  return item;
 }
 
 /** Camera and microphone if we may; audio only, or nothing, if not (needs https or localhost). */
@@ -163,7 +307,7 @@ function tile(remote: Remote | null): HTMLElement {
   return node;
 }
 
-function showTile(remote: Remote): void {
+function showTile(remote: Remote, moderator: boolean): void {
   const node = tiles.get(remote) ?? tile(remote);
   const video = node.querySelector('video')!;
   if (video.srcObject !== remote.stream) video.srcObject = remote.stream;
@@ -179,6 +323,11 @@ function showTile(remote: Remote): void {
   node.querySelector('.name')!.textContent = remote.name;
   node.querySelector('.avatar')!.textContent = initials(remote.name);
   node.querySelector('.state')!.textContent = state === 'connected' ? '' : state === 'reconnecting' ? 'reconnecting…' : state;
+  node.dataset.userId = remote.userId;
+  const actions = node.querySelector<HTMLElement>('.tile-actions')!;
+  actions.hidden = !moderator;
+  actions.querySelector<HTMLButtonElement>('[data-action="kick"]')!.disabled = !remote.peerId;
+  actions.querySelector<HTMLButtonElement>('[data-action="mute"]')!.disabled = !remote.peerId || !remote.media.audio;
 }
 
 function showMessage(message: Message, mine: boolean): void {

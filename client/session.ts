@@ -3,10 +3,20 @@
  * needs, and the Socket.IO options every namespace shares.
  */
 import { io, type Socket } from 'socket.io-client';
-import { DEFAULT_SOCKET_PATH, type ErrorBody, type Room } from 'fault-tolerant-video-chat-server/protocol';
+import {
+  DEFAULT_SOCKET_PATH,
+  type ErrorBody,
+  type Participant,
+  type Payload,
+  type Room,
+  type RoomRole,
+} from 'fault-tolerant-video-chat-server/protocol';
 
 /** The token lives in sessionStorage: each tab is its own guest, and a reload keeps it. */
 const TOKEN_KEY = 'vc:token';
+
+/** `GET /api/rooms/:id`: the room, my role in it (null for a visitor) and who is online. */
+export type RoomDetails = Room & { role: RoomRole | null; participants: Participant[] };
 
 export class ApiError extends Error {
   constructor(
@@ -44,8 +54,13 @@ export class Session {
     return api('POST', '/api/rooms', await this.token(), { name });
   }
 
-  async room(id: string): Promise<Room> {
+  async room(id: string): Promise<RoomDetails> {
     return api('GET', `/api/rooms/${encodeURIComponent(id)}`, await this.token());
+  }
+
+  /** Owners and moderators: change the room's settings (`locked`, `lobby`, …). */
+  async updateRoom(id: string, changes: Payload<'updateRoom'>): Promise<Room> {
+    return api('PATCH', `/api/rooms/${encodeURIComponent(id)}`, await this.token(), changes);
   }
 
   /**

@@ -347,4 +347,133 @@ describeWithChromium('demo client in a real browser (chromium, two people, a ser
     await bob.screenshot({ path: join(ARTIFACTS, 'after-restart-bob.png') });
     expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
   });
+
+  it('a moderator asks to mute and kicks a participant, who rejoins; with the lobby on, admits them from the lobby', async () => {
+    // A fresh room: Ann creates it, so she is its owner; Bob joins by the invite link.
+    await bob.goto('about:blank'); // the next load must not be a mere change of the URL's hash
+    await ann.goto(`${server.url}/`);
+    await ann.fill('#name', 'Ann');
+    await ann.fill('#room', 'Moderated');
+    await ann.click('#join');
+    await ann.waitForFunction(() => document.body.dataset.connection === 'connected');
+    await ann.getByTestId('moderation').waitFor();
+    expect(await ann.getByTestId('role').textContent()).to.equal('You: owner');
+    const roomId = new URL(ann.url()).hash.match(/room=([^&]+)/)?.[1];
+    expect(roomId, 'the room id in the URL hash').to.be.a('string');
+
+    await bob.goto(`${server.url}/#room=${roomId}`);
+    await bob.fill('#name', 'Bob');
+    await bob.click('#join');
+    await bob.waitForFunction(() => document.body.dataset.connection === 'connected');
+    await framesAdvance(ann, 'Ann', 10);
+    await framesAdvance(bob, 'Bob', 10);
+    expect(await bob.getByTestId('role').textContent()).to.equal('You: member');
+    expect(await bob.getByTestId('moderation').isHidden()).to.equal(true);
+    expect(await bob.locator('.tile.remote [data-testid=kick]').isHidden()).to.equal(true);
+
+    // Ask to mute: Bob's page obeys, turns his microphone off and tells Ann so.
+    const bobsTile = ann.locator('.tile.remote', { has: ann.locator('.name', { hasText: /^Bob$/ }) });
+    await bobsTile.getByTestId('ask-mute').click();
+    await bob.waitForFunction(() => document.getElementById('mic')?.getAttribute('aria-pressed') === 'true');
+    await ann.waitForFunction(() => (document.querySelector('.tile.remote') as HTMLElement | null)?.dataset.audio === 'off');
+    expect(await bob.textContent('#call-notice')).to.equal('Ann asked you to mute: your microphone is off now.');
+    await bob.click('#mic'); // his to turn back on
+    await ann.waitForFunction(() => (document.querySelector('.tile.remote') as HTMLElement | null)?.dataset.audio === 'on');
+
+    // (a) The kick: Bob is out of the call (not the room), Ann's page drops his tile at once.
+    await bobsTile.getByTestId('kick').click();
+    await bob.waitForFunction(() => document.body.dataset.call === 'out');
+    expect(await bob.getByTestId('call-state').textContent()).to.include('You were removed from the call by Ann.');
+    expect(await bob.locator('#tiles').isHidden()).to.equal(true);
+    await ann.waitForFunction(() => document.querySelectorAll('.tile.remote').length === 0);
+    expect(await bob.textContent('#status')).to.equal('Connected'); // the chat goes on
+    await send(bob, 'still here after the kick');
+    await waitForText(ann, 'Ann', 'still here after the kick');
+    await bob.screenshot({ path: join(ARTIFACTS, 'kicked-bob.png') });
+
+    // A kick is no ban: Bob joins the call again.
+    await bob.getByTestId('rejoin').click();
+    await bob.waitForFunction(() => document.body.dataset.call === 'in');
+    await framesAdvance(ann, 'Ann', 10);
+    await framesAdvance(bob, 'Bob', 10);
+    await bobsTile.waitFor();
+
+    // (b) The lobby: Ann turns it on; Bob leaves and joins again, and waits until Ann admits him.
+    await ann.click('#lobby-toggle');
+    await ann.waitForFunction(() => document.getElementById('lobby-toggle')?.getAttribute('aria-pressed') === 'true');
+    await bob.click('#leave');
+    await bob.locator('#lobby').waitFor();
+    await ann.waitForFunction(() => document.querySelectorAll('.tile.remote').length === 0);
+    await bob.fill('#name', 'Bob');
+    await bob.click('#join');
+    await bob.waitForFunction(() => document.body.dataset.call === 'waiting' && document.body.dataset.connection === 'connected');
+    expect(await bob.getByTestId('call-state').textContent()).to.include('Waiting for a moderator to let you in…');
+    expect(await bob.locator('.tile.remote').count()).to.equal(0);
+
+    const knock = ann.getByTestId('knock').filter({ has: ann.locator('.name', { hasText: /^Bob$/ }) });
+    await knock.waitFor();
+    await ann.screenshot({ path: join(ARTIFACTS, 'knock-ann.png') });
+    await knock.getByTestId('admit').click();
+    await ann.getByTestId('knocks').waitFor({ state: 'hidden' });
+    // Admitted: Bob's page joins the call by itself, and the two see each other again.
+    await bob.waitForFunction(() => document.body.dataset.call === 'in');
+    expect(await bob.getByTestId('call-state').isHidden()).to.equal(true);
+    await framesAdvance(ann, 'Ann', 10);
+    await framesAdvance(bob, 'Bob', 10);
+    await bobsTile.waitFor();
+    await bob.waitForFunction(() => document.querySelector('.tile.remote .name')?.textContent === 'Ann');
+    expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
+  });
+
+  it('a locked call refuses the participant until unlocked; ending the call puts everyone out', async () => {
+    const bobsTile = ann.locator('.tile.remote', { has: ann.locator('.name', { hasText: /^Bob$/ }) });
+    await ann.click('#lock');
+    await ann.waitForFunction(() => document.getElementById('lock')?.getAttribute('aria-pressed') === 'true');
+    await bobsTile.getByTestId('kick').click();
+    await bob.waitForFunction(() => document.body.dataset.call === 'out');
+    await bob.getByTestId('rejoin').click();
+    await bob.waitForFunction(() => document.getElementById('call-state')?.dataset.reason === 'refused');
+    expect(await bob.getByTestId('call-state').textContent()).to.include('The call is locked');
+
+    // Unlocked: he gets in without knocking again (his admission still holds).
+    await ann.click('#lock');
+    await ann.waitForFunction(() => document.getElementById('lock')?.getAttribute('aria-pressed') === 'false');
+    await bob.getByTestId('rejoin').click();
+    await bob.waitForFunction(() => document.body.dataset.call === 'in');
+    await framesAdvance(ann, 'Ann', 5);
+
+    await ann.click('#end-call');
+    await ann.waitForFunction(() => document.body.dataset.call === 'out');
+    await bob.waitForFunction(() => document.body.dataset.call === 'out');
+    expect(await ann.getByTestId('call-state').textContent()).to.include('You ended the call.');
+    expect(await bob.getByTestId('call-state').textContent()).to.include('The call was ended by Ann.');
+    expect(await ann.locator('.tile.remote').count()).to.equal(0);
+    expect(await bob.locator('.tile.remote').count()).to.equal(0);
+    expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
+  });
+
+  it('removed from the room, or with the room deleted, a page goes back to the start and says why', async () => {
+    const roomId = new URL(ann.url()).hash.match(/room=([^&]+)/)![1]!;
+    const bobId: string = await bob.evaluate(() => (window as any).demo.chat.userId);
+    // The owner's REST calls, with the token her page holds (the demo has no buttons for these).
+    const asAnn = (method: string, path: string) =>
+      ann.evaluate(
+        async ([method, path]) => {
+          const { token } = JSON.parse(sessionStorage.getItem('vc:token') ?? '{}');
+          return (await fetch(path!, { method, headers: { authorization: `Bearer ${token}` } })).status;
+        },
+        [method, path],
+      );
+
+    expect(await asAnn('DELETE', `/api/rooms/${roomId}/members/${bobId}`)).to.equal(204);
+    await bob.locator('#lobby').waitFor();
+    expect(await bob.getByTestId('lobby-notice').textContent()).to.equal('You were removed from this room.');
+    expect(bob.url()).to.include(`#room=${roomId}`); // no ban: he may join again
+
+    expect(await asAnn('DELETE', `/api/rooms/${roomId}`)).to.equal(204);
+    await ann.locator('#lobby').waitFor();
+    expect(await ann.getByTestId('lobby-notice').textContent()).to.equal('This room was deleted.');
+    expect(ann.url()).not.to.include('#room=');
+    expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
+  });
 });
