@@ -14,6 +14,7 @@ import type { Store } from './ports/store.js';
 import { buildSchemas } from './protocol/schemas.js';
 import { NAMESPACES } from './protocol/index.js';
 import { CallService } from './services/call-service.js';
+import { CallWebhooks } from './services/call-webhooks.js';
 import { ChatService, JOIN_PAGE_SIZE } from './services/chat-service.js';
 import { Redelivery } from './services/redelivery.js';
 import { IceService } from './services/ice-service.js';
@@ -112,6 +113,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const chat = new ChatService({ messages: infra.messages, rooms, live, budget: infra.limiters.messages, metrics, webhooks });
   const ice = new IceService(config);
   const callService = new CallService(rooms, calls, ice, infra.lobby, config.lobbyTimeoutMs);
+  const callHooks = new CallWebhooks(webhooks, calls, infra.callMarks, config.recoveryWindowMs, logger);
   const readiness = new Readiness(infra.probes);
   const clusterSockets = new ClusterSockets();
   const operator = new OperatorService({ rooms: infra.rooms, chat, sockets: clusterSockets, revocations: infra.revocations, metrics, logger });
@@ -143,7 +145,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     logger,
   });
   const chatActions = registerChatNamespace(chatNsp, { ...common, chat, presence, redelivery });
-  const callActions = registerRtcNamespace(rtcNsp, { ...common, calls: callService, control });
+  const callActions = registerRtcNamespace(rtcNsp, { ...common, calls: callService, control, callHooks });
   control.attach({
     chatNsp,
     chat: chatActions,
@@ -154,7 +156,11 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   live.attach(chatNsp);
   const announceDeadNode = (cleanup: DeadNodeCleanup) => {
     for (const { roomId, participant } of cleanup.left) chatNsp.to(chatRoomKey(roomId)).emit('room:presence', { roomId, left: participant });
-    for (const { roomId, peerId } of cleanup.peersLeft) rtcNsp.to(callRoomKey(roomId)).emit('call:peer-left', { roomId, peerId });
+    for (const { roomId, peerId, userId, name } of cleanup.peersLeft) {
+      rtcNsp.to(callRoomKey(roomId)).emit('call:peer-left', { roomId, peerId });
+      // Its clients reconnect elsewhere within the recovery window, or count as gone after it.
+      void callHooks.left(roomId, { id: userId, name }, 'disconnected');
+    }
   };
 
   // The other nodes took this one for dead (cut off from Redis past the heartbeat timeout)
@@ -170,6 +176,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   closer.add('mark not ready', () => {
     readiness.markShuttingDown();
     redelivery.stop();
+    callHooks.stop();
   });
   // io.close() tells every client "server shutting down" (a recoverable reason: the session
   // is kept for connection-state recovery) and closes the HTTP server.
@@ -198,6 +205,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
       await infra.start(announceDeadNode, handBackClients, webhooks);
       redelivery.start();
       dispatcher?.start();
+      callHooks.start();
       return new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {

@@ -23,6 +23,7 @@ import { RedisMessageLog } from './redis/redis-message-log.js';
 import { RedisPresence } from './redis/redis-presence.js';
 import { insuredRedisBudget } from './redis/redis-rate-limiter.js';
 import { RedisLobby } from './redis/redis-lobby.js';
+import { RedisCallMarks } from './redis/redis-call-marks.js';
 import { RedisRoomCache } from './redis/redis-room-cache.js';
 import { RedisTokenRevocations } from './redis/redis-token-revocations.js';
 import { ADAPTER_READ_COUNT, ADAPTER_STREAM_MAXLEN, REDIS_DEADLINE_MS, ROOM_LOG_MAXLEN, type AdapterFactory, type InfraTuning, type RealtimeInfra } from './select-infra.js';
@@ -126,6 +127,7 @@ export async function clusterInfra(
     presence,
     calls,
     lobby: redisGuarded(new RedisLobby(main)),
+    callMarks: redisGuarded(new RedisCallMarks(main)),
     connections,
     limiters: {
       // A connection lives on one node, so its event budget needs no Redis round trip.

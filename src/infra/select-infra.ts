@@ -13,6 +13,8 @@ import type { WebhookOutbox } from '../ports/webhook-outbox.js';
 import type { WebhookPublisher } from '../ports/webhooks.js';
 import { MemoryCallRegistry } from './memory/memory-call-registry.js';
 import { MemoryLobby } from './memory/memory-lobby.js';
+import { MemoryCallMarks } from './memory/memory-call-marks.js';
+import type { CallMarks } from '../ports/call-marks.js';
 import { MemoryConnectionCounter } from './memory/memory-connection-counter.js';
 import { MemoryPresence } from './memory/memory-presence.js';
 import { MemoryRateLimiter } from './memory/memory-rate-limiter.js';
@@ -35,6 +37,7 @@ export interface RealtimeInfra {
   presence: Presence;
   calls: CallRegistry;
   lobby: Lobby;
+  callMarks: CallMarks;
   connections: ConnectionCounter;
   limiters: { events: RateLimiter; messages: RateLimiter; http: RateLimiter; handshakes: RateLimiter };
   adapter: AdapterFactory | null;
@@ -125,6 +128,7 @@ function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promis
     presence: new MemoryPresence(),
     calls: new MemoryCallRegistry(),
     lobby: new MemoryLobby(),
+    callMarks: new MemoryCallMarks(),
     connections: new MemoryConnectionCounter(limits.connectionsPerUser, limits.connectionsPerIp),
     limiters: {
       events: new MemoryRateLimiter(limits.eventsPerSecond, 1000),

@@ -15,6 +15,8 @@ export type CallJoinOutcome = { joined: true; peers: CallPeer[] } | { joined: fa
 export interface CallRegistry {
   join(roomId: string, peer: CallPeer, capacity: number): Promise<CallJoinOutcome>;
   leave(roomId: string, peerId: string): Promise<boolean>;
+  /** Everyone in the room's call. */
+  peers(roomId: string): Promise<CallPeer[]>;
   /** True when the peer is in the room's call (what a signal to it requires). */
   inCall(roomId: string, peerId: string): Promise<boolean>;
   setMedia(roomId: string, peerId: string, media: MediaState): Promise<void>;

@@ -127,7 +127,7 @@ export class RoomService {
     if (!room) throw roomNotFound(roomId);
     // Made private: whoever is online without being a member is out, on every node.
     if (room.isPrivate && !before.isPrivate) await this.control.accessNarrowed(roomId);
-    await this.webhooks.publish('room.updated', { room, by: user.id, changes: patch });
+    await this.webhooks.publish('room.updated', { roomId, room, by: user.id, changes: patch });
     return this.withCurrentSeq(room);
   }
 

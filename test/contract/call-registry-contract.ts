@@ -62,6 +62,17 @@ export function registerCallRegistryContract(name: string, open: () => CallRegis
       expect(await calls.join('r1', callPeer('p3'), 2)).to.deep.equal({ joined: true, peers: [callPeer('p2')] });
     });
 
+    it('peers lists everyone in the call, and nobody once they left', async () => {
+      await calls.join('r1', callPeer('p1'), 4);
+      await calls.join('r1', callPeer('p2'), 4);
+      await calls.join('r2', callPeer('p3'), 4);
+      expect((await calls.peers('r1')).sort((a, b) => a.peerId.localeCompare(b.peerId))).to.deep.equal([callPeer('p1'), callPeer('p2')]);
+      await calls.leave('r1', 'p1');
+      await calls.leave('r1', 'p2');
+      expect(await calls.peers('r1')).to.deep.equal([]);
+      expect(await calls.peers('nowhere')).to.deep.equal([]);
+    });
+
     it('capacity counts per call', async () => {
       await calls.join('r1', callPeer('p1'), 1);
       expect((await calls.join('r2', callPeer('p2'), 1)).joined).to.equal(true);

@@ -49,7 +49,7 @@ describeWithRedis('CallRegistry in Redis', () => {
       await dead.join('r1', callPeer('p2'), 3);
       await survivor.join('r1', callPeer('p3'), 3);
       expect(await callRooms('node-dead')).to.deep.equal(['r1']);
-      expect((await survivor.removeNode('node-dead', 'r1')).sort()).to.deep.equal(['p1', 'p2']);
+      expect((await survivor.removeNode('node-dead', 'r1')).map((p) => p.peerId).sort()).to.deep.equal(['p1', 'p2']);
       expect(await survivor.inCall('r1', 'p1')).to.equal(false);
       expect(await survivor.join('r1', callPeer('p4'), 3)).to.deep.equal({ joined: true, peers: [callPeer('p3')] });
       expect(await survivor.removeNode('node-dead', 'r1')).to.deep.equal([]);

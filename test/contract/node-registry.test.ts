@@ -53,7 +53,7 @@ describeWithRedis('NodeRegistry: a node’s participants and call peers go with 
       { roomId: 'r1', participant: ann },
       { roomId: 'r2', participant: ann },
     ]);
-    expect(survivor.cleanups.flatMap((c) => c.peersLeft)).to.deep.equal([{ roomId: 'r1', peerId: 'p1' }]);
+    expect(survivor.cleanups.flatMap((c) => c.peersLeft)).to.deep.equal([{ roomId: 'r1', peerId: 'p1', userId: 'user-of-p1', name: 'Name p1' }]);
     expect(await survivor.presence.list('r1')).to.deep.equal([]);
     expect(await survivor.presence.list('r2')).to.deep.equal([bob]);
     expect(await survivor.calls.inCall('r2', 'p2')).to.equal(true);
@@ -67,7 +67,7 @@ describeWithRedis('NodeRegistry: a node’s participants and call peers go with 
     await a.presence.join('r1', 's1', ann);
     await a.calls.join('r1', callPeer('p1'), 4);
     await a.registry.stop();
-    expect(a.cleanups).to.deep.equal([{ left: [{ roomId: 'r1', participant: ann }], peersLeft: [{ roomId: 'r1', peerId: 'p1' }] }]);
+    expect(a.cleanups).to.deep.equal([{ left: [{ roomId: 'r1', participant: ann }], peersLeft: [{ roomId: 'r1', peerId: 'p1', userId: 'user-of-p1', name: 'Name p1' }] }]);
     expect(await a.presence.list('r1')).to.deep.equal([]);
     expect(await redis.client.zScore(keys.nodes, 'node-a')).to.equal(null);
   });

@@ -21,6 +21,10 @@ export class MemoryCallRegistry implements CallRegistry {
     return true;
   }
 
+  async peers(roomId: string): Promise<CallPeer[]> {
+    return [...(this.calls.get(roomId)?.values() ?? [])];
+  }
+
   async inCall(roomId: string, peerId: string): Promise<boolean> {
     return this.calls.get(roomId)?.has(peerId) ?? false;
   }

@@ -8,7 +8,7 @@ import type { RedisPresence } from './redis-presence.js';
 
 export interface DeadNodeCleanup {
   left: { roomId: string; participant: Participant }[];
-  peersLeft: { roomId: string; peerId: string }[];
+  peersLeft: { roomId: string; peerId: string; userId: string; name: string }[];
 }
 
 export interface NodeRegistryOptions {
@@ -117,7 +117,7 @@ export class NodeRegistry {
     const [presenceRooms, callRooms] = await Promise.all([this.redis.sMembers(keys.nodePresenceRooms(nodeId)), this.redis.sMembers(keys.nodeCallRooms(nodeId))]);
     const [left, peersLeft] = await Promise.all([
       Promise.all(presenceRooms.map(async (roomId) => (await this.presence.removeNode(nodeId, roomId)).map((participant) => ({ roomId, participant })))),
-      Promise.all(callRooms.map(async (roomId) => (await this.calls.removeNode(nodeId, roomId)).map((peerId) => ({ roomId, peerId })))),
+      Promise.all(callRooms.map(async (roomId) => (await this.calls.removeNode(nodeId, roomId)).map(({ peerId, userId, name }) => ({ roomId, peerId, userId, name })))),
     ]);
     // Both keys carry the node's hash tag: one slot.
     await this.redis.del([keys.nodePresenceRooms(nodeId), keys.nodeCallRooms(nodeId)]);

@@ -34,14 +34,14 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 return 1
 `);
 
-/** Removes every peer `ARGV[1]` (a dead node) owns in the call; returns their ids. */
+/** Removes every peer `ARGV[1]` (a dead node) owns in the call; returns their entries. */
 const REMOVE_NODE = new LuaScript(`
 local gone = {}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   if cjson.decode(all[i + 1]).nodeId == ARGV[1] then
     redis.call('HDEL', KEYS[1], all[i])
-    table.insert(gone, all[i])
+    table.insert(gone, all[i + 1])
   end
 end
 return gone
@@ -110,15 +110,19 @@ export class RedisCallRegistry implements CallRegistry {
     return Number(removed) === 1;
   }
 
-  /** Removes a dead node's peers from one call; answers their ids. */
-  async removeNode(nodeId: string, roomId: string): Promise<string[]> {
+  /** Removes a dead node's peers from one call; answers who they were. */
+  async removeNode(nodeId: string, roomId: string): Promise<CallPeer[]> {
     const gone = (await REMOVE_NODE.run(this.redis, [keys.callPeers(roomId)], [nodeId])) as string[];
-    return gone.map(String);
+    return gone.map((json) => toPeer(JSON.parse(String(json)) as CallEntry));
   }
 
   /** This node's index was removed by the others (they took it for dead). */
   forgetIndex(): void {
     this.index.forget();
+  }
+
+  async peers(roomId: string): Promise<CallPeer[]> {
+    return (await this.redis.hVals(keys.callPeers(roomId))).map((json) => toPeer(JSON.parse(json) as CallEntry));
   }
 
   async inCall(roomId: string, peerId: string): Promise<boolean> {

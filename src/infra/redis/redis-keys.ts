@@ -23,6 +23,14 @@ export const keys = {
   callPeers: (roomId: string) => `call:{${roomId}}:peers`,
   /** requestId → a lobby request (JSON). */
   lobby: (roomId: string) => `call:{${roomId}}:lobby`,
+  /** The id of the room's running call (see RedisCallMarks). */
+  callInstance: (roomId: string) => `call:{${roomId}}:instance`,
+  /** userId → participation id of each user taking part in the room's call (webhooks). */
+  callParticipants: (roomId: string) => `call:{${roomId}}:participants`,
+  /** "<roomId>\n<userId>" of users away from a call, scored by when they count as gone. */
+  callsAway: '{calls-away}:due',
+  /** The same members → the user's name. */
+  callsAwayNames: '{calls-away}:names',
   /** userId → admitted from the lobby until (ms). */
   lobbyAdmitted: (roomId: string) => `call:{${roomId}}:admitted`,
   nodes: 'nodes:heartbeat',

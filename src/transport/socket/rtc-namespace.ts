@@ -6,6 +6,7 @@ import type { Schemas } from '../../protocol/schemas.js';
 import { isModerator } from '../../services/room-service.js';
 import type { CallService } from '../../services/call-service.js';
 import type { RtcRequests } from '../../protocol/events.js';
+import type { CallWebhooks, ParticipantLeftReason } from '../../services/call-webhooks.js';
 import { EventRouter } from './event-router.js';
 import { LobbyWaits } from './lobby-waits.js';
 import { moderationRoutes, type CallActions } from './call-moderation.js';
@@ -21,12 +22,14 @@ export interface RtcNamespaceDeps {
   recoveryWindowMs: number;
   /** Moderation that reaches peers on other nodes (SocketRoomControl). */
   control: Pick<CallActions, 'kickPeer' | 'endCall'>;
+  /** participant.* and call.* webhooks. */
+  callHooks: Pick<CallWebhooks, 'joined' | 'left'>;
 }
 
 const NO_MEDIA = { audio: false, video: false, screen: false };
 
-/** Why a peer left, as the others hear it (absent: it left or disconnected). */
-export type LeaveReason = 'kicked' | 'removed';
+/** Why a peer left, as the others hear it (kicked, removed) and as the webhook says it. */
+export type LeaveReason = Exclude<ParticipantLeftReason, 'ended'>;
 
 /**
  * `/rtc`: calls and WebRTC signaling. A peer is its /rtc socket (peerId = socket id), so a
@@ -38,14 +41,16 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
   const { calls, logger, metrics } = deps;
   const waits = new LobbyWaits(nsp, calls, logger);
 
-  const leaveCall = async (socket: RtcSocket, reason?: LeaveReason) => {
+  const leaveCall = async (socket: RtcSocket, reason: LeaveReason) => {
     const roomId = socket.data.callRoomId;
     if (!roomId) return;
     socket.data.callRoomId = null;
     await socket.leave(callRoomKey(roomId));
     await socket.leave(moderatorsKey(roomId));
     if (await calls.leave(roomId, socket.id)) {
-      socket.to(callRoomKey(roomId)).emit('call:peer-left', reason ? { roomId, peerId: socket.id, reason } : { roomId, peerId: socket.id });
+      const told = reason === 'kicked' || reason === 'removed';
+      socket.to(callRoomKey(roomId)).emit('call:peer-left', told ? { roomId, peerId: socket.id, reason } : { roomId, peerId: socket.id });
+      await deps.callHooks.left(roomId, socket.data.user, reason);
     }
   };
 
@@ -58,11 +63,11 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
           const user = socket.data.user;
           const { room, role, wait } = await calls.admission(user, roomId);
           if (wait) {
-            if (socket.data.callRoomId === roomId) await leaveCall(socket);
+            if (socket.data.callRoomId === roomId) await leaveCall(socket, 'left');
             const request = await waits.knock(socket, roomId);
             return { waiting: true as const, requestId: request.requestId };
           }
-          if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall(socket);
+          if (socket.data.callRoomId && socket.data.callRoomId !== roomId) await leaveCall(socket, 'left');
           const peer = { peerId: socket.id, userId: user.id, name: user.name, media: (socket.data.media ??= { ...NO_MEDIA }) };
           const { peers, iceServers } = await calls.join(user, room, peer);
           // Gone while joining: its disconnect found no call to leave, so leave this one now.
@@ -73,7 +78,10 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
           const rejoin = socket.data.callRoomId === roomId;
           socket.data.callRoomId = roomId;
           await socket.join(callRoomKey(roomId));
-          if (!rejoin) socket.to(callRoomKey(roomId)).emit('call:peer-joined', { ...peer, roomId });
+          if (!rejoin) {
+            socket.to(callRoomKey(roomId)).emit('call:peer-joined', { ...peer, roomId });
+            await deps.callHooks.joined(roomId, user, peers);
+          }
           if (isModerator(role)) {
             // Knocks reach the moderators in the call, also those who join after the knock.
             await socket.join(moderatorsKey(roomId));
@@ -87,7 +95,7 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
         schema: deps.schemas.callLeave,
         handle: async (socket, { roomId }) => {
           if (socket.data.callRoomId !== roomId) throw new AppError('NOT_IN_ROOM', 'you are not in this call');
-          await leaveCall(socket);
+          await leaveCall(socket, 'left');
         },
       },
 
@@ -122,7 +130,7 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
   function onDisconnect(this: RtcSocket): void {
     metrics.socketClosed('/rtc');
     waits.withdrawAll(this);
-    void leaveCall(this).catch((err: unknown) => logger.warn('call leave on disconnect failed', { err }));
+    void leaveCall(this, 'disconnected').catch((err: unknown) => logger.warn('call leave on disconnect failed', { err }));
   }
 
   nsp.on('connection', (socket) => {
@@ -161,7 +169,7 @@ export function registerRtcNamespace(nsp: RtcNamespace, deps: RtcNamespaceDeps):
         socket.data.callRoomId = null;
         await socket.leave(callRoomKey(roomId));
         await socket.leave(moderatorsKey(roomId));
-        await calls.leave(roomId, socket.id);
+        if (await calls.leave(roomId, socket.id)) await deps.callHooks.left(roomId, socket.data.user, 'ended');
       }
       if (reason === 'room-deleted') waits.denyRoom(roomId);
     },
