@@ -261,11 +261,12 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.getReadMarker(other.id, 'u1')).to.equal(0);
       });
 
-      it('keep the highest of concurrent moves of one marker', async () => {
+      it('keep the highest of concurrent moves of one marker, single and batched', async () => {
         const room = await newRoom();
-        const moved = await Promise.all([5, 9, 3, 8, 1].map((seq) => store.setReadMarker(room.id, 'u1', seq)));
+        const batch = (seq: number) => store.setReadMarkers([{ roomId: room.id, userId: 'u1', seq }]).then(() => false);
+        const moved = await Promise.all([5, 9, 3, 12, 8, 1, 11, 2].map((seq, i) => (i % 3 === 2 ? batch(seq) : store.setReadMarker(room.id, 'u1', seq))));
         expect(moved).to.include(true);
-        expect(await store.getReadMarker(room.id, 'u1')).to.equal(9);
+        expect(await store.getReadMarker(room.id, 'u1')).to.equal(12);
       });
 
       it('move in batches, forward only, the highest of one batch winning', async () => {
