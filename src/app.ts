@@ -19,6 +19,7 @@ import { ChatService, JOIN_PAGE_SIZE } from './services/chat-service.js';
 import { Redelivery } from './services/redelivery.js';
 import { IceService } from './services/ice-service.js';
 import { OperatorService } from './services/operator-service.js';
+import { ReadMarkers } from './services/read-markers.js';
 import { Readiness } from './services/readiness.js';
 import { RoomService } from './services/room-service.js';
 import { TokenService } from './services/token-service.js';
@@ -109,8 +110,10 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
 
   const live = new SocketLiveDelivery(metrics);
   const control = new SocketRoomControl(infra.mode === 'cluster', infra.lobby, logger);
-  const rooms = new RoomService(infra.rooms, presence, config.maxCallParticipants, infra.messages, control, webhooks);
-  const chat = new ChatService({ messages: infra.messages, rooms, live, budget: infra.limiters.messages, metrics, webhooks });
+  // Read markers go to the store directly, in cluster mode too (not through the chat queue).
+  const markers = new ReadMarkers(infra.store, logger);
+  const rooms = new RoomService(infra.rooms, presence, config.maxCallParticipants, infra.messages, control, webhooks, markers);
+  const chat = new ChatService({ messages: infra.messages, rooms, live, budget: infra.limiters.messages, metrics, webhooks, markers });
   const ice = new IceService(config);
   const callService = new CallService(rooms, calls, ice, infra.lobby, config.lobbyTimeoutMs);
   const callHooks = new CallWebhooks(webhooks, calls, infra.callMarks, config.recoveryWindowMs, logger);
@@ -190,6 +193,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   // Before Redis or the outbox file closes: deliveries in flight are handed back, not lost.
   closer.add('stop webhook dispatcher', () => dispatcher?.stop());
   closer.add('stop shared state', () => infra.stop());
+  // Sockets are closed: no send moves a marker any more. Those held are written before the store closes.
+  closer.add('write read markers', () => markers.stop());
   closer.add('close store', () => infra.closeStore());
 
   let stopping: Promise<void> | undefined;

@@ -50,7 +50,7 @@ export interface RoomStore {
   getRoom(roomId: string): Promise<Room | null>;
   /** The room after the change; null when it does not exist. */
   updateRoom(roomId: string, patch: RoomPatch): Promise<Room | null>;
-  /** Removes the room with its members, messages and cursors; false when it did not exist. */
+  /** Removes the room with its members, messages, cursors and read markers; false when it did not exist. */
   deleteRoom(roomId: string): Promise<boolean>;
   /**
    * Makes the user a member unless they already have a row (a member keeps their role, a
@@ -95,8 +95,30 @@ export interface MessageStore {
   getCursor(roomId: string, userId: string): Promise<number>;
 }
 
-/** Everything the server persists: rooms, members, messages, delivery cursors. */
-export interface Store extends RoomStore, MessageStore {
+/** How far one user has read in one room: every message up to `seq` (0: nothing yet). */
+export interface ReadMarker {
+  roomId: string;
+  userId: string;
+  seq: number;
+}
+
+/**
+ * Read markers: what each member has read, apart from the delivery cursor (what reached a
+ * device). A marker only moves forward; an unread count is the room's lastSeq minus it.
+ */
+export interface ReadMarkerStore {
+  /** Moves the marker forward (never back); true when it moved. */
+  setReadMarker(roomId: string, userId: string, seq: number): Promise<boolean>;
+  /** Moves several markers forward in one write (own sends, batched). */
+  setReadMarkers(markers: ReadMarker[]): Promise<void>;
+  /** 0 when the user has read nothing in the room. */
+  getReadMarker(roomId: string, userId: string): Promise<number>;
+  /** The user's markers in the given rooms, in one read; rooms without one are left out. */
+  readMarkers(userId: string, roomIds: string[]): Promise<Map<string, number>>;
+}
+
+/** Everything the server persists: rooms, members, messages, delivery cursors, read markers. */
+export interface Store extends RoomStore, MessageStore, ReadMarkerStore {
   readonly kind: 'sqlite' | 'mongo';
   /** Resolves when the store answers; rejects when it cannot serve. */
   ping(): Promise<void>;

@@ -39,6 +39,12 @@ export const RoomJoinResultSchema = z.object({
   participants: z.array(ParticipantSchema),
   messages: z.array(MessageSchema).describe('messages after `lastSeq` (or the latest page), oldest first'),
   complete: z.boolean().describe('false when more messages follow: page on with `chat:history {after}`'),
+  unread: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("messages after my read marker (room.lastSeq minus it); absent when the marker cannot be read (store outage)"),
 });
 export const HistoryResultSchema = z.object({
   messages: z.array(MessageSchema).describe('oldest first'),
@@ -66,6 +72,9 @@ export const PresenceEventSchema = z.union([
   z.object({ roomId: z.string(), left: ParticipantSchema }),
 ]);
 export const TypingEventSchema = z.object({ roomId: z.string(), userId: z.string(), typing: z.boolean() });
+export const ReadEventSchema = z
+  .object({ roomId: z.string(), userId: z.string(), seq: z.number().int().min(0) })
+  .describe("a read receipt: the user's read marker moved to `seq` (also to the user's other sockets)");
 export const AuthExpiredEventSchema = z
   .object({ message: z.string() })
   .describe('the token expired; the server closes the socket: reconnect with a fresh token');
@@ -108,7 +117,10 @@ export const RoomDetailsSchema = RoomSchema.extend({
   participants: z.array(ParticipantSchema).describe('online now'),
 });
 const nextCursor = z.string().nullable().describe('pass as `cursor` for the next page; null on the last page');
-export const RoomListSchema = z.object({ rooms: z.array(RoomSchema.extend({ role: RoomRoleSchema })), nextCursor });
+export const RoomListSchema = z.object({
+  rooms: z.array(RoomSchema.extend({ role: RoomRoleSchema, unread: z.number().int().min(0).describe('messages after my read marker') })),
+  nextCursor,
+});
 export const MemberListSchema = z.object({ members: z.array(MemberSchema), nextCursor });
 export const IceServersAnswerSchema = z.object({
   iceServers: z.array(IceServerSchema),

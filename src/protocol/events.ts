@@ -18,6 +18,7 @@ import {
   PeerJoinedEventSchema,
   PeerLeftEventSchema,
   PresenceEventSchema,
+  ReadEventSchema,
   ResyncEventSchema,
   RoomJoinResultSchema,
   SignalEventSchema,
@@ -60,6 +61,11 @@ export function requestTables(schemas: Schemas) {
       'chat:history': { payload: schemas.chatHistory, result: HistoryResultSchema, summary: 'page history by seq cursors' },
       'chat:typing': { payload: schemas.chatTyping, result: NoResultSchema, summary: 'the others get `chat:typing`' },
       'chat:ack': { payload: schemas.chatAck, result: NoResultSchema, summary: 'record the delivery cursor in the room' },
+      'chat:read': {
+        payload: schemas.chatRead,
+        result: NoResultSchema,
+        summary: 'move my read marker forward (never back); the others in the room get `chat:read` when it moved',
+      },
     },
     rtc: {
       'call:join': { payload: schemas.callJoin, result: CallJoinResultSchema, summary: 'join the call of a room; the others get `call:peer-joined`' },
@@ -81,6 +87,7 @@ export const SERVER_EVENTS = {
     'chat:message': MessageSchema,
     'room:presence': PresenceEventSchema,
     'chat:typing': TypingEventSchema,
+    'chat:read': ReadEventSchema,
     'auth:expired': AuthExpiredEventSchema,
     'chat:resync': ResyncEventSchema,
     'room:closed': RoomClosedEventSchema,

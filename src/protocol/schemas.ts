@@ -82,6 +82,7 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
   });
   const chatTyping = z.strictObject({ roomId: IdSchema, typing: z.boolean() });
   const chatAck = z.strictObject({ roomId: IdSchema, seq: SeqSchema });
+  const chatRead = z.strictObject({ roomId: IdSchema, seq: SeqSchema.describe("the newest message read; at most the room's lastSeq") });
 
   const callJoin = z.strictObject({ roomId: IdSchema });
   const callLeave = z.strictObject({ roomId: IdSchema });
@@ -122,6 +123,7 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
     chatHistory,
     chatTyping,
     chatAck,
+    chatRead,
     callJoin,
     callLeave,
     callKick,

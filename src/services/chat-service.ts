@@ -6,6 +6,7 @@ import type { ServerMetrics } from '../ports/metrics.js';
 import { noWebhooks, type WebhookPublisher } from '../ports/webhooks.js';
 import type { LiveDelivery, RateLimiter } from '../ports/realtime.js';
 import type { HistoryPage, MessageStore } from '../ports/store.js';
+import { unreadCount, type ReadMarkers } from './read-markers.js';
 import type { RoomService } from './room-service.js';
 import type { AuthUser } from './token-service.js';
 
@@ -34,6 +35,8 @@ export interface ChatServiceDeps {
   metrics: ServerMetrics;
   /** Hears of each new message (`message.created`); none by default. */
   webhooks?: WebhookPublisher;
+  /** Read markers: `chat:read`, and own sends moving the sender's marker. */
+  markers: ReadMarkers;
 }
 
 /**
@@ -71,6 +74,8 @@ export class ChatService {
     }
     if (result.created) metrics.messageAccepted();
     if (result.created || result.deliverAgain) live.deliverMessage(result.message, originSocketId);
+    // What I sent I have read: held in memory and written in a batch, off the send's path.
+    this.deps.markers.sent(input.roomId, user.id, result.message.seq);
     // Queued before the ack, and for a retried clientMsgId too (its first try may have failed
     // right here, after the message was stored and delivered): the message id as occurrence
     // id makes a second publish a no-op.
@@ -112,13 +117,18 @@ export class ChatService {
     roomId: string,
     lastSeq: number | undefined,
     subscribe: () => Promise<void>,
-  ): Promise<{ room: Room; messages: Message[]; complete: boolean }> {
-    const { rooms } = this.deps;
+  ): Promise<{ room: Room; messages: Message[]; complete: boolean; unread?: number }> {
+    const { rooms, markers } = this.deps;
     const room = await rooms.withCurrentSeq(await rooms.requireAccess(user, roomId, true));
     await subscribe();
-    const { messages, complete } = await this.catchUp(user, roomId, lastSeq);
+    // A marker that cannot be read (store down) leaves `unread` out rather than failing the join.
+    const [{ messages, complete }, marker] = await Promise.all([
+      this.catchUp(user, roomId, lastSeq),
+      markers.markerOf(roomId, user.id).catch(() => null),
+    ]);
     const lastStored = messages.at(-1)?.seq ?? 0;
-    return { room: { ...room, lastSeq: Math.max(room.lastSeq, lastStored) }, messages, complete };
+    const current = { ...room, lastSeq: Math.max(room.lastSeq, lastStored) };
+    return { room: current, messages, complete, ...(marker === null ? {} : { unread: unreadCount(current.lastSeq, marker) }) };
   }
 
   history(roomId: string, q: HistoryInput): Promise<HistoryPage> {
@@ -151,5 +161,13 @@ export class ChatService {
 
   recordDelivered(user: AuthUser, roomId: string, seq: number): Promise<void> {
     return this.deps.messages.setCursor(roomId, user.id, seq);
+  }
+
+  /**
+   * Moves the user's read marker forward to `seq`, which may not pass the room's current
+   * lastSeq (VALIDATION_FAILED). True when it moved, so that the others get a receipt.
+   */
+  async markRead(user: AuthUser, roomId: string, seq: number): Promise<boolean> {
+    return this.deps.markers.read(roomId, user.id, seq, await this.lastSeq(roomId));
   }
 }

@@ -5,6 +5,7 @@ import type { Presence } from '../ports/realtime.js';
 import type { RoomControl } from '../ports/room-control.js';
 import type { MessageStore, RoomPatch, RoomStore } from '../ports/store.js';
 import type { WebhookPublisher } from '../ports/webhooks.js';
+import { unreadCount, type ReadMarkers } from './read-markers.js';
 import type { AuthUser } from './token-service.js';
 
 export interface CreateRoomInput {
@@ -51,6 +52,8 @@ export class RoomService {
     private readonly sequence: Pick<MessageStore, 'lastSeq'>,
     private readonly control: RoomControl,
     private readonly webhooks: WebhookPublisher,
+    /** For the unread count of each room in "my rooms". */
+    private readonly markers: Pick<ReadMarkers, 'markersOf'>,
   ) {}
 
   async create(user: AuthUser, input: CreateRoomInput): Promise<Room> {
@@ -112,10 +115,12 @@ export class RoomService {
     return current > room.lastSeq ? { ...room, lastSeq: current } : room;
   }
 
-  /** Rooms I created, was added to or joined. */
-  async listMine(user: AuthUser, limit: number, cursor?: string): Promise<Paged<Room & { role: RoomRole }>> {
+  /** Rooms I created, was added to or joined, each with my role and how many messages I have not read. */
+  async listMine(user: AuthUser, limit: number, cursor?: string): Promise<Paged<Room & { role: RoomRole; unread: number }>> {
     const rooms = await this.rooms.listRoomsOf(user.id, { limit: limit + 1, after: decodeCursor(cursor) });
-    const page = await Promise.all(rooms.slice(0, limit).map(async (r) => ({ ...(await this.withCurrentSeq(r)), role: r.role })));
+    const mine = rooms.slice(0, limit);
+    const [current, markers] = await Promise.all([Promise.all(mine.map((r) => this.withCurrentSeq(r))), this.markers.markersOf(user.id, mine.map((r) => r.id))]);
+    const page = current.map((r, i) => ({ ...r, role: mine[i]!.role, unread: unreadCount(r.lastSeq, markers.get(r.id) ?? 0) }));
     return { items: page, nextCursor: rooms.length > limit ? encodeCursor(page.at(-1)!.id) : null };
   }
 

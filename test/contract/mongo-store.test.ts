@@ -48,7 +48,7 @@ describeWithMongo('MongoStore', (target) => {
   // A fresh database per test (FerretDB keeps each in its own SQLite file).
   registerStoreContract('MongoDB', () => openStore());
 
-  it('has its unique indexes on (roomId, seq) and (roomId, clientKey) before it answers ping, on a fresh database', async () => {
+  it('has its unique indexes on (roomId, seq), (roomId, clientKey) and read markers before it answers ping, on a fresh database', async () => {
     const uri = target.uri();
     const store = await openStore({ uri });
     await store.ping();
@@ -57,6 +57,8 @@ describeWithMongo('MongoStore', (target) => {
       { roomId: 1, seq: 1 },
       { roomId: 1, clientKey: 1 },
     ]);
+    // One read marker per user and room, whatever the order of concurrent upserts.
+    expect((await indexesOf(uri, 'read_markers')).filter((i) => i.unique).map((i) => i.key)).to.deep.include({ roomId: 1, userId: 1 });
   });
 
   it('moves members kept in room documents by earlier releases into room_members, the creator as owner', async () => {

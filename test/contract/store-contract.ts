@@ -217,6 +217,7 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
         await store.addMember(room.id, 'u2');
         await store.append(msg(room.id, 'hello', 'c-del'));
         await store.setCursor(room.id, 'u2', 1);
+        await store.setReadMarker(room.id, 'u2', 1);
         const other = await newRoom();
         await store.append(msg(other.id, 'stays'));
         expect(await store.deleteRoom(room.id)).to.equal(true);
@@ -225,6 +226,7 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
         expect((await store.listMessages(room.id, { limit: 10 })).messages).to.deep.equal([]);
         expect(await store.findByClientMsgId(room.id, 'c-del')).to.equal(null);
         expect(await store.getCursor(room.id, 'u2')).to.equal(0);
+        expect(await store.getReadMarker(room.id, 'u2')).to.equal(0);
         expect(await store.listRoomsOf('u2', { limit: 10 })).to.deep.equal([]);
         expect(await store.deleteRoom(room.id)).to.equal(false);
         expect((await store.listMessages(other.id, { limit: 10 })).messages).to.have.length(1);
@@ -237,6 +239,64 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
       await store.setCursor(room.id, 'u1', 5);
       await store.setCursor(room.id, 'u1', 3);
       expect(await store.getCursor(room.id, 'u1')).to.equal(5);
+    });
+
+    describe('read markers', () => {
+      it('start at 0 and move forward only, saying whether they moved; per room and per user', async () => {
+        const room = await newRoom();
+        const other = await newRoom();
+        expect(await store.getReadMarker(room.id, 'u1')).to.equal(0);
+        expect(await store.setReadMarker(room.id, 'u1', 0)).to.equal(false);
+        expect(await store.setReadMarker(room.id, 'u1', 4)).to.equal(true);
+        expect(await store.setReadMarker(room.id, 'u1', 2)).to.equal(false);
+        expect(await store.setReadMarker(room.id, 'u1', 4)).to.equal(false);
+        expect(await store.getReadMarker(room.id, 'u1')).to.equal(4);
+        expect(await store.setReadMarker(room.id, 'u1', 7)).to.equal(true);
+        expect(await store.getReadMarker(room.id, 'u1')).to.equal(7);
+        expect(await store.getReadMarker(room.id, 'u2')).to.equal(0);
+        expect(await store.getReadMarker(other.id, 'u1')).to.equal(0);
+        // The delivery cursor is another thing: neither moves the other.
+        expect(await store.getCursor(room.id, 'u1')).to.equal(0);
+        await store.setCursor(other.id, 'u1', 9);
+        expect(await store.getReadMarker(other.id, 'u1')).to.equal(0);
+      });
+
+      it('keep the highest of concurrent moves of one marker, single and batched', async () => {
+        const room = await newRoom();
+        const batch = (seq: number) => store.setReadMarkers([{ roomId: room.id, userId: 'u1', seq }]).then(() => false);
+        const moved = await Promise.all([5, 9, 3, 12, 8, 1, 11, 2].map((seq, i) => (i % 3 === 2 ? batch(seq) : store.setReadMarker(room.id, 'u1', seq))));
+        expect(moved).to.include(true);
+        expect(await store.getReadMarker(room.id, 'u1')).to.equal(12);
+      });
+
+      it('move in batches, forward only, the highest of one batch winning', async () => {
+        const a = await newRoom();
+        const b = await newRoom();
+        await store.setReadMarker(a.id, 'u1', 6);
+        await store.setReadMarkers([
+          { roomId: a.id, userId: 'u1', seq: 3 },
+          { roomId: a.id, userId: 'u2', seq: 2 },
+          { roomId: a.id, userId: 'u2', seq: 5 },
+          { roomId: b.id, userId: 'u1', seq: 1 },
+          { roomId: b.id, userId: 'u3', seq: 0 },
+        ]);
+        await store.setReadMarkers([]);
+        expect(await store.getReadMarker(a.id, 'u1')).to.equal(6);
+        expect(await store.getReadMarker(a.id, 'u2')).to.equal(5);
+        expect(await store.getReadMarker(b.id, 'u1')).to.equal(1);
+        expect(await store.getReadMarker(b.id, 'u3')).to.equal(0);
+      });
+
+      it("reads a user's markers in many rooms at once, leaving out rooms without one", async () => {
+        const rooms = await Promise.all([newRoom(), newRoom(), newRoom()]);
+        await store.setReadMarker(rooms[0]!.id, 'u1', 2);
+        await store.setReadMarker(rooms[2]!.id, 'u1', 7);
+        await store.setReadMarker(rooms[1]!.id, 'u2', 4);
+        const markers = await store.readMarkers('u1', [...rooms.map((r) => r.id), 'no-such-room']);
+        expect(Object.fromEntries(markers)).to.deep.equal({ [rooms[0]!.id]: 2, [rooms[2]!.id]: 7 });
+        expect((await store.readMarkers('u1', [])).size).to.equal(0);
+        expect((await store.readMarkers('nobody', [rooms[0]!.id])).size).to.equal(0);
+      });
     });
 
     it('insertAssigned drops (and counts) messages of a room deleted while they were queued', async () => {

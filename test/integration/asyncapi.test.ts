@@ -102,6 +102,8 @@ describe('AsyncAPI document (GET /api/asyncapi.json)', () => {
     await call('chat', b, 'chat:history', { roomId: room.id, after: 0 }, true);
     await call('chat', b, 'chat:typing', { roomId: room.id, typing: true }, true);
     await call('chat', b, 'chat:ack', { roomId: room.id, seq: 1 }, true);
+    await call('chat', b, 'chat:read', { roomId: room.id, seq: 1 }, true);
+    await call('chat', b, 'chat:read', { roomId: room.id, seq: 2 }, false);
     await call('chat', b, 'room:leave', { roomId: room.id }, true);
 
     const ra = await open('rtc', ann.token);

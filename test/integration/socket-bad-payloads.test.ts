@@ -127,6 +127,7 @@ describe('socket bad payloads: every inbound event validates strictly', function
         cases: casesFor({ roomId, typing: true }, { roomId: HOSTILE_IDS, typing: ['yes', 1, 0, null, {}] }),
       },
       'chat:ack': { nsp: 'chat', cases: casesFor({ roomId, seq: 0 }, { roomId: HOSTILE_IDS, seq: BAD_SEQS }) },
+      'chat:read': { nsp: 'chat', cases: casesFor({ roomId, seq: 0 }, { roomId: HOSTILE_IDS, seq: BAD_SEQS }) },
       'call:join': { nsp: 'rtc', cases: casesFor({ roomId }, { roomId: HOSTILE_IDS }) },
       'call:leave': { nsp: 'rtc', cases: casesFor({ roomId }, { roomId: HOSTILE_IDS }) },
       'rtc:signal': {
@@ -163,7 +164,7 @@ describe('socket bad payloads: every inbound event validates strictly', function
   it('answers VALIDATION_FAILED to every malformed payload of every event, and the socket stays usable', async () => {
     const delivered = collect(otherRtc, 'rtc:signal');
     const events = table();
-    expect(Object.keys(events)).to.have.length(10);
+    expect(Object.keys(events)).to.have.length(11);
     let count = 0;
     for (const [event, { nsp, cases }] of Object.entries(events)) {
       const socket = nsp === 'chat' ? chat : rtc;

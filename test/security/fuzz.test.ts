@@ -98,6 +98,7 @@ describe('security: property-based fuzz (S11, S15, S21, S26)', function () {
       chatHistory: ['roomId', 'before', 'after', 'limit'],
       chatTyping: ['roomId', 'typing'],
       chatAck: ['roomId', 'seq'],
+      chatRead: ['roomId', 'seq'],
       callJoin: ['roomId'],
       callLeave: ['roomId'],
       callKick: ['roomId', 'peerId'],

@@ -92,6 +92,7 @@ describe('security: private rooms and authorization (S25)', function () {
     await expectCode('chat:history', { roomId }, 'FORBIDDEN');
     await expectCode('chat:history', { roomId, after: 0, limit: 100 }, 'FORBIDDEN');
     await expectCode('chat:ack', { roomId, seq: 1 }, 'FORBIDDEN');
+    await expectCode('chat:read', { roomId, seq: 1 }, 'FORBIDDEN');
     // Sending, typing and leaving need a join of this socket, which the outsider never got.
     await expectCode('chat:send', { roomId, clientMsgId: 'sneak-1', text: 'sneaking in' }, 'NOT_IN_ROOM');
     await expectCode('chat:typing', { roomId, typing: true }, 'NOT_IN_ROOM');

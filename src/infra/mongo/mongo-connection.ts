@@ -120,9 +120,9 @@ export class MongoConnection {
   }
 
   private async buildIndexes(): Promise<void> {
-    const { Message, Cursor, Member } = this.models;
+    const { Message, Cursor, Member, ReadMarker } = this.models;
     // createIndexes (not init(), whose first result mongoose caches): idempotent, run on every open.
-    await Promise.all([Message.createIndexes(), Cursor.createIndexes(), Member.createIndexes()]);
+    await Promise.all([Message.createIndexes(), Cursor.createIndexes(), Member.createIndexes(), ReadMarker.createIndexes()]);
     await migrateMembers(this.models);
   }
 

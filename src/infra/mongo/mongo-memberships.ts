@@ -38,6 +38,7 @@ export class MongoMemberships {
     if ((await this.m.Room.exists({ _id: roomId }).setOptions(SAFE)) === null) return false;
     await this.m.Message.deleteMany({ roomId }, SAFE);
     await this.m.Cursor.deleteMany({ roomId }, SAFE);
+    await this.m.ReadMarker.deleteMany({ roomId }, SAFE);
     await this.m.Member.deleteMany({ roomId }, SAFE);
     await this.m.Room.deleteOne({ _id: roomId }, SAFE);
     return true;

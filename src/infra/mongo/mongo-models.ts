@@ -53,11 +53,19 @@ export interface CursorDoc {
   seq: number;
 }
 
+/** How far one user has read in one room (apart from the delivery cursor). */
+export interface ReadMarkerDoc {
+  roomId: string;
+  userId: string;
+  seq: number;
+}
+
 export interface MongoModels {
   Room: Model<RoomDoc>;
   Member: Model<MemberDoc>;
   Message: Model<MessageDoc>;
   Cursor: Model<CursorDoc>;
+  ReadMarker: Model<ReadMarkerDoc>;
 }
 
 /** The dedup key of a message (see MessageDoc.clientKey). */
@@ -124,10 +132,16 @@ export function bindModels(conn: Connection): MongoModels {
     strict,
   );
   cursor.index({ roomId: 1, userId: 1 }, { unique: true });
+  const readMarker = new Schema<ReadMarkerDoc>(
+    { roomId: { type: String, required: true }, userId: { type: String, required: true }, seq: { type: Number, required: true } },
+    strict,
+  );
+  readMarker.index({ roomId: 1, userId: 1 }, { unique: true });
   return {
     Room: conn.model<RoomDoc>('Room', room, 'rooms'),
     Member: conn.model<MemberDoc>('Member', member, 'room_members'),
     Message: conn.model<MessageDoc>('Message', message, 'messages'),
     Cursor: conn.model<CursorDoc>('Cursor', cursor, 'member_cursors'),
+    ReadMarker: conn.model<ReadMarkerDoc>('ReadMarker', readMarker, 'read_markers'),
   };
 }

@@ -1,11 +1,12 @@
 import mongoose from 'mongoose';
 import { AppError, seqConflict, unavailable } from '../../domain/app-error.js';
 import type { Message, Room, RoomRole } from '../../protocol/models.js';
-import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, RoomPatch, Store } from '../../ports/store.js';
+import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, ReadMarker, RoomPatch, Store } from '../../ports/store.js';
 import { MongoAppender, toDoc, toMessage } from './mongo-append.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
 import { isDuplicateKey, isMongoOutage } from './mongo-errors.js';
 import { MongoMemberships, toRoom } from './mongo-memberships.js';
+import { MongoReadMarkers } from './mongo-read-markers.js';
 import type { MessageDoc, MongoModels, RoomDoc } from './mongo-models.js';
 
 export interface MongoStoreOptions extends MongoConnectionOptions {
@@ -30,12 +31,14 @@ export class MongoStore implements Store {
   private readonly m: MongoModels;
   private readonly appender: MongoAppender;
   private readonly members: MongoMemberships;
+  private readonly markers: MongoReadMarkers;
 
   constructor(options: MongoStoreOptions) {
     this.connection = new MongoConnection(options);
     this.m = this.connection.models;
     this.appender = new MongoAppender(this.m, options.nodeId);
     this.members = new MongoMemberships(this.m);
+    this.markers = new MongoReadMarkers(this.m);
   }
 
   /** The mongoose connection (tests read its options). */
@@ -182,6 +185,22 @@ export class MongoStore implements Store {
   async getCursor(roomId: string, userId: string): Promise<number> {
     const doc = await this.guard(() => this.m.Cursor.findOne({ roomId, userId }, null, SAFE).lean<{ seq: number }>());
     return doc?.seq ?? 0;
+  }
+
+  setReadMarker(roomId: string, userId: string, seq: number): Promise<boolean> {
+    return this.guard(() => this.markers.raise(roomId, userId, seq));
+  }
+
+  setReadMarkers(markers: ReadMarker[]): Promise<void> {
+    return this.guard(() => this.markers.raiseAll(markers));
+  }
+
+  getReadMarker(roomId: string, userId: string): Promise<number> {
+    return this.guard(() => this.markers.get(roomId, userId));
+  }
+
+  readMarkers(userId: string, roomIds: string[]): Promise<Map<string, number>> {
+    return this.guard(() => this.markers.of(userId, roomIds));
   }
 
   async ping(): Promise<void> {

@@ -47,6 +47,7 @@ export class RoomWrites {
       deleteMembers: db.prepare('DELETE FROM room_members WHERE room_id = ?'),
       deleteMessages: db.prepare('DELETE FROM messages WHERE room_id = ?'),
       deleteCursors: db.prepare('DELETE FROM member_cursors WHERE room_id = ?'),
+      deleteReadMarkers: db.prepare('DELETE FROM read_markers WHERE room_id = ?'),
       deleteRoom: db.prepare('DELETE FROM rooms WHERE id = ?'),
     };
   }
@@ -68,6 +69,7 @@ export class RoomWrites {
           this.stmt.deleteMembers.run(w.roomId);
           this.stmt.deleteMessages.run(w.roomId);
           this.stmt.deleteCursors.run(w.roomId);
+          this.stmt.deleteReadMarkers.run(w.roomId);
           this.stmt.deleteRoom.run(w.roomId);
           return true;
         }).immediate();

@@ -67,6 +67,14 @@ const MIGRATIONS: string[] = [
    UPDATE room_members SET role = 'owner'
      WHERE user_id = (SELECT created_by FROM rooms WHERE rooms.id = room_members.room_id);
    CREATE INDEX room_members_by_user ON room_members (user_id, room_id);`,
+  // v4: read markers (what each member has read), apart from the delivery cursors. IF NOT
+  // EXISTS: it stays right whichever place among other branches' migrations it ends up in.
+  `CREATE TABLE IF NOT EXISTS read_markers (
+     room_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     PRIMARY KEY (room_id, user_id)
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message, Room, RoomRole } from '../../protocol/models.js';
-import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, RoomPatch, Store } from '../../ports/store.js';
+import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, ReadMarker, RoomPatch, Store } from '../../ports/store.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { guardSqlite, openDatabase } from './sqlite-connection.js';
@@ -53,6 +53,11 @@ export class SqliteStore implements Store {
       lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
       byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`),
       getCursor: db.prepare<[string, string], { seq: number }>('SELECT seq FROM member_cursors WHERE room_id = ? AND user_id = ?'),
+      getReadMarker: db.prepare<[string, string], number>('SELECT seq FROM read_markers WHERE room_id = ? AND user_id = ?').pluck(),
+      // One statement for any number of rooms: their ids travel as one JSON array.
+      readMarkers: db.prepare<[string, string], { room_id: string; seq: number }>(
+        'SELECT room_id, seq FROM read_markers WHERE user_id = ? AND room_id IN (SELECT value FROM json_each(?))',
+      ),
     };
     this.roomReads = new SqliteRoomReads(db);
     this.appends = new GroupCommit((items) => this.appendBatch(items));
@@ -166,6 +171,25 @@ export class SqliteStore implements Store {
 
   async getCursor(roomId: string, userId: string): Promise<number> {
     return guardSqlite(() => this.stmt.getCursor.get(roomId, userId))?.seq ?? 0;
+  }
+
+  async setReadMarker(roomId: string, userId: string, seq: number): Promise<boolean> {
+    const [moved] = await this.writer.raiseReadMarkers([{ roomId, userId, seq }]);
+    return moved === true;
+  }
+
+  async setReadMarkers(markers: ReadMarker[]): Promise<void> {
+    if (markers.length > 0) await this.writer.raiseReadMarkers(markers);
+  }
+
+  async getReadMarker(roomId: string, userId: string): Promise<number> {
+    return guardSqlite(() => this.stmt.getReadMarker.get(roomId, userId)) ?? 0;
+  }
+
+  async readMarkers(userId: string, roomIds: string[]): Promise<Map<string, number>> {
+    if (roomIds.length === 0) return new Map();
+    const rows = guardSqlite(() => this.stmt.readMarkers.all(userId, JSON.stringify(roomIds)));
+    return new Map(rows.map((r) => [r.room_id, r.seq]));
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AppError, roomNotFound, seqConflict } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
-import type { NewMessage } from '../../ports/store.js';
+import type { NewMessage, ReadMarker } from '../../ports/store.js';
 import { guardSqlite } from './sqlite-connection.js';
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
 import { toWire, type AppendOutcome } from './writer-thread-wire.js';
@@ -46,12 +46,23 @@ export class WriteTransactions {
         `INSERT INTO member_cursors (room_id, user_id, seq) VALUES (?, ?, ?)
          ON CONFLICT (room_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
       ),
+      // Changes a row only when the marker moves forward, so `changes` says whether it moved.
+      raiseReadMarker: db.prepare<[string, string, number]>(
+        `INSERT INTO read_markers (room_id, user_id, seq) VALUES (?, ?, ?)
+         ON CONFLICT (room_id, user_id) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > read_markers.seq`,
+      ),
     };
     this.fastAppend = db.transaction((items: NewMessage[]) => this.fastAppendBatch(items));
   }
 
   setCursor(roomId: string, userId: string, seq: number): void {
     guardSqlite(() => this.stmt.setCursor.run(roomId, userId, seq));
+  }
+
+  /** Moves read markers forward, all in one transaction; for each, whether it moved. */
+  raiseReadMarkers(markers: ReadMarker[]): boolean[] {
+    const run = this.db.transaction((list: ReadMarker[]) => list.map((m) => m.seq > 0 && this.stmt.raiseReadMarker.run(m.roomId, m.userId, m.seq).changes > 0));
+    return guardSqlite(() => run.immediate(markers));
   }
 
   /**

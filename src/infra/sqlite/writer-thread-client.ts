@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { AppError } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
-import type { NewMessage } from '../../ports/store.js';
+import type { NewMessage, ReadMarker } from '../../ports/store.js';
 import type { RoomWrite } from './room-writes.js';
 import { startModuleWorker } from '../module-worker.js';
 import { fromWire, type AppendOutcome, type WriteOp, type WriteReply } from './writer-thread-wire.js';
@@ -49,6 +49,11 @@ export class WriterThreadClient {
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {
     await this.request({ op: 'setCursor', roomId, userId, seq });
+  }
+
+  /** Moves read markers forward in one transaction; for each, whether it moved. */
+  async raiseReadMarkers(markers: ReadMarker[]): Promise<boolean[]> {
+    return (await this.request({ op: 'readMarkers', markers })).moved ?? [];
   }
 
   /** Lets queued writes finish, then closes the thread's connection. */

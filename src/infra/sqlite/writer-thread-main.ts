@@ -33,6 +33,8 @@ function run(request: WriteRequest): WriteReply {
       case 'setCursor':
         transactions.setCursor(request.roomId, request.userId, request.seq);
         break;
+      case 'readMarkers':
+        return { id, ok: true, moved: transactions.raiseReadMarkers(request.markers) };
       case 'close':
         db.close();
         break;

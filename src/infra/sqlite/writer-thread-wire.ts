@@ -1,7 +1,7 @@
 import { AppError } from '../../domain/app-error.js';
 import type { ErrorCode } from '../../protocol/error-codes.js';
 import type { Message } from '../../protocol/models.js';
-import type { NewMessage } from '../../ports/store.js';
+import type { NewMessage, ReadMarker } from '../../ports/store.js';
 import type { RoomWrite } from './room-writes.js';
 
 /**
@@ -16,6 +16,7 @@ export type WriteOp =
   | { op: 'insertAssigned'; messages: Message[] }
   | { op: 'room'; write: RoomWrite }
   | { op: 'setCursor'; roomId: string; userId: string; seq: number }
+  | { op: 'readMarkers'; markers: ReadMarker[] }
   /** Last request: the thread closes its connection and answers; it is then terminated. */
   | { op: 'close' };
 
@@ -31,8 +32,11 @@ export type WireError =
  */
 export type AppendOutcome = { ok: true; seq: number } | { ok: true; existing: Message } | { ok: false; error: WireError };
 
-/** An append is answered with one outcome per item, in order; a room write with whether it changed anything. */
-export type WriteReply = { id: number; ok: true; outcomes?: AppendOutcome[]; changed?: boolean; dropped?: number } | { id: number; ok: false; error: WireError };
+/**
+ * An append is answered with one outcome per item, in order; a room write with whether it
+ * changed anything; read markers with whether each moved.
+ */
+export type WriteReply = { id: number; ok: true; outcomes?: AppendOutcome[]; changed?: boolean; dropped?: number; moved?: boolean[] } | { id: number; ok: false; error: WireError };
 
 export function toWire(error: unknown): WireError {
   if (error instanceof AppError) {

@@ -124,6 +124,16 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
           if (joined(socket, roomId)) redelivery.acked(new SocketRedeliveryTarget(socket), roomId, seq);
         },
       },
+
+      'chat:read': {
+        schema: deps.schemas.chatRead,
+        handle: async (socket, { roomId, seq }) => {
+          await requireAccess(socket, roomId);
+          const userId = socket.data.user.id;
+          // A receipt only for a move: a repeated or older read tells the others nothing new.
+          if (await chat.markRead(socket.data.user, roomId, seq)) socket.to(chatRoomKey(roomId)).emit('chat:read', { roomId, userId, seq });
+        },
+      },
     },
   );
 

@@ -60,7 +60,7 @@ export function restRoutes(schemas: Schemas): RestRoute[] {
       errors: ['UNAVAILABLE'],
     },
     {
-      method: 'get', path: '/api/rooms', auth: 'user', summary: 'rooms I created, was added to or joined, with my role',
+      method: 'get', path: '/api/rooms', auth: 'user', summary: 'rooms I created, was added to or joined, with my role and my unread count',
       query: PageQuerySchema,
       responses: { 200: { description: 'a page of rooms, by room id', schema: RoomListSchema } },
       errors: ['UNAVAILABLE'],
