@@ -1,5 +1,6 @@
 import { AppError } from '../../domain/app-error.js';
 import type { ErrorCode } from '../../protocol/error-codes.js';
+import type { ChangeRequest, ChangeResult } from '../../domain/message-change.js';
 import type { Message } from '../../protocol/models.js';
 import type { NewMessage } from '../../ports/store.js';
 import type { RoomWrite } from './room-writes.js';
@@ -16,6 +17,8 @@ export type WriteOp =
   | { op: 'insertAssigned'; messages: Message[] }
   | { op: 'room'; write: RoomWrite }
   | { op: 'setCursor'; roomId: string; userId: string; seq: number }
+  | { op: 'change'; request: ChangeRequest }
+  | { op: 'applyAssigned'; message: Message }
   /** Last request: the thread closes its connection and answers; it is then terminated. */
   | { op: 'close' };
 
@@ -32,7 +35,16 @@ export type WireError =
 export type AppendOutcome = { ok: true; seq: number } | { ok: true; existing: Message } | { ok: false; error: WireError };
 
 /** An append is answered with one outcome per item, in order; a room write with whether it changed anything. */
-export type WriteReply = { id: number; ok: true; outcomes?: AppendOutcome[]; changed?: boolean; dropped?: number } | { id: number; ok: false; error: WireError };
+export type WriteReply =
+  | {
+      id: number;
+      ok: true;
+      outcomes?: AppendOutcome[];
+      changed?: boolean;
+      dropped?: number;
+      change?: ChangeResult;
+      applied?: 'applied' | 'stale' | 'missing' | 'dropped';
+    } | { id: number; ok: false; error: WireError };
 
 export function toWire(error: unknown): WireError {
   if (error instanceof AppError) {
