@@ -170,6 +170,7 @@ export class RedisMessageLog {
     switch (Number(status)) {
       case 1: {
         const message: Message = { id: m.id, roomId: m.roomId, seq: Number(value), senderId: m.senderId, senderName: m.senderName, text: m.text, clientMsgId: m.clientMsgId, createdAt: m.createdAt };
+        if (m.replyTo !== undefined) message.replyTo = m.replyTo;
         return { message, created: true, deliverAgain: false };
       }
       case -1:
