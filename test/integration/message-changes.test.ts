@@ -228,6 +228,24 @@ function changesSuite(urls: () => [string, string], drained: () => Promise<void>
     void ann;
   });
 
+  it('concurrent reactions from both nodes are all kept, each change once, revs 1 … n', async () => {
+    const { room, a, b } = await setUp();
+    await send(a, room.id, 'p1', 'popular');
+    const seenAtB = collect(b, 'chat:message-updated');
+    const users = await Promise.all(Array.from({ length: 8 }, (_, i) => guest(i % 2 ? nodeB() : nodeA(), `fan${i}`)));
+    const fans = await Promise.all(users.map((u, i) => open(i % 2 ? nodeB() : nodeA(), u)));
+    await Promise.all(fans.map((f) => ask(f, 'room:join', { roomId: room.id })));
+    const answers = await Promise.all(fans.map((f) => ask(f, 'chat:react', { roomId: room.id, seq: 1, emoji: '🔥', on: true })));
+    expect(answers.every((x) => x.ok), JSON.stringify(answers.find((x) => !x.ok))).to.equal(true);
+    const current = (await ask(b, 'chat:history', { roomId: room.id, after: 0 })).messages[0];
+    expect(current.reactions[0].count).to.equal(8);
+    expect([...current.reactions[0].userIds].sort()).to.deep.equal(users.map((u) => u.user.id).sort());
+    await eventually(() => seenAtB.length === 8, 5000, 'eight updates at B');
+    expect(seenAtB.map((u) => u.message.rev).sort((x, y) => x - y)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+    await drained();
+    expect((await ask(a, 'chat:history', { roomId: room.id, after: 0 })).messages[0]).to.deep.equal(current);
+  });
+
   it('a member whose connection drops recovers the changes it missed (connection-state recovery)', async () => {
     const { room, a } = await setUp();
     const bob = await guest(nodeB(), 'bob2');
