@@ -6,12 +6,18 @@
  * clientMsgId on every message, as in the chat benchmark.
  *
  *   node --import tsx bench/sqlite-append.ts [messagesPerSize=30000]
+ *
+ * Message ids are time-ordered (UUIDv7), as the server makes them; BENCH_IDS=v4 uses random
+ * UUIDs instead, to show what the index on id costs with ids that are not.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { timeOrderedId } from '../src/domain/time-ordered-id.js';
 import { SqliteStore } from '../src/infra/sqlite/sqlite-store.js';
+
+const makeId = process.env.BENCH_IDS === 'v4' ? randomUUID : () => timeOrderedId();
 
 const total = Number(process.argv[2] ?? 30_000);
 const dir = mkdtempSync(join(tmpdir(), 'vcs-sqlite-append-'));
@@ -25,7 +31,7 @@ for (let i = 0; i < 50; i++) {
 let n = 0;
 const message = () => {
   n++;
-  return { id: randomUUID(), roomId: rooms[n % rooms.length]!, senderId: `guest_${n % 200}`, senderName: 'bench', text: 'x'.repeat(220), clientMsgId: `c${n}`, createdAt: now() };
+  return { id: makeId(), roomId: rooms[n % rooms.length]!, senderId: `guest_${n % 200}`, senderName: 'bench', text: 'x'.repeat(220), clientMsgId: `c${n}`, createdAt: now() };
 };
 
 console.log('| batch | µs CPU per message | µs wall per message |\n| ---: | ---: | ---: |');

@@ -103,6 +103,7 @@ export async function clusterInfra(
     maxAttempts: config.queueMaxAttempts,
     claimIdleMs: config.queueClaimIdleMs,
     onSeqConflict: (roomId) => messages.repairSequence(roomId),
+    onChangeStored: (message) => messages.settled(message),
   });
   // Publishing is on request paths (a chat send waits for it): through the breaker, like
   // every such Redis call. The dispatcher's steps are a background loop's: unguarded.

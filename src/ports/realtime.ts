@@ -25,6 +25,8 @@ export interface CallRegistry {
 /** Live fan-out of stored messages to connected members (wired to Socket.IO). */
 export interface LiveDelivery {
   deliverMessage(message: Message, exceptSocketId?: string): void;
+  /** An older message changed: its whole current state, to everyone in the room. */
+  deliverUpdate(message: Message): void;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };

@@ -1,7 +1,10 @@
+import type { ChangeRequest, ChangeResult } from '../domain/message-change.js';
 import type { Member, Message, Room, RoomRole } from '../protocol/models.js';
 
-/** A room as created; `lastSeq` starts at 0, `locked` and `lobby` default to false. */
-export type NewRoom = Omit<Room, 'lastSeq' | 'locked' | 'lobby'> & Partial<Pick<Room, 'locked' | 'lobby'>>;
+export type { ChangeRequest, ChangeResult };
+
+/** A room as created; `lastSeq` and `lastRev` start at 0, `locked` and `lobby` default to false. */
+export type NewRoom = Omit<Room, 'lastSeq' | 'lastRev' | 'locked' | 'lobby'> & Partial<Pick<Room, 'locked' | 'lobby'>>;
 
 /** What a room's owner or moderators may change. */
 export type RoomPatch = Partial<Pick<Room, 'name' | 'isPrivate' | 'maxParticipants' | 'locked' | 'lobby'>>;
@@ -90,6 +93,26 @@ export interface MessageStore {
    */
   lastSeq(roomId: string): Promise<number>;
   listMessages(roomId: string, query: HistoryQuery): Promise<HistoryPage>;
+  /** The message at this seq of the room, as it is now; null when there is none. */
+  getMessage(roomId: string, seq: number): Promise<Message | null>;
+  /** By id, any room (REST addresses messages by id); null when unknown (cluster mode: also while still queued). */
+  findById(id: string): Promise<Message | null>;
+  /**
+   * Applies a change to an existing message atomically with the room's next `rev` (the
+   * rules: changedMessage). A change that changes nothing writes nothing and keeps `rev`.
+   * MESSAGE_NOT_FOUND when the room has no such seq. Resolves once durable.
+   */
+  change(request: ChangeRequest): Promise<ChangeResult>;
+  /**
+   * Cluster mode: stores a message's state whose `rev` was assigned elsewhere, unless the
+   * stored one is as new or newer (higher rev wins, so out-of-order delivery is harmless).
+   * `missing`: the message is not stored (yet); `dropped`: its room is gone.
+   */
+  applyAssigned(message: Message): Promise<'applied' | 'stale' | 'missing' | 'dropped'>;
+  /** The room's change counter (0 for an unknown room or one never changed). */
+  lastRev(roomId: string): Promise<number>;
+  /** Messages with seq ≤ `maxSeq` changed after `afterRev`, by rev, oldest change first. */
+  listChangedSince(roomId: string, afterRev: number, maxSeq: number, limit: number): Promise<HistoryPage>;
   /** Moves the member's delivery cursor forward (never back). */
   setCursor(roomId: string, userId: string, seq: number): Promise<void>;
   getCursor(roomId: string, userId: string): Promise<number>;

@@ -45,12 +45,21 @@ export const RoomJoinResultSchema = z.object({
     .min(0)
     .optional()
     .describe("messages after my read marker (room.lastSeq minus it); absent when the marker cannot be read (store outage)"),
+  updates: z
+    .array(MessageSchema)
+    .describe('with `lastRev`: the current state of messages up to `lastSeq` changed after `lastRev` (edited, deleted, reacted to), by rev; empty without `lastRev`'),
+  updatesComplete: z.boolean().describe('false when more changes follow: join again with `lastRev` = the last update\'s rev'),
 });
 export const HistoryResultSchema = z.object({
   messages: z.array(MessageSchema).describe('oldest first'),
   hasMore: z.boolean(),
 });
 export const ChatSendResultSchema = z.object({ message: MessageSchema });
+/** The ack of a change (edit, delete, reaction): the message as it is now. */
+export const ChatChangeResultSchema = z.object({ message: MessageSchema.describe('the whole message after the change (unchanged when the change was already made)') });
+export const MessageUpdatedEventSchema = z
+  .object({ message: MessageSchema })
+  .describe('an older message changed (edited, deleted, reacted to): the whole message as it is now; keep the one with the higher `rev`');
 export const CallJoinResultSchema = z.union([
   z.object({
     peerId: z.string().describe('this socket in the call'),

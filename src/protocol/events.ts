@@ -11,6 +11,8 @@ import {
   RoomClosedEventSchema,
   RoomRemovedEventSchema,
   ChatSendResultSchema,
+  ChatChangeResultSchema,
+  MessageUpdatedEventSchema,
   HelloEventSchema,
   HistoryResultSchema,
   MediaEventSchema,
@@ -55,9 +57,20 @@ export interface RequestSpec {
 export function requestTables(schemas: Schemas) {
   return {
     chat: {
-      'room:join': { payload: schemas.roomJoin, result: RoomJoinResultSchema, summary: 'join a room; get the messages after `lastSeq` (or the latest page)' },
+      'room:join': {
+        payload: schemas.roomJoin,
+        result: RoomJoinResultSchema,
+        summary: 'join a room; get the messages after `lastSeq` (or the latest page) and, with `lastRev`, the older messages changed since',
+      },
       'room:leave': { payload: schemas.roomLeave, result: NoResultSchema, summary: 'leave a room; the others get `room:presence {left}`' },
       'chat:send': { payload: schemas.chatSend, result: ChatSendResultSchema, summary: 'send a message; the ack comes once it is durable' },
+      'chat:edit': { payload: schemas.chatEdit, result: ChatChangeResultSchema, summary: 'the author edits the text; everyone gets `chat:message-updated`' },
+      'chat:delete': {
+        payload: schemas.chatDelete,
+        result: ChatChangeResultSchema,
+        summary: 'the author, a moderator or the owner deletes a message (it keeps its seq; its text is gone); everyone gets `chat:message-updated`',
+      },
+      'chat:react': { payload: schemas.chatReact, result: ChatChangeResultSchema, summary: 'add (`on: true`) or take back my reaction; everyone gets `chat:message-updated`' },
       'chat:history': { payload: schemas.chatHistory, result: HistoryResultSchema, summary: 'page history by seq cursors' },
       'chat:typing': { payload: schemas.chatTyping, result: NoResultSchema, summary: 'the others get `chat:typing`' },
       'chat:ack': { payload: schemas.chatAck, result: NoResultSchema, summary: 'record the delivery cursor in the room' },
@@ -85,6 +98,7 @@ export const SERVER_EVENTS = {
   chat: {
     hello: HelloEventSchema,
     'chat:message': MessageSchema,
+    'chat:message-updated': MessageUpdatedEventSchema,
     'room:presence': PresenceEventSchema,
     'chat:typing': TypingEventSchema,
     'chat:read': ReadEventSchema,

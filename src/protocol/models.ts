@@ -19,6 +19,7 @@ export const RoomSchema = z
     createdBy: z.string().describe('user id of the creator'),
     createdAt: isoTime,
     lastSeq: seq.describe('sequence number of the newest message in the room (0 when empty)'),
+    lastRev: seq.describe('change counter of the room: the `rev` of the latest edit, delete or reaction (0 when none); new messages do not move it'),
     locked: z.boolean().describe('new call joins are refused with ROOM_LOCKED'),
     lobby: z.boolean().describe('call joins by non-moderators wait in the lobby until a moderator admits them'),
   })
@@ -39,6 +40,15 @@ export const MemberSchema = z
   .meta({ id: 'Member' });
 export type Member = z.infer<typeof MemberSchema>;
 
+export const ReactionSchema = z
+  .object({
+    emoji: z.string().describe('one emoji (one grapheme, at most 32 bytes of UTF-8)'),
+    count: z.number().int().min(1),
+    userIds: z.array(z.string()).describe('who reacted, in the order they did'),
+  })
+  .meta({ id: 'Reaction' });
+export type Reaction = z.infer<typeof ReactionSchema>;
+
 export const MessageSchema = z
   .object({
     id: z.string(),
@@ -49,6 +59,16 @@ export const MessageSchema = z
     text: z.string(),
     clientMsgId: z.string().nullable().describe('the id the sender chose; a retry with it returns this message'),
     createdAt: isoTime,
+    replyTo: z.number().int().min(1).optional().describe('the seq of the message (same room) this one answers; absent when it is no reply'),
+    editedAt: isoTime.optional().describe('when the author last edited the text; absent when never edited'),
+    deletedAt: isoTime.optional().describe('when it was deleted; its text is then "" and it has no reactions; absent when not deleted'),
+    reactions: z.array(ReactionSchema).optional().describe('at most 20 distinct emoji, in the order they were first added; absent when none'),
+    rev: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("the room's change counter at this message's last change (edit, delete, reaction); absent (0) when never changed"),
   })
   .meta({ id: 'Message' });
 export type Message = z.infer<typeof MessageSchema>;

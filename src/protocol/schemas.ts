@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { textProblem } from './text-rules.js';
+import { emojiProblem, MAX_EMOJI_BYTES, textProblem } from './text-rules.js';
 
 /**
  * zod schemas for every inbound payload, REST and Socket.IO alike. Objects are strict:
@@ -38,6 +38,17 @@ const nameText = (max: number) =>
 
 export const NameSchema = nameText(64);
 
+export const EmojiSchema = z
+  .string()
+  .max(64)
+  .superRefine((value, ctx) => {
+    const problem = emojiProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe(`one emoji: one grapheme cluster that is pictographic (or a flag), at most ${MAX_EMOJI_BYTES} bytes of UTF-8`);
+/** A message's place in its room; 0 never names a message. */
+export const MessageSeqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
 export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
   const messageText = z
     .string()
@@ -66,14 +77,28 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
     })
     .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
   const setRole = z.strictObject({ role: z.enum(['moderator', 'member']) });
-  const postMessage = z.strictObject({ roomId: IdSchema, text: messageText, clientMsgId: IdSchema.optional() });
+  const postMessage = z.strictObject({
+    roomId: IdSchema,
+    text: messageText,
+    clientMsgId: IdSchema.optional(),
+    replyTo: MessageSeqSchema.optional().describe('the seq of the message (same room) this one answers'),
+  });
   // Operator API (ADMIN_TOKEN): a system message to a room; disconnect (and revoke) a user.
   const adminMessage = z.strictObject({ text: messageText });
   const adminDisconnect = z.strictObject({ revoke: z.boolean().optional().describe("also refuse the user's tokens issued until now") });
 
-  const roomJoin = z.strictObject({ roomId: IdSchema, lastSeq: SeqSchema.optional() });
+  const roomJoin = z.strictObject({
+    roomId: IdSchema,
+    lastSeq: SeqSchema.optional(),
+    lastRev: SeqSchema.optional().describe('the room change counter you have seen: the answer then carries `updates`, older messages changed since'),
+  });
   const roomLeave = z.strictObject({ roomId: IdSchema });
-  const chatSend = z.strictObject({ roomId: IdSchema, clientMsgId: IdSchema, text: messageText });
+  const replyTo = MessageSeqSchema.optional().describe('the seq of the message (same room) this one answers');
+  const chatSend = z.strictObject({ roomId: IdSchema, clientMsgId: IdSchema, text: messageText, replyTo });
+  const chatEdit = z.strictObject({ roomId: IdSchema, seq: MessageSeqSchema, text: messageText });
+  const chatDelete = z.strictObject({ roomId: IdSchema, seq: MessageSeqSchema });
+  const chatReact = z.strictObject({ roomId: IdSchema, seq: MessageSeqSchema, emoji: EmojiSchema, on: z.boolean().describe('true: add my reaction; false: take it back') });
+  const editMessage = z.strictObject({ text: messageText });
   const chatHistory = z.strictObject({
     roomId: IdSchema,
     before: SeqSchema.optional(),
@@ -120,6 +145,10 @@ export function buildSchemas(limits: SchemaLimits = DEFAULT_LIMITS) {
     roomJoin,
     roomLeave,
     chatSend,
+    chatEdit,
+    chatDelete,
+    chatReact,
+    editMessage,
     chatHistory,
     chatTyping,
     chatAck,

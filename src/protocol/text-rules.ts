@@ -39,3 +39,18 @@ export function textProblem(text: string, maxCodePoints: number): string | null 
   if (codePointLength(text) > maxCodePoints) return `must be at most ${maxCodePoints} characters`;
   return null;
 }
+
+/** Largest reaction emoji, in bytes of UTF-8 (a family or a flag with modifiers fits). */
+export const MAX_EMOJI_BYTES = 32;
+const PICTOGRAPHIC = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Why a reaction is refused, or null when it is one emoji: one grapheme, pictographic, at most MAX_EMOJI_BYTES. */
+export function emojiProblem(value: string): string | null {
+  if (value.length === 0 || !value.isWellFormed()) return 'must be one emoji';
+  if (new TextEncoder().encode(value).length > MAX_EMOJI_BYTES) return `must be at most ${MAX_EMOJI_BYTES} bytes of UTF-8`;
+  let count = 0;
+  for (const _ of graphemes.segment(value)) if (++count > 1) return 'must be one emoji (one grapheme)';
+  if (!PICTOGRAPHIC.test(value)) return 'must be an emoji';
+  return null;
+}

@@ -1,19 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import { AppError } from '../domain/app-error.js';
+import { messageNotFound, type ChangeOp } from '../domain/message-change.js';
+import { timeOrderedId } from '../domain/time-ordered-id.js';
 import type { Message, Room } from '../protocol/models.js';
 import { SYSTEM_SENDER } from '../protocol/system-sender.js';
 import type { ServerMetrics } from '../ports/metrics.js';
 import { noWebhooks, type WebhookPublisher } from '../ports/webhooks.js';
 import type { LiveDelivery, RateLimiter } from '../ports/realtime.js';
-import type { HistoryPage, MessageStore } from '../ports/store.js';
+import type { HistoryPage, MessageStore, NewMessage } from '../ports/store.js';
 import { unreadCount, type ReadMarkers } from './read-markers.js';
-import type { RoomService } from './room-service.js';
+import { isModerator, type RoomService } from './room-service.js';
 import type { AuthUser } from './token-service.js';
 
 export interface SendInput {
   roomId: string;
   text: string;
   clientMsgId?: string | undefined;
+  replyTo?: number | undefined;
 }
 
 export interface HistoryInput {
@@ -59,15 +61,22 @@ export class ChatService {
     const decision = await budget.consume(user.id);
     if (!decision.allowed) throw new AppError('RATE_LIMITED', 'too many messages; slow down', undefined, decision.retryAfterMs);
     const started = performance.now();
-    const result = await messages.append({
-      id: randomUUID(),
+    const draft: NewMessage = {
+      id: timeOrderedId(),
       roomId: input.roomId,
       senderId: user.id,
       senderName: user.name,
       text: input.text,
       clientMsgId: input.clientMsgId ?? null,
       createdAt: new Date().toISOString(),
-    });
+    };
+    if (input.replyTo !== undefined) {
+      // Only replies pay for this read. Seqs are gap-free and never reused, so a seq up to the
+      // room's newest is a message of this room (deleted ones keep their seq).
+      if (input.replyTo > (await messages.lastSeq(input.roomId))) throw messageNotFound(input.roomId, input.replyTo);
+      draft.replyTo = input.replyTo;
+    }
+    const result = await messages.append(draft);
     if (!result.created && result.message.senderId !== user.id) {
       // Another user's clientMsgId: never hand their message to someone else.
       throw new AppError('CONFLICT', 'clientMsgId is already used by another sender in this room');
@@ -93,7 +102,7 @@ export class ChatService {
   async sendSystem(roomId: string, text: string): Promise<Message> {
     const { messages, live, metrics } = this.deps;
     const { message } = await messages.append({
-      id: randomUUID(),
+      id: timeOrderedId(),
       roomId,
       senderId: SYSTEM_SENDER.id,
       senderName: SYSTEM_SENDER.name,
@@ -115,20 +124,55 @@ export class ChatService {
   async join(
     user: AuthUser,
     roomId: string,
-    lastSeq: number | undefined,
+    cursors: { lastSeq?: number | undefined; lastRev?: number | undefined },
     subscribe: () => Promise<void>,
-  ): Promise<{ room: Room; messages: Message[]; complete: boolean; unread?: number }> {
+  ): Promise<{ room: Room; messages: Message[]; complete: boolean; updates: Message[]; updatesComplete: boolean; unread?: number }> {
     const { rooms, markers } = this.deps;
     const room = await rooms.withCurrentSeq(await rooms.requireAccess(user, roomId, true));
     await subscribe();
     // A marker that cannot be read (store down) leaves `unread` out rather than failing the join.
     const [{ messages, complete }, marker] = await Promise.all([
-      this.catchUp(user, roomId, lastSeq),
+      this.catchUp(user, roomId, cursors.lastSeq),
       markers.markerOf(roomId, user.id).catch(() => null),
     ]);
     const lastStored = messages.at(-1)?.seq ?? 0;
-    const current = { ...room, lastSeq: Math.max(room.lastSeq, lastStored) };
-    return { room: current, messages, complete, ...(marker === null ? {} : { unread: unreadCount(current.lastSeq, marker) }) };
+    // Changes to what the member had (up to its lastSeq); newer messages come in their
+    // current state already. Read after subscribing: a change made meanwhile also arrives live.
+    let updates: Message[] = [];
+    let updatesComplete = true;
+    if (cursors.lastRev !== undefined && cursors.lastSeq !== undefined && cursors.lastSeq > 0) {
+      const page = await this.deps.messages.listChangedSince(roomId, cursors.lastRev, cursors.lastSeq, JOIN_PAGE_SIZE);
+      updates = page.messages;
+      updatesComplete = !page.hasMore;
+    }
+    const lastRev = Math.max(room.lastRev, ...updates.map((m) => m.rev ?? 0));
+    const current = { ...room, lastSeq: Math.max(room.lastSeq, lastStored), lastRev };
+    const unread = marker === null ? {} : { unread: unreadCount(current.lastSeq, marker) };
+    return { room: current, messages, complete, updates, updatesComplete, ...unread };
+  }
+
+  /**
+   * A change to an existing message of a room the caller may use (checked by the caller):
+   * metered like a send, applied atomically with the room's next rev (durable before it
+   * resolves), then fanned out as `chat:message-updated`. A change already made (a retry)
+   * changes nothing and is not fanned out again. `role` is the caller's role in the room
+   * (only a delete asks for it).
+   */
+  async change(user: AuthUser, roomId: string, seq: number, op: ChangeOp): Promise<Message> {
+    const { messages, live, budget, rooms } = this.deps;
+    const decision = await budget.consume(user.id);
+    if (!decision.allowed) throw new AppError('RATE_LIMITED', 'too many messages; slow down', undefined, decision.retryAfterMs);
+    const moderator = op.kind === 'delete' ? isModerator((await rooms.access(user, roomId)).role) : false;
+    const result = await messages.change({ roomId, seq, op, actor: { id: user.id, moderator }, at: new Date().toISOString() });
+    if (result.changed) live.deliverUpdate(result.message);
+    return result.message;
+  }
+
+  /** A message by id, for REST; MESSAGE_NOT_FOUND when unknown. */
+  async byId(id: string): Promise<Message> {
+    const found = await this.deps.messages.findById(id);
+    if (!found) throw new AppError('MESSAGE_NOT_FOUND', `no message ${JSON.stringify(id)}`);
+    return found;
   }
 
   history(roomId: string, q: HistoryInput): Promise<HistoryPage> {

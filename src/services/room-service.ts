@@ -49,7 +49,7 @@ export class RoomService {
     private readonly presence: Presence,
     private readonly maxCallParticipants: number,
     /** The owner of each room's sequence (cluster mode: Redis's counter leads the store). */
-    private readonly sequence: Pick<MessageStore, 'lastSeq'>,
+    private readonly sequence: Pick<MessageStore, 'lastSeq' | 'lastRev'>,
     private readonly control: RoomControl,
     private readonly webhooks: WebhookPublisher,
     /** For the unread count of each room in "my rooms". */
@@ -111,8 +111,11 @@ export class RoomService {
 
   /** The room with `lastSeq` from the owner of its sequence (never behind what was read with the room). */
   async withCurrentSeq(room: Room): Promise<Room> {
-    const current = await this.sequence.lastSeq(room.id).catch(() => room.lastSeq);
-    return current > room.lastSeq ? { ...room, lastSeq: current } : room;
+    const [seq, rev] = await Promise.all([
+      this.sequence.lastSeq(room.id).catch(() => room.lastSeq),
+      this.sequence.lastRev(room.id).catch(() => room.lastRev),
+    ]);
+    return seq > room.lastSeq || rev > room.lastRev ? { ...room, lastSeq: Math.max(seq, room.lastSeq), lastRev: Math.max(rev, room.lastRev) } : room;
   }
 
   /** Rooms I created, was added to or joined, each with my role and how many messages I have not read. */

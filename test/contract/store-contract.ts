@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import type { ChangeOp, ChangeRequest } from '../../src/domain/message-change.js';
 import type { Store, NewMessage } from '../../src/ports/store.js';
 
 /**
@@ -347,6 +348,119 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.lastSeq(room.id)).to.equal(2);
       await store.insertAssigned([{ ...msg(room.id, 'c'), seq: 3 }]);
       expect(await store.lastSeq(room.id)).to.equal(3);
+    });
+
+    describe('changes to messages (edits, deletes, reactions) and the room rev', () => {
+      const change = (roomId: string, seq: number, op: ChangeOp, actor = 'u1', moderator = false): ChangeRequest => ({
+        roomId,
+        seq,
+        op,
+        actor: { id: actor, moderator },
+        at: new Date().toISOString(),
+      });
+      const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (err: { code?: string }) => err.code);
+
+      it('a new message has no change fields, a reply keeps replyTo, and rev starts at 0 (lastRev on the room)', async () => {
+        const room = await newRoom();
+        const first = (await store.append(msg(room.id, 'a'))).message;
+        const reply = (await store.append({ ...msg(room.id, 'b'), replyTo: 1 })).message;
+        expect(first).to.not.have.any.keys('rev', 'editedAt', 'deletedAt', 'reactions', 'replyTo');
+        expect(reply.replyTo).to.equal(1);
+        expect(await store.getMessage(room.id, 2)).to.deep.equal(reply);
+        expect((await store.getRoom(room.id))!.lastRev).to.equal(0);
+        expect(await store.lastRev(room.id)).to.equal(0);
+      });
+
+      it('edits, reacts and deletes with rev 1, 2, 3 …; seq stays; a change already made changes nothing', async () => {
+        const room = await newRoom();
+        await store.append(msg(room.id, 'one'));
+        await store.append(msg(room.id, 'two'));
+        const edited = await store.change(change(room.id, 1, { kind: 'edit', text: 'ONE' }));
+        expect(edited.changed).to.equal(true);
+        expect(edited.message).to.include({ seq: 1, text: 'ONE', rev: 1 });
+        expect(edited.message.editedAt).to.be.a('string');
+        const again = await store.change(change(room.id, 1, { kind: 'edit', text: 'ONE' }));
+        expect(again).to.deep.equal({ message: edited.message, changed: false });
+        const reacted = await store.change(change(room.id, 2, { kind: 'react', emoji: '👍', on: true }, 'u2'));
+        expect(reacted.message.reactions).to.deep.equal([{ emoji: '👍', count: 1, userIds: ['u2'] }]);
+        expect((await store.change(change(room.id, 2, { kind: 'react', emoji: '👍', on: true }, 'u2'))).changed).to.equal(false);
+        const both = await store.change(change(room.id, 2, { kind: 'react', emoji: '👍', on: true }, 'u3'));
+        expect(both.message).to.include({ rev: 3 });
+        expect(both.message.reactions).to.deep.equal([{ emoji: '👍', count: 2, userIds: ['u2', 'u3'] }]);
+        const deleted = await store.change(change(room.id, 2, { kind: 'delete' }, 'mod', true));
+        expect(deleted.message).to.include({ seq: 2, text: '', rev: 4 });
+        expect(deleted.message.deletedAt).to.be.a('string');
+        expect(deleted.message).to.not.have.property('reactions');
+        expect((await store.change(change(room.id, 2, { kind: 'delete' }))).changed).to.equal(false);
+        expect(await store.lastRev(room.id)).to.equal(4);
+        expect((await store.getRoom(room.id))!).to.include({ lastRev: 4, lastSeq: 2 });
+        const page = await store.listMessages(room.id, { limit: 10 });
+        expect(page.messages).to.deep.equal([edited.message, deleted.message]);
+        expect(await store.findById(deleted.message.id)).to.deep.equal(deleted.message);
+        expect(await store.findByClientMsgId(room.id, deleted.message.clientMsgId!)).to.deep.equal(deleted.message);
+        // A retried send of the deleted message's clientMsgId gets it deleted.
+        expect((await store.append({ ...msg(room.id, 'two', deleted.message.clientMsgId) })).message).to.deep.equal(deleted.message);
+      });
+
+      it('refuses what the rules refuse and changes nothing', async () => {
+        const room = await newRoom();
+        await store.append(msg(room.id, 'mine'));
+        expect(await codeOf(store.change(change(room.id, 9, { kind: 'edit', text: 'x' })))).to.equal('MESSAGE_NOT_FOUND');
+        expect(await codeOf(store.change(change('no-such-room', 1, { kind: 'edit', text: 'x' })))).to.equal('MESSAGE_NOT_FOUND');
+        expect(await codeOf(store.change(change(room.id, 1, { kind: 'edit', text: 'x' }, 'u2', true)))).to.equal('FORBIDDEN');
+        expect(await codeOf(store.change(change(room.id, 1, { kind: 'delete' }, 'u2')))).to.equal('FORBIDDEN');
+        for (let i = 0; i < 20; i++) await store.change(change(room.id, 1, { kind: 'react', emoji: String.fromCodePoint(0x1f600 + i), on: true }));
+        expect(await codeOf(store.change(change(room.id, 1, { kind: 'react', emoji: '🎉', on: true })))).to.equal('CONFLICT');
+        await store.change(change(room.id, 1, { kind: 'delete' }));
+        expect(await codeOf(store.change(change(room.id, 1, { kind: 'edit', text: 'back' })))).to.equal('CONFLICT');
+        expect(await codeOf(store.change(change(room.id, 1, { kind: 'react', emoji: '👍', on: true })))).to.equal('CONFLICT');
+        expect(await store.lastRev(room.id)).to.equal(21);
+        expect((await store.getMessage(room.id, 1))!).to.include({ text: '', rev: 21 });
+      });
+
+      it('concurrent reactions of many users are all kept, each with its own rev', async () => {
+        const room = await newRoom();
+        await store.append(msg(room.id, 'popular'));
+        const users = Array.from({ length: 10 }, (_, i) => `user${i}`);
+        await Promise.all(users.map((u) => store.change(change(room.id, 1, { kind: 'react', emoji: '❤️', on: true }, u))));
+        const m = (await store.getMessage(room.id, 1))!;
+        expect(m.reactions![0]!.count).to.equal(10);
+        expect([...m.reactions![0]!.userIds].sort()).to.deep.equal([...users].sort());
+      });
+
+      it('lists messages up to maxSeq changed after a rev, by rev, in pages', async () => {
+        const room = await newRoom();
+        for (let i = 1; i <= 5; i++) await store.append(msg(room.id, `m${i}`));
+        await store.change(change(room.id, 3, { kind: 'edit', text: 'three' }));
+        await store.change(change(room.id, 1, { kind: 'edit', text: 'one' }));
+        await store.change(change(room.id, 5, { kind: 'edit', text: 'five' }));
+        await store.change(change(room.id, 3, { kind: 'edit', text: 'THREE' }));
+        const all = await store.listChangedSince(room.id, 0, 5, 10);
+        expect(all.messages.map((m) => [m.seq, m.rev, m.text])).to.deep.equal([[1, 2, 'one'], [5, 3, 'five'], [3, 4, 'THREE']]);
+        expect(all.hasMore).to.equal(false);
+        const page = await store.listChangedSince(room.id, 0, 5, 2);
+        expect(page.messages.map((m) => m.seq)).to.deep.equal([1, 5]);
+        expect(page.hasMore).to.equal(true);
+        expect((await store.listChangedSince(room.id, 3, 5, 10)).messages.map((m) => m.seq)).to.deep.equal([3]);
+        expect((await store.listChangedSince(room.id, 0, 4, 10)).messages.map((m) => m.seq)).to.deep.equal([1, 3]);
+      });
+
+      it('applyAssigned: higher rev wins whatever the order; missing and dropped are told', async () => {
+        const room = await newRoom();
+        const base = { ...msg(room.id, 'orig'), seq: 1 };
+        await store.insertAssigned([base]);
+        const v2 = { ...base, text: 'second', editedAt: new Date().toISOString(), rev: 2 };
+        const v1 = { ...base, text: 'first', editedAt: new Date().toISOString(), rev: 1 };
+        expect(await store.applyAssigned(v2)).to.equal('applied');
+        expect(await store.applyAssigned(v1)).to.equal('stale');
+        expect(await store.applyAssigned(v2)).to.equal('stale');
+        expect(await store.getMessage(room.id, 1)).to.deep.equal(v2);
+        expect(await store.lastRev(room.id)).to.equal(2);
+        expect(await store.applyAssigned({ ...base, seq: 7, id: 'other', rev: 3 })).to.equal('missing');
+        const gone = await newRoom();
+        await store.deleteRoom(gone.id);
+        expect(await store.applyAssigned({ ...base, roomId: gone.id, rev: 3 })).to.equal('dropped');
+      });
     });
 
     it('answers ping while open', async () => {

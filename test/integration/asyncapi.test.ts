@@ -104,6 +104,14 @@ describe('AsyncAPI document (GET /api/asyncapi.json)', () => {
     await call('chat', b, 'chat:ack', { roomId: room.id, seq: 1 }, true);
     await call('chat', b, 'chat:read', { roomId: room.id, seq: 1 }, true);
     await call('chat', b, 'chat:read', { roomId: room.id, seq: 2 }, false);
+    await call('chat', a, 'chat:send', { roomId: room.id, clientMsgId: 'm2', text: 'a reply', replyTo: 1 }, true);
+    await call('chat', a, 'chat:edit', { roomId: room.id, seq: 1, text: 'hi there' }, true);
+    await call('chat', b, 'chat:edit', { roomId: room.id, seq: 1, text: 'not mine' }, false);
+    await call('chat', b, 'chat:react', { roomId: room.id, seq: 1, emoji: '👍', on: true }, true);
+    await call('chat', b, 'chat:react', { roomId: room.id, seq: 1, emoji: 'no', on: true }, false);
+    await call('chat', a, 'chat:delete', { roomId: room.id, seq: 2 }, true);
+    await call('chat', a, 'chat:delete', { roomId: room.id, seq: 99 }, false);
+    await call('chat', b, 'room:join', { roomId: room.id, lastSeq: 2, lastRev: 0 }, true);
     await call('chat', b, 'room:leave', { roomId: room.id }, true);
 
     const ra = await open('rtc', ann.token);

@@ -110,6 +110,24 @@ describe('OpenAPI document (GET /api/openapi.json)', () => {
     await call('get', '/api/messages', `/api/messages?roomId=${room.id}`, { token: t });
     await call('get', '/api/messages', `/api/messages?roomId=${room.id}&after=0&limit=1`, { token: bob.token });
     await call('get', '/api/messages', `/api/messages?roomId=${room.id}&after=-1`, { token: t });
+    const sent = (await call('post', '/api/messages', '/api/messages', { token: t, body: { roomId: room.id, text: 'to change', replyTo: 1 } })).body;
+    await call('post', '/api/messages', '/api/messages', { token: t, body: { roomId: room.id, text: 'x', replyTo: 99 } });
+    const edit = '/api/messages/{id}';
+    await call('patch', edit, `/api/messages/${sent.id}`, { token: t, body: { text: 'changed' } });
+    await call('patch', edit, `/api/messages/${sent.id}`, { token: t, body: { text: '' } });
+    await call('patch', edit, `/api/messages/${sent.id}`, { token: bob.token, body: { text: 'not mine' } });
+    await call('patch', edit, '/api/messages/nope', { token: t, body: { text: 'x' } });
+    const reaction = '/api/messages/{id}/reactions/{emoji}';
+    const thumbs = encodeURIComponent('👍');
+    await call('put', reaction, `/api/messages/${sent.id}/reactions/${thumbs}`, { token: t });
+    await call('put', reaction, `/api/messages/${sent.id}/reactions/abc`, { token: t });
+    await call('put', reaction, `/api/messages/nope/reactions/${thumbs}`, { token: t });
+    await call('delete', reaction, `/api/messages/${sent.id}/reactions/${thumbs}`, { token: t });
+    await call('delete', reaction, `/api/messages/${sent.id}/reactions/${thumbs}`, { token: bob.token });
+    await call('delete', edit, `/api/messages/${sent.id}`, { token: bob.token });
+    await call('delete', edit, `/api/messages/${sent.id}`, { token: t });
+    await call('delete', edit, '/api/messages/nope', { token: t });
+    await call('patch', edit, `/api/messages/${sent.id}`, { token: t, body: { text: 'too late' } });
     const ice = await call('get', '/api/ice-servers', '/api/ice-servers', { token: t });
     expect(ice.body.iceServers.some((s: { credential?: string }) => s.credential)).to.equal(true);
 

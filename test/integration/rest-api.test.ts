@@ -43,7 +43,7 @@ describe('REST API (DESIGN §4 happy paths)', () => {
     it('creates a room (201) with every field and lastSeq 0', async () => {
       const res = await request(url, 'POST', '/api/rooms', { token: alice.token, body: { name: 'Standup', isPrivate: false, maxParticipants: 4 } });
       expect(res.status).to.equal(201);
-      expect(res.body).to.have.all.keys('id', 'name', 'isPrivate', 'maxParticipants', 'createdBy', 'createdAt', 'lastSeq', 'locked', 'lobby');
+      expect(res.body).to.have.all.keys('id', 'name', 'isPrivate', 'maxParticipants', 'createdBy', 'createdAt', 'lastSeq', 'lastRev', 'locked', 'lobby');
       expect(res.body).to.include({ name: 'Standup', isPrivate: false, maxParticipants: 4, createdBy: alice.user.id, lastSeq: 0, locked: false, lobby: false });
       expect(res.body.id).to.be.a('string').and.not.equal('');
       expect(new Date(res.body.createdAt).toISOString()).to.equal(res.body.createdAt);

@@ -18,7 +18,7 @@ import { RawClient } from './raw-client.js';
  */
 
 const EVENTS = {
-  '/chat': ['room:join', 'room:leave', 'chat:send', 'chat:history', 'chat:typing', 'chat:ack'],
+  '/chat': ['room:join', 'room:leave', 'chat:send', 'chat:edit', 'chat:delete', 'chat:react', 'chat:history', 'chat:typing', 'chat:ack'],
   '/rtc': ['call:join', 'call:leave', 'rtc:signal', 'rtc:media'],
 } as const;
 const RESERVED = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
@@ -89,12 +89,16 @@ describe('security: property-based fuzz (S11, S15, S21, S26)', function () {
       addMember: ['userId'],
       updateRoom: ['name', 'isPrivate', 'maxParticipants', 'locked', 'lobby'],
       setRole: ['role'],
-      postMessage: ['roomId', 'text', 'clientMsgId'],
+      postMessage: ['roomId', 'text', 'clientMsgId', 'replyTo'],
+      editMessage: ['text'],
       adminMessage: ['text'],
       adminDisconnect: ['revoke'],
-      roomJoin: ['roomId', 'lastSeq'],
+      roomJoin: ['roomId', 'lastSeq', 'lastRev'],
       roomLeave: ['roomId'],
-      chatSend: ['roomId', 'clientMsgId', 'text'],
+      chatSend: ['roomId', 'clientMsgId', 'text', 'replyTo'],
+      chatEdit: ['roomId', 'seq', 'text'],
+      chatDelete: ['roomId', 'seq'],
+      chatReact: ['roomId', 'seq', 'emoji', 'on'],
       chatHistory: ['roomId', 'before', 'after', 'limit'],
       chatTyping: ['roomId', 'typing'],
       chatAck: ['roomId', 'seq'],
@@ -115,7 +119,7 @@ describe('security: property-based fuzz (S11, S15, S21, S26)', function () {
       // heartbeat: yield between schemas, or a slow machine reads its own fuzzing as a stall.
       await new Promise((resolve) => setImmediate(resolve));
       fc.assert(
-        fc.property(fc.oneof(fc.anything(), mutate({ ...valid, typing: true, audio: true, video: false, screen: false, seq: 1, lastSeq: 0 })), (input) => {
+        fc.property(fc.oneof(fc.anything(), mutate({ ...valid, typing: true, audio: true, video: false, screen: false, seq: 1, lastSeq: 0, lastRev: 0, replyTo: 1, emoji: '👍', on: true })), (input) => {
           let out: unknown;
           try {
             out = schema.parse(input);
@@ -135,9 +139,12 @@ describe('security: property-based fuzz (S11, S15, S21, S26)', function () {
       it(`S15 ${nsp} ${event}: random and mutated payloads are answered ok or with an expected code, never INTERNAL`, async () => {
         const socket = nsp === '/chat' ? chat : rtc;
         const valid: Record<string, Record<string, unknown>> = {
-          'room:join': { roomId: control.roomId, lastSeq: 0 },
+          'room:join': { roomId: control.roomId, lastSeq: 0, lastRev: 0 },
           'room:leave': { roomId: control.roomId },
           'chat:send': { roomId: control.roomId, clientMsgId: 'fuzz', text: 'fuzz' },
+          'chat:edit': { roomId: control.roomId, seq: 1, text: 'fuzz edit' },
+          'chat:delete': { roomId: control.roomId, seq: 2 },
+          'chat:react': { roomId: control.roomId, seq: 1, emoji: '👍', on: true },
           'chat:history': { roomId: control.roomId, before: 5, after: 0, limit: 10 },
           'chat:typing': { roomId: control.roomId, typing: true },
           'chat:ack': { roomId: control.roomId, seq: 1 },

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { codePointLength, hasForbiddenControlChars, hasLoneSurrogate, textProblem } from '../../src/protocol/text-rules.js';
+import { codePointLength, emojiProblem, hasForbiddenControlChars, hasLoneSurrogate, textProblem } from '../../src/protocol/text-rules.js';
 
 describe('text rules', () => {
   it('accepts ordinary text, tabs, newlines and emoji', () => {
@@ -49,5 +49,10 @@ describe('text rules', () => {
     expect(textProblem('😀'.repeat(11), 10)).to.be.a('string');
     expect(textProblem('x'.repeat(4000), 4000)).to.equal(null);
     expect(textProblem('x'.repeat(4001), 4000)).to.be.a('string');
+  });
+
+  it('a reaction is one emoji: one pictographic grapheme (flags, ZWJ families, skin tones) of at most 32 bytes', () => {
+    for (const ok of ['👍', '❤️', '🇫🇷', '👨‍👩‍👧', '👍🏽', '🏳️‍🌈', '©️']) expect(emojiProblem(ok), ok).to.equal(null);
+    for (const bad of ['', 'a', '1', ':)', '👍👍', '👍 ', 'ab', '\ud83d', '👨‍👩‍👧‍👦'.repeat(2), 'x'.repeat(40)]) expect(emojiProblem(bad), JSON.stringify(bad)).to.be.a('string');
   });
 });

@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { roomNotFound, unavailable } from '../../domain/app-error.js';
+import { withChangeFields } from '../../domain/message-change.js';
 import type { Message } from '../../protocol/models.js';
 import type { AppendResult, NewMessage } from '../../ports/store.js';
 import { isDuplicateKey } from './mongo-errors.js';
@@ -25,18 +26,23 @@ export const toDoc = (m: Message, node?: string): MessageDoc => ({
   clientKey: clientKeyOf(m),
   ...(node ? { node } : {}),
   createdAt: m.createdAt,
+  ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
 });
 
-export const toMessage = (d: MessageDoc): Message => ({
-  id: d._id,
-  roomId: d.roomId,
-  seq: d.seq,
-  senderId: d.senderId,
-  senderName: d.senderName,
-  text: d.text,
-  clientMsgId: d.clientMsgId ?? null,
-  createdAt: d.createdAt,
-});
+export const toMessage = (d: MessageDoc): Message =>
+  withChangeFields(
+    {
+      id: d._id,
+      roomId: d.roomId,
+      seq: d.seq,
+      senderId: d.senderId,
+      senderName: d.senderName,
+      text: d.text,
+      clientMsgId: d.clientMsgId ?? null,
+      createdAt: d.createdAt,
+    },
+    d,
+  );
 
 /**
  * Appends with a gap-free per-room seq assigned by MongoDB, without a transaction (a

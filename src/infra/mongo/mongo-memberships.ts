@@ -15,6 +15,7 @@ export const toRoom = (d: RoomDoc): Room => ({
   createdBy: d.createdBy,
   createdAt: d.createdAt,
   lastSeq: d.lastSeq,
+  lastRev: d.lastRev ?? 0,
   locked: d.locked ?? false,
   lobby: d.lobby ?? false,
 });

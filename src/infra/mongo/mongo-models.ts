@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { ROOM_ROLES, type RoomRole } from '../../protocol/models.js';
+import { ROOM_ROLES, type Reaction, type RoomRole } from '../../protocol/models.js';
 
 export interface RoomDoc {
   _id: string;
@@ -9,6 +9,8 @@ export interface RoomDoc {
   createdBy: string;
   createdAt: string;
   lastSeq: number;
+  /** The room's change counter; absent until its first change. */
+  lastRev?: number;
   /** Absent on rooms made before rooms could be locked or have a lobby. */
   locked?: boolean;
   lobby?: boolean;
@@ -45,6 +47,13 @@ export interface MessageDoc {
   /** The node that stored it (MongoDB assigns seq): a retry elsewhere delivers it again. */
   node?: string;
   createdAt: string;
+  replyTo?: number;
+  /** Set by changes; absent (or null) on a message never changed that way. */
+  editedAt?: string | null;
+  deletedAt?: string | null;
+  reactions?: Reaction[] | null;
+  /** The room's rev at the last change; absent on a message never changed. */
+  rev?: number;
 }
 
 export interface CursorDoc {
@@ -88,6 +97,7 @@ export function bindModels(conn: Connection): MongoModels {
       createdBy: { type: String, required: true },
       createdAt: { type: String, required: true },
       lastSeq: { type: Number, required: true, default: 0 },
+      lastRev: { type: Number },
       locked: { type: Boolean },
       lobby: { type: Boolean },
       members: { type: [String], default: undefined },
@@ -120,6 +130,11 @@ export function bindModels(conn: Connection): MongoModels {
       clientKey: { type: String, required: true },
       node: { type: String },
       createdAt: { type: String, required: true },
+      replyTo: { type: Number },
+      editedAt: { type: String },
+      deletedAt: { type: String },
+      reactions: { type: Schema.Types.Mixed },
+      rev: { type: Number },
     },
     strict,
   );
@@ -127,6 +142,8 @@ export function bindModels(conn: Connection): MongoModels {
   // across every node, without a transaction.
   message.index({ roomId: 1, seq: 1 }, { unique: true });
   message.index({ roomId: 1, clientKey: 1 }, { unique: true });
+  // "Changed since lastRev" (room:join); messages never changed have no rev.
+  message.index({ roomId: 1, rev: 1 });
   const cursor = new Schema<CursorDoc>(
     { roomId: { type: String, required: true }, userId: { type: String, required: true }, seq: { type: Number, required: true } },
     strict,

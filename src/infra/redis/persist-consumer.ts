@@ -23,6 +23,8 @@ export interface PersistConsumerOptions {
    * entry: one store transaction and one acknowledgement round trip per message.
    */
   lingerMs?: number;
+  /** Told once a change (an entry of kind `change`) is in the store, so Redis may forget its state. */
+  onChangeStored?: (message: Message) => Promise<void>;
   /** Called when the store refuses an entry because its seq is taken (Redis lost data). */
   onSeqConflict?: (roomId: string) => Promise<void>;
 }
@@ -182,6 +184,34 @@ export class PersistConsumer {
         await this.failed(t, `entry cannot be parsed: ${(err as Error).message}`);
       }
     }
+    if (parsed.length === 0) return;
+    // Changes (edits, deletes, reactions) follow the message they change in its partition's
+    // stream: the new messages of the batch are stored first, then each change in order.
+    const changes = parsed.filter((p) => p.entry.message.kind === 'change');
+    if (changes.length > 0) {
+      await this.persistMessages(parsed.filter((p) => p.entry.message.kind !== 'change'));
+      for (const c of changes) await this.persistChange(c);
+      return;
+    }
+    await this.persistMessages(parsed);
+  }
+
+  /** A change is written where the store's copy is older (higher rev wins), then acked. */
+  private async persistChange(c: Taken & { message: Message }): Promise<void> {
+    try {
+      const outcome = await this.store.applyAssigned(c.message);
+      // Not stored yet: its message's entry failed or is still with another consumer.
+      if (outcome === 'missing') throw new AppError('MESSAGE_NOT_FOUND', `message ${c.message.seq} of room ${c.message.roomId} is not stored yet`);
+      if (outcome === 'dropped') this.metrics.dropped.inc(1);
+      await this.options.onChangeStored?.(c.message).catch(() => undefined);
+      await this.done([c]);
+    } catch (err) {
+      if (isUnavailable(err)) throw err;
+      await this.failed(c, (err as Error).message, err);
+    }
+  }
+
+  private async persistMessages(parsed: (Taken & { message: Message })[]): Promise<void> {
     if (parsed.length === 0) return;
     try {
       this.countDropped(await this.store.insertAssigned(parsed.map((p) => p.message)));

@@ -24,6 +24,12 @@ export interface RoomMessageKeys {
   readonly seq: string;
   readonly log: string;
   idempotency(clientMsgId: string): string;
+  /** The room's change counter (its lastRev). */
+  readonly rev: string;
+  /** seq → rev of the message's last change: every changed message, until the room is deleted. */
+  readonly revs: string;
+  /** seq → JSON of the message after a change not yet written to the store. */
+  readonly changes: string;
 }
 
 /** The consumer group every node reads each partition in. */
@@ -65,7 +71,15 @@ export class QueueLayout {
   room(roomId: string): RoomMessageKeys {
     const partition = this.partitionOf(roomId);
     const base = `chat:{q${partition.index}}:room:${roomId}`;
-    return { partition, seq: `${base}:seq`, log: `${base}:log`, idempotency: (clientMsgId) => `${base}:idem:${clientMsgId}` };
+    return {
+      partition,
+      seq: `${base}:seq`,
+      log: `${base}:log`,
+      idempotency: (clientMsgId) => `${base}:idem:${clientMsgId}`,
+      rev: `${base}:rev`,
+      revs: `${base}:revs`,
+      changes: `${base}:changes`,
+    };
   }
 }
 

@@ -1,4 +1,5 @@
 import { AppError } from '../../domain/app-error.js';
+import { withChangeFields } from '../../domain/message-change.js';
 import type { Message } from '../../protocol/models.js';
 import type { AppendResult, HistoryPage, HistoryQuery, NewMessage } from '../../ports/store.js';
 import { LuaScript } from './lua-script.js';
@@ -82,7 +83,9 @@ export function parseMessage(json: string): Message {
   for (const key of strings) if (typeof m[key] !== 'string') throw new Error(`field ${key} is missing or not a string`);
   if (!Number.isSafeInteger(m.seq) || m.seq! < 1) throw new Error('field seq is not a positive integer');
   if (m.clientMsgId !== undefined && m.clientMsgId !== null && typeof m.clientMsgId !== 'string') throw new Error('field clientMsgId is not a string');
-  return {
+  if (m.rev !== undefined && !Number.isSafeInteger(m.rev)) throw new Error('field rev is not an integer');
+  if (m.reactions !== undefined && !Array.isArray(m.reactions)) throw new Error('field reactions is not a list');
+  const message: Message = {
     id: m.id!,
     roomId: m.roomId!,
     seq: m.seq!,
@@ -92,7 +95,47 @@ export function parseMessage(json: string): Message {
     clientMsgId: m.clientMsgId ?? null,
     createdAt: m.createdAt!,
   };
+  return withChangeFields(message, m);
 }
+
+/**
+ * One change to an existing message, in the room's slot: compare-and-set on the message's
+ * last rev (the caller computed the change from the state it read with that rev), the room's
+ * next rev, the message's current state (read in front of the store until the store has it)
+ * and the persistence queue entry. Replies: {1, rev}; {-1} the rev counter needs seeding;
+ * {-2} the queue is past its high-water mark; {-3, rev} the message changed meanwhile.
+ */
+const CHANGE = new LuaScript(`
+if redis.call('XLEN', KEYS[4]) >= tonumber(ARGV[5]) then return {-2, 0} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current ~= tonumber(ARGV[2]) then return {-3, current} end
+local rev = redis.call('INCR', KEYS[1])
+local json = ARGV[3] .. ',"rev":' .. rev .. '}'
+redis.call('HSET', KEYS[2], ARGV[1], rev)
+redis.call('HSET', KEYS[3], ARGV[1], json)
+redis.call('XADD', KEYS[4], '*', 'room', ARGV[4], 'kind', 'change', 'm', json)
+return {1, rev}
+`);
+
+/** The message's last rev and its state not yet in the store (or ''). */
+const STATE = new LuaScript(`
+return {redis.call('HGET', KEYS[1], ARGV[1]) or '0', redis.call('HGET', KEYS[2], ARGV[1]) or ''}
+`);
+
+/** The store has this change: forget its state unless a newer change came since. */
+const SETTLE = new LuaScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
+return 1
+`);
+
+const SEED_REV = new LuaScript(`
+redis.call('SET', KEYS[1], string.format('%d', tonumber(ARGV[1])), 'NX')
+return 1
+`);
+
+/** What the change step answered. */
+export type ChangeStep = { rev: number } | 'seed' | 'retry';
 
 /** The cluster's per-room sequence, idempotency records and recent-message log. */
 export class RedisMessageLog {
@@ -127,6 +170,7 @@ export class RedisMessageLog {
     switch (Number(status)) {
       case 1: {
         const message: Message = { id: m.id, roomId: m.roomId, seq: Number(value), senderId: m.senderId, senderName: m.senderName, text: m.text, clientMsgId: m.clientMsgId, createdAt: m.createdAt };
+        if (m.replyTo !== undefined) message.replyTo = m.replyTo;
         return { message, created: true, deliverAgain: false };
       }
       case -1:
@@ -179,7 +223,64 @@ export class RedisMessageLog {
       return clientMsgId === null ? [] : [room.idempotency(clientMsgId)];
     });
     // Every key carries the room's partition tag: one slot, one DEL.
-    await this.redis.del([room.seq, room.log, ...records]);
+    await this.redis.del([room.seq, room.log, room.rev, room.revs, room.changes, ...records]);
+  }
+
+  /** Records a change (see CHANGE); `message` is the state after it, without its new rev. */
+  async change(message: Message, expectedRev: number): Promise<ChangeStep> {
+    const room = this.layout.room(message.roomId);
+    const { rev: _old, ...rest } = message;
+    const prefix = JSON.stringify(rest).slice(0, -1);
+    const reply = await CHANGE.run(
+      this.replicaAcks?.client ?? this.redis,
+      [room.rev, room.revs, room.changes, room.partition.queue],
+      [message.seq, expectedRev, prefix, message.roomId, this.partitionHighWater],
+    );
+    const [status, value] = (reply as [number, number]).map(Number) as [number, number];
+    if (status === 1 && this.replicaAcks) await this.replicaAcks.confirm(room.rev);
+    switch (status) {
+      case 1:
+        return { rev: value };
+      case -1:
+        return 'seed';
+      case -2:
+        throw new AppError('UNAVAILABLE', 'the server is catching up on stored messages; try again shortly');
+      default:
+        return 'retry';
+    }
+  }
+
+  /** The message's last rev (0: never changed) and its state while the store does not have it yet. */
+  async state(roomId: string, seq: number): Promise<{ rev: number; pending: Message | null }> {
+    const room = this.layout.room(roomId);
+    const [rev, json] = (await STATE.run(this.redis, [room.revs, room.changes], [seq])) as [string, string];
+    return { rev: Number(rev), pending: json ? parseMessage(json) : null };
+  }
+
+  /** Every change of the room the store does not have yet (few: the consumer settles them within moments). */
+  async pendingChanges(roomId: string): Promise<Map<number, Message>> {
+    const all = await this.redis.hGetAll(this.layout.room(roomId).changes);
+    const bySeq = new Map<number, Message>();
+    for (const json of Object.values(all ?? {})) {
+      const m = parseMessage(String(json));
+      bySeq.set(m.seq, m);
+    }
+    return bySeq;
+  }
+
+  /** The consumer wrote this change to the store. */
+  async settled(message: Message): Promise<void> {
+    const room = this.layout.room(message.roomId);
+    await SETTLE.run(this.redis, [room.revs, room.changes], [message.seq, message.rev ?? 0]);
+  }
+
+  async seedRev(roomId: string, lastRev: number): Promise<void> {
+    await SEED_REV.run(this.redis, [this.layout.room(roomId).rev], [lastRev]);
+  }
+
+  async currentRev(roomId: string): Promise<number | null> {
+    const v = await this.redis.get(this.layout.room(roomId).rev);
+    return v === null ? null : Number(v);
   }
 
   async currentSeq(roomId: string): Promise<number | null> {

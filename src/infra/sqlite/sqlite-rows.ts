@@ -1,3 +1,4 @@
+import { withChangeFields } from '../../domain/message-change.js';
 import type { Message, Room, RoomRole } from '../../protocol/models.js';
 import type { Membership } from '../../ports/store.js';
 
@@ -9,6 +10,7 @@ export interface RoomRow {
   created_by: string;
   created_at: string;
   last_seq: number;
+  last_rev: number;
   locked: number;
   lobby: number;
 }
@@ -30,6 +32,12 @@ export interface MessageRow {
   text: string;
   client_msg_id: string | null;
   created_at: string;
+  reply_to: number | null;
+  edited_at: string | null;
+  deleted_at: string | null;
+  /** JSON of the reactions; null when none. */
+  reactions: string | null;
+  rev: number;
 }
 
 export const toRoom = (r: RoomRow): Room => ({
@@ -40,6 +48,7 @@ export const toRoom = (r: RoomRow): Room => ({
   createdBy: r.created_by,
   createdAt: r.created_at,
   lastSeq: r.last_seq,
+  lastRev: r.last_rev,
   locked: r.locked === 1,
   lobby: r.lobby === 1,
 });
@@ -52,15 +61,22 @@ export const toMembership = (r: MemberRow): Membership => ({
   banned: r.banned === 1,
 });
 
-export const toMessage = (r: MessageRow): Message => ({
-  id: r.id,
-  roomId: r.room_id,
-  seq: r.seq,
-  senderId: r.sender_id,
-  senderName: r.sender_name,
-  text: r.text,
-  clientMsgId: r.client_msg_id,
-  createdAt: r.created_at,
-});
+export const toMessage = (r: MessageRow): Message =>
+  withChangeFields(
+    {
+      id: r.id,
+      roomId: r.room_id,
+      seq: r.seq,
+      senderId: r.sender_id,
+      senderName: r.sender_name,
+      text: r.text,
+      clientMsgId: r.client_msg_id,
+      createdAt: r.created_at,
+    },
+    { replyTo: r.reply_to, editedAt: r.edited_at, deletedAt: r.deleted_at, reactions: r.reactions === null ? null : JSON.parse(r.reactions), rev: r.rev },
+  );
 
-export const MESSAGE_COLUMNS = 'id, room_id, seq, sender_id, sender_name, text, client_msg_id, created_at';
+/** What a read selects. */
+export const MESSAGE_COLUMNS = 'id, room_id, seq, sender_id, sender_name, text, client_msg_id, created_at, reply_to, edited_at, deleted_at, reactions, rev';
+/** What an insert of a new message writes (a new message has never changed). */
+export const INSERT_COLUMNS = 'id, room_id, seq, sender_id, sender_name, text, client_msg_id, created_at, reply_to';

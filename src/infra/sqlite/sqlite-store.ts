@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message, Room, RoomRole } from '../../protocol/models.js';
+import type { ChangeRequest, ChangeResult } from '../../domain/message-change.js';
 import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, ReadMarker, RoomPatch, Store } from '../../ports/store.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
@@ -52,6 +53,13 @@ export class SqliteStore implements Store {
     this.stmt = {
       lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
       byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`),
+      bySeq: db.prepare<[string, number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq = ?`),
+      byId: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
+      lastRev: db.prepare<[string], number>('SELECT last_rev FROM rooms WHERE id = ?').pluck(),
+      // `rev > 0` lets SQLite use the partial index of changed messages.
+      changedSince: db.prepare<[string, number, number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND rev > 0 AND rev > ? AND seq <= ? ORDER BY rev LIMIT ?`,
+      ),
       getCursor: db.prepare<[string, string], { seq: number }>('SELECT seq FROM member_cursors WHERE room_id = ? AND user_id = ?'),
       getReadMarker: db.prepare<[string, string], number>('SELECT seq FROM read_markers WHERE room_id = ? AND user_id = ?').pluck(),
       // One statement for any number of rooms: their ids travel as one JSON array.
@@ -66,7 +74,7 @@ export class SqliteStore implements Store {
   async createRoom(room: NewRoom): Promise<Room> {
     const created = { ...room, locked: room.locked ?? false, lobby: room.lobby ?? false };
     await this.writer.roomWrite({ kind: 'createRoom', room: created });
-    return { ...created, lastSeq: 0 };
+    return { ...created, lastSeq: 0, lastRev: 0 };
   }
 
   async getRoom(roomId: string): Promise<Room | null> {
@@ -128,6 +136,7 @@ export class SqliteStore implements Store {
         clientMsgId: m.clientMsgId,
         createdAt: m.createdAt,
       };
+      if (m.replyTo !== undefined) message.replyTo = m.replyTo;
       return { status: 'fulfilled', value: { message, created: true } };
     });
   }
@@ -163,6 +172,33 @@ export class SqliteStore implements Store {
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit).map(toMessage);
     return { messages: ascending ? page : page.reverse(), hasMore };
+  }
+
+  async getMessage(roomId: string, seq: number): Promise<Message | null> {
+    const row = guardSqlite(() => this.stmt.bySeq.get(roomId, seq));
+    return row ? toMessage(row) : null;
+  }
+
+  async findById(id: string): Promise<Message | null> {
+    const row = guardSqlite(() => this.stmt.byId.get(id));
+    return row ? toMessage(row) : null;
+  }
+
+  change(request: ChangeRequest): Promise<ChangeResult> {
+    return this.writer.change(request);
+  }
+
+  applyAssigned(message: Message): Promise<'applied' | 'stale' | 'missing' | 'dropped'> {
+    return this.writer.applyAssigned(message);
+  }
+
+  async lastRev(roomId: string): Promise<number> {
+    return guardSqlite(() => this.stmt.lastRev.get(roomId)) ?? 0;
+  }
+
+  async listChangedSince(roomId: string, afterRev: number, maxSeq: number, limit: number): Promise<HistoryPage> {
+    const rows = guardSqlite(() => this.stmt.changedSince.all(roomId, afterRev, maxSeq, limit + 1));
+    return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
   }
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {

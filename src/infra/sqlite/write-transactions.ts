@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import { AppError, roomNotFound, seqConflict } from '../../domain/app-error.js';
+import { changedFields, changedMessage, messageNotFound, type ChangeRequest, type ChangeResult } from '../../domain/message-change.js';
 import type { Message } from '../../protocol/models.js';
 import type { NewMessage, ReadMarker } from '../../ports/store.js';
 import { guardSqlite } from './sqlite-connection.js';
-import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
+import { INSERT_COLUMNS, MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
 import { toWire, type AppendOutcome } from './writer-thread-wire.js';
 
 /** The fast append path met a case only the careful path answers exactly. */
@@ -26,19 +27,26 @@ export class WriteTransactions {
       lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
       setSeq: db.prepare<[number, string]>('UPDATE rooms SET last_seq = ? WHERE id = ?'),
       insertMessage: db.prepare(
-        `INSERT INTO messages (${MESSAGE_COLUMNS})
-         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)`,
+        `INSERT INTO messages (${INSERT_COLUMNS})
+         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt, @replyTo)`,
       ),
       // The fast append path: positional, and a taken slot is reported (changes 0), not thrown.
-      insertNew: db.prepare<[string, string, number, string, string, string, string | null, string]>(
-        `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      insertNew: db.prepare<[string, string, number, string, string, string, string | null, string, number | null]>(
+        `INSERT INTO messages (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
       insertAssigned: db.prepare(
         // ON CONFLICT (not OR IGNORE): only "already stored" is skipped; a row that breaks
         // NOT NULL or a type rule still fails, so a bad queue entry cannot vanish silently.
-        `INSERT INTO messages (${MESSAGE_COLUMNS})
-         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt)
+        `INSERT INTO messages (${INSERT_COLUMNS})
+         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt, @replyTo)
          ON CONFLICT DO NOTHING`,
+      ),
+      bySeq: db.prepare<[string, number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq = ?`),
+      bumpRev: db.prepare<[string], number>('UPDATE rooms SET last_rev = last_rev + 1 WHERE id = ? RETURNING last_rev').pluck(),
+      raiseRev: db.prepare<[number, string]>('UPDATE rooms SET last_rev = MAX(last_rev, ?) WHERE id = ?'),
+      writeChange: db.prepare(
+        `UPDATE messages SET text = @text, edited_at = @editedAt, deleted_at = @deletedAt, reactions = @reactions, rev = @rev
+         WHERE room_id = @roomId AND seq = @seq AND id = @id AND rev < @rev`,
       ),
       idAt: db.prepare<[string, number], string>('SELECT id FROM messages WHERE room_id = ? AND seq = ?').pluck(),
       byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`),
@@ -95,7 +103,7 @@ export class WriteTransactions {
         }
         // A message's (room, seq) is fixed when its seq is assigned, so "already stored"
         // means this slot holds this id; any other id there means the seq was reused.
-        if (this.stmt.insertAssigned.run(m).changes === 0 && this.stmt.idAt.get(m.roomId, m.seq) !== m.id) {
+        if (this.stmt.insertAssigned.run({ ...m, replyTo: m.replyTo ?? null }).changes === 0 && this.stmt.idAt.get(m.roomId, m.seq) !== m.id) {
           // The slot is taken by another message: the sequence was reused (Redis lost data).
           throw seqConflict(m);
         }
@@ -104,6 +112,41 @@ export class WriteTransactions {
       return dropped;
     });
     return guardSqlite(() => run.immediate(messages));
+  }
+
+  /** One change in one IMMEDIATE transaction: read the message, apply the rules, take the room's next rev, write. */
+  change(req: ChangeRequest): ChangeResult {
+    const run = this.db.transaction((): ChangeResult => {
+      const row = this.stmt.bySeq.get(req.roomId, req.seq);
+      if (!row) throw messageNotFound(req.roomId, req.seq);
+      const current = toMessage(row);
+      const next = changedMessage(current, req);
+      if (!next) return { message: current, changed: false };
+      const rev = this.stmt.bumpRev.get(req.roomId)!;
+      const message = { ...next, rev };
+      this.writeFields(message);
+      return { message, changed: true };
+    });
+    return guardSqlite(() => run.immediate());
+  }
+
+  /** A change whose rev was assigned elsewhere (cluster mode): higher rev wins. */
+  applyAssigned(m: Message): 'applied' | 'stale' | 'missing' | 'dropped' {
+    const run = this.db.transaction(() => {
+      if (this.stmt.lastSeq.get(m.roomId) === undefined) return 'dropped' as const;
+      if (this.writeFields(m)) {
+        this.stmt.raiseRev.run(m.rev ?? 0, m.roomId);
+        return 'applied' as const;
+      }
+      return this.stmt.bySeq.get(m.roomId, m.seq) ? ('stale' as const) : ('missing' as const);
+    });
+    return guardSqlite(() => run.immediate());
+  }
+
+  private writeFields(m: Message): boolean {
+    const f = changedFields(m);
+    const params = { ...f, reactions: f.reactions === null ? null : JSON.stringify(f.reactions), roomId: m.roomId, seq: m.seq, id: m.id };
+    return this.stmt.writeChange.run(params).changes > 0;
   }
 
   private fastAppendBatch(items: NewMessage[]): AppendOutcome[] {
@@ -121,7 +164,7 @@ export class WriteTransactions {
         return existing ? { ok: true, existing } : { ok: false, error: toWire(roomNotFound(m.roomId)) };
       }
       const seq = counter.seq + 1;
-      const changed = this.stmt.insertNew.run(m.id, m.roomId, seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt).changes;
+      const changed = this.stmt.insertNew.run(m.id, m.roomId, seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt, m.replyTo ?? null).changes;
       if (changed === 0) {
         const existing = this.existing(m);
         if (!existing) throw new FastPathMiss();
@@ -141,7 +184,7 @@ export class WriteTransactions {
       if (existing) return { ok: true, existing };
       const bumped = this.stmt.bumpSeq.get(m.roomId);
       if (!bumped) throw roomNotFound(m.roomId);
-      this.stmt.insertMessage.run({ ...m, seq: bumped.last_seq });
+      this.stmt.insertMessage.run({ ...m, seq: bumped.last_seq, replyTo: m.replyTo ?? null });
       return { ok: true, seq: bumped.last_seq };
     });
     const all = this.db.transaction(() =>

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { AppError } from '../../domain/app-error.js';
+import type { ChangeRequest, ChangeResult } from '../../domain/message-change.js';
 import type { Message } from '../../protocol/models.js';
 import type { NewMessage, ReadMarker } from '../../ports/store.js';
 import type { RoomWrite } from './room-writes.js';
@@ -45,6 +46,14 @@ export class WriterThreadClient {
   /** True when the write changed something (see RoomWrites). */
   async roomWrite(write: RoomWrite): Promise<boolean> {
     return (await this.request({ op: 'room', write })).changed === true;
+  }
+
+  async change(request: ChangeRequest): Promise<ChangeResult> {
+    return (await this.request({ op: 'change', request })).change!;
+  }
+
+  async applyAssigned(message: Message): Promise<'applied' | 'stale' | 'missing' | 'dropped'> {
+    return (await this.request({ op: 'applyAssigned', message })).applied!;
   }
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {

@@ -30,6 +30,10 @@ function run(request: WriteRequest): WriteReply {
         return { id, ok: true, dropped: transactions.insertAssigned(request.messages) };
       case 'room':
         return { id, ok: true, changed: roomWrites.run(request.write) };
+      case 'change':
+        return { id, ok: true, change: transactions.change(request.request) };
+      case 'applyAssigned':
+        return { id, ok: true, applied: transactions.applyAssigned(request.message) };
       case 'setCursor':
         transactions.setCursor(request.roomId, request.userId, request.seq);
         break;

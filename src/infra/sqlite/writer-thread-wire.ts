@@ -1,5 +1,6 @@
 import { AppError } from '../../domain/app-error.js';
 import type { ErrorCode } from '../../protocol/error-codes.js';
+import type { ChangeRequest, ChangeResult } from '../../domain/message-change.js';
 import type { Message } from '../../protocol/models.js';
 import type { NewMessage, ReadMarker } from '../../ports/store.js';
 import type { RoomWrite } from './room-writes.js';
@@ -17,6 +18,8 @@ export type WriteOp =
   | { op: 'room'; write: RoomWrite }
   | { op: 'setCursor'; roomId: string; userId: string; seq: number }
   | { op: 'readMarkers'; markers: ReadMarker[] }
+  | { op: 'change'; request: ChangeRequest }
+  | { op: 'applyAssigned'; message: Message }
   /** Last request: the thread closes its connection and answers; it is then terminated. */
   | { op: 'close' };
 
@@ -34,9 +37,20 @@ export type AppendOutcome = { ok: true; seq: number } | { ok: true; existing: Me
 
 /**
  * An append is answered with one outcome per item, in order; a room write with whether it
- * changed anything; read markers with whether each moved.
+ * changed anything; read markers with whether each moved; a change with its result.
  */
-export type WriteReply = { id: number; ok: true; outcomes?: AppendOutcome[]; changed?: boolean; dropped?: number; moved?: boolean[] } | { id: number; ok: false; error: WireError };
+export type WriteReply =
+  | {
+      id: number;
+      ok: true;
+      outcomes?: AppendOutcome[];
+      changed?: boolean;
+      dropped?: number;
+      moved?: boolean[];
+      change?: ChangeResult;
+      applied?: 'applied' | 'stale' | 'missing' | 'dropped';
+    }
+  | { id: number; ok: false; error: WireError };
 
 export function toWire(error: unknown): WireError {
   if (error instanceof AppError) {

@@ -59,8 +59,8 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
     {
       'room:join': {
         schema: deps.schemas.roomJoin,
-        handle: async (socket, { roomId, lastSeq }) => {
-          const joinedRoom = await chat.join(socket.data.user, roomId, lastSeq, async () => {
+        handle: async (socket, { roomId, lastSeq, lastRev }) => {
+          const joinedRoom = await chat.join(socket.data.user, roomId, { lastSeq, lastRev }, async () => {
             // Gone while its access was checked: its disconnect did not see this room, so
             // nothing may be left behind for it (presence, the Socket.IO room).
             if (socket.disconnected) throw new AppError('NOT_IN_ROOM', 'the connection closed while joining');
@@ -96,6 +96,30 @@ export function registerChatNamespace(nsp: ChatNamespace, deps: ChatNamespaceDep
           requireJoined(socket, input.roomId);
           const { message } = await chat.send(socket.data.user, input, socket.id);
           return { message };
+        },
+      },
+
+      'chat:edit': {
+        schema: deps.schemas.chatEdit,
+        handle: async (socket, { roomId, seq, text }) => {
+          requireJoined(socket, roomId);
+          return { message: await chat.change(socket.data.user, roomId, seq, { kind: 'edit', text }) };
+        },
+      },
+
+      'chat:delete': {
+        schema: deps.schemas.chatDelete,
+        handle: async (socket, { roomId, seq }) => {
+          requireJoined(socket, roomId);
+          return { message: await chat.change(socket.data.user, roomId, seq, { kind: 'delete' }) };
+        },
+      },
+
+      'chat:react': {
+        schema: deps.schemas.chatReact,
+        handle: async (socket, { roomId, seq, emoji, on }) => {
+          requireJoined(socket, roomId);
+          return { message: await chat.change(socket.data.user, roomId, seq, { kind: 'react', emoji, on }) };
         },
       },
 

@@ -20,4 +20,9 @@ export class SocketLiveDelivery implements LiveDelivery {
     (exceptSocketId ? target.except(exceptSocketId) : target).emit('chat:message', message);
     this.metrics.messageDelivered();
   }
+
+  deliverUpdate(message: Message): void {
+    // The sender's sockets too: its other devices need it, and the ack has it anyway.
+    this.nsp?.to(chatRoomKey(message.roomId)).emit('chat:message-updated', { message });
+  }
 }

@@ -17,7 +17,7 @@ import {
 import type { ErrorCode } from '../../../protocol/error-codes.js';
 import { MemberSchema, MessageSchema, RoomSchema } from '../../../protocol/models.js';
 import { DeadLetterListQuerySchema, HistoryQuerySchema, PageQuerySchema, RemoveMemberQuerySchema } from '../../../protocol/query-schemas.js';
-import { IdSchema, type Schemas } from '../../../protocol/schemas.js';
+import { EmojiSchema, IdSchema, type Schemas } from '../../../protocol/schemas.js';
 
 /** One REST route as the OpenAPI document describes it. */
 export interface RestRoute {
@@ -40,6 +40,7 @@ export interface RestRoute {
 
 const id = { id: IdSchema };
 const member = { id: IdSchema, userId: IdSchema };
+const reaction = { id: IdSchema, emoji: EmojiSchema };
 
 /**
  * The REST contract (DESIGN §4) as data: the routers under routes/ implement it, and
@@ -119,7 +120,32 @@ export function restRoutes(schemas: Schemas): RestRoute[] {
         201: { description: 'the message, durable', schema: MessageSchema },
         200: { description: 'a repeated clientMsgId: the original message', schema: MessageSchema },
       },
-      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'MESSAGE_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'patch', path: '/api/messages/{id}', auth: 'user', summary: 'the author edits the text; the room gets `chat:message-updated`',
+      pathParams: id,
+      body: { schema: schemas.editMessage, example: { text: 'hello, corrected' } },
+      responses: { 200: { description: 'the whole message as it is now (the same text again changes nothing)', schema: MessageSchema } },
+      errors: ['FORBIDDEN', 'MESSAGE_NOT_FOUND', 'CONFLICT', 'UNAVAILABLE'],
+    },
+    {
+      method: 'delete', path: '/api/messages/{id}', auth: 'user', summary: 'the author, a moderator or the owner deletes a message: it keeps its seq, its text is gone',
+      pathParams: id,
+      responses: { 200: { description: 'the deleted message (text "", deletedAt set)', schema: MessageSchema } },
+      errors: ['FORBIDDEN', 'MESSAGE_NOT_FOUND', 'UNAVAILABLE'],
+    },
+    {
+      method: 'put', path: '/api/messages/{id}/reactions/{emoji}', auth: 'user', summary: 'add my reaction (one emoji, URL-encoded)',
+      pathParams: reaction,
+      responses: { 200: { description: 'the whole message as it is now', schema: MessageSchema } },
+      errors: ['FORBIDDEN', 'MESSAGE_NOT_FOUND', 'CONFLICT', 'UNAVAILABLE'],
+    },
+    {
+      method: 'delete', path: '/api/messages/{id}/reactions/{emoji}', auth: 'user', summary: 'take my reaction back',
+      pathParams: reaction,
+      responses: { 200: { description: 'the whole message as it is now', schema: MessageSchema } },
+      errors: ['FORBIDDEN', 'MESSAGE_NOT_FOUND', 'CONFLICT', 'UNAVAILABLE'],
     },
     {
       method: 'get', path: '/api/messages', auth: 'user', summary: 'history by seq cursors, oldest first; without a cursor the latest page',

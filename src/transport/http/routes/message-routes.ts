@@ -1,4 +1,7 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import type { ChangeOp } from '../../../domain/message-change.js';
+import { EmojiSchema, IdSchema } from '../../../protocol/schemas.js';
 import { HistoryQuerySchema } from '../../../protocol/query-schemas.js';
 import type { Schemas } from '../../../protocol/schemas.js';
 import type { ChatService } from '../../../services/chat-service.js';
@@ -14,6 +17,32 @@ export function messageRoutes(deps: { chat: ChatService; rooms: RoomService; sch
     await deps.rooms.requireAccess(user, input.roomId);
     const { message, created } = await deps.chat.send(user, input);
     res.status(created ? 201 : 200).json(message);
+  });
+  // Edits, deletes and reactions by message id: the room is the message's own.
+  const changeById = async (res: Response, id: string, op: ChangeOp) => {
+    const user = userOf(res);
+    const message = await deps.chat.byId(id);
+    await deps.rooms.requireAccess(user, message.roomId);
+    res.json(await deps.chat.change(user, message.roomId, message.seq, op));
+  };
+  const idParam = z.strictObject({ id: IdSchema });
+  const reactionParams = z.strictObject({ id: IdSchema, emoji: EmojiSchema });
+  router.patch('/messages/:id', async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    const { text } = parse(deps.schemas.editMessage, req.body);
+    await changeById(res, id, { kind: 'edit', text });
+  });
+  router.delete('/messages/:id', async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    await changeById(res, id, { kind: 'delete' });
+  });
+  router.put('/messages/:id/reactions/:emoji', async (req, res) => {
+    const { id, emoji } = parse(reactionParams, req.params);
+    await changeById(res, id, { kind: 'react', emoji, on: true });
+  });
+  router.delete('/messages/:id/reactions/:emoji', async (req, res) => {
+    const { id, emoji } = parse(reactionParams, req.params);
+    await changeById(res, id, { kind: 'react', emoji, on: false });
   });
   router.get('/messages', async (req, res) => {
     const q = parse(HistoryQuerySchema, req.query);
