@@ -41,6 +41,13 @@ interface Taken {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A change whose message is not stored yet (its entry is with another consumer): retried later, no attempt counted. */
+class ChangeWaits extends Error {
+  constructor(m: { roomId: string; seq: number }) {
+    super(`the change to message ${m.seq} of room ${m.roomId} waits for the message to be stored`);
+  }
+}
+
 /**
  * The consumer side of the persistence queue. Every node reads every partition in group
  * `persist` (Redis spreads the entries over the nodes), writes what it took to the store in
@@ -115,8 +122,9 @@ export class PersistConsumer {
         // sender anything and turns a trickle of entries into batches.
         if (taken < this.batchSize && this.running) await sleep(idleMs);
       } catch (err) {
-        if (!isUnavailable(err)) this.logger.warn('persistence queue: retrying', { err: (err as Error).message, backoffMs });
-        this.metrics.retries.inc({ reason: isUnavailable(err) ? 'store_unavailable' : 'error' });
+        const waits = err instanceof ChangeWaits;
+        if (!isUnavailable(err) && !waits) this.logger.warn('persistence queue: retrying', { err: (err as Error).message, backoffMs });
+        this.metrics.retries.inc({ reason: waits ? 'change_waits' : isUnavailable(err) ? 'store_unavailable' : 'error' });
         for (const p of this.active) this.readPending.add(p);
         await sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 5000);
@@ -200,13 +208,20 @@ export class PersistConsumer {
   private async persistChange(c: Taken & { message: Message }): Promise<void> {
     try {
       const outcome = await this.store.applyAssigned(c.message);
-      // Not stored yet: its message's entry failed or is still with another consumer.
-      if (outcome === 'missing') throw new AppError('MESSAGE_NOT_FOUND', `message ${c.message.seq} of room ${c.message.roomId} is not stored yet`);
+      if (outcome === 'missing') {
+        // Its message's entry is ahead of it in the stream, but two nodes read a partition at
+        // once: that entry may be with the other consumer right now. Waiting for it costs no
+        // attempt (counting them dead-lettered acked changes in a race) for as long as a held
+        // entry can take to be stored or claimed; past that, its message's entry has failed.
+        const age = Date.now() - Number(c.entry.id.split('-')[0]);
+        if (age < this.claimIdleMs * this.options.maxAttempts) throw new ChangeWaits(c.message);
+        throw new AppError('MESSAGE_NOT_FOUND', `message ${c.message.seq} of room ${c.message.roomId} is not stored`);
+      }
       if (outcome === 'dropped') this.metrics.dropped.inc(1);
       await this.options.onChangeStored?.(c.message).catch(() => undefined);
       await this.done([c]);
     } catch (err) {
-      if (isUnavailable(err)) throw err;
+      if (isUnavailable(err) || err instanceof ChangeWaits) throw err;
       await this.failed(c, (err as Error).message, err);
     }
   }
