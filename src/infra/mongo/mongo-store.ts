@@ -1,7 +1,8 @@
 import mongoose from 'mongoose';
 import { AppError, seqConflict, unavailable } from '../../domain/app-error.js';
 import type { Message, Room, RoomRole } from '../../protocol/models.js';
-import { changedFields, changedMessage, messageNotFound, type ChangeRequest, type ChangeResult } from '../../domain/message-change.js';
+import type { ChangeRequest, ChangeResult } from '../../domain/message-change.js';
+import { MongoChanges } from './mongo-changes.js';
 import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, ReadMarker, RoomPatch, Store } from '../../ports/store.js';
 import { MongoAppender, toDoc, toMessage } from './mongo-append.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
@@ -33,13 +34,14 @@ export class MongoStore implements Store {
   private readonly appender: MongoAppender;
   private readonly members: MongoMemberships;
   private readonly markers: MongoReadMarkers;
-  private readonly changeTails = new Map<string, Promise<unknown>>();
+  private readonly changes: MongoChanges;
 
   constructor(options: MongoStoreOptions) {
     this.connection = new MongoConnection(options);
     this.m = this.connection.models;
     this.appender = new MongoAppender(this.m, options.nodeId);
     this.members = new MongoMemberships(this.m);
+    this.changes = new MongoChanges(this.m, (fn) => this.guard(fn), (roomId, seq) => this.getMessage(roomId, seq));
     this.markers = new MongoReadMarkers(this.m);
   }
 
@@ -190,67 +192,20 @@ export class MongoStore implements Store {
     return doc ? toMessage(doc) : null;
   }
 
-  /**
-   * No transaction: read the message, apply the rules, take the room's next rev ($inc), then
-   * write on the condition that the message's rev is still the one read (compare-and-set). A
-   * lost race retries with a fresh read; the rev it took is skipped (revs may have gaps in
-   * MongoDB: they order changes, they do not count them). Changes to one room are also run one
-   * at a time on this node: FerretDB does not make a conditional update atomic against another
-   * connection's, and the pool has several.
-   */
   change(req: ChangeRequest): Promise<ChangeResult> {
-    const prev = this.changeTails.get(req.roomId) ?? Promise.resolve();
-    const run = prev.then(() => this.changeNow(req));
-    const tail = run.catch(() => undefined);
-    this.changeTails.set(req.roomId, tail);
-    void tail.then(() => this.changeTails.get(req.roomId) === tail && this.changeTails.delete(req.roomId));
-    return run;
+    return this.changes.change(req);
   }
 
-  private async changeNow(req: ChangeRequest): Promise<ChangeResult> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const current = await this.getMessage(req.roomId, req.seq);
-      if (!current) throw messageNotFound(req.roomId, req.seq);
-      const next = changedMessage(current, req);
-      if (!next) return { message: current, changed: false };
-      const room = await this.guard(() =>
-        this.m.Room.findOneAndUpdate({ _id: req.roomId }, { $inc: { lastRev: 1 } }, { ...SAFE, returnDocument: 'after' }).lean<{ lastRev: number }>(),
-      );
-      if (!room) throw messageNotFound(req.roomId, req.seq);
-      const message = { ...next, rev: room.lastRev };
-      const sameRev = current.rev === undefined ? mongoose.trusted({ $exists: false }) : current.rev;
-      const written = await this.guard(() => this.m.Message.updateOne({ _id: current.id, rev: sameRev }, { $set: changedFields(message) }, SAFE));
-      if (written.modifiedCount > 0) return { message, changed: true };
-    }
-    throw unavailable('the message is busy; try again');
+  applyAssigned(m: Message): Promise<'applied' | 'stale' | 'missing' | 'dropped'> {
+    return this.changes.applyAssigned(m);
   }
 
-  async applyAssigned(m: Message): Promise<'applied' | 'stale' | 'missing' | 'dropped'> {
-    const rev = m.rev ?? 0;
-    const older = { $or: [{ rev: mongoose.trusted({ $exists: false }) }, { rev: mongoose.trusted({ $lt: rev }) }] };
-    const written = await this.guard(() => this.m.Message.updateOne({ _id: m.id, roomId: m.roomId, seq: m.seq, ...older }, { $set: changedFields(m) }, SAFE));
-    if (written.matchedCount > 0) {
-      await this.guard(() => this.m.Room.updateOne({ _id: m.roomId }, { $max: { lastRev: rev } }, SAFE));
-      return 'applied';
-    }
-    if ((await this.guard(() => this.m.Room.exists({ _id: m.roomId }).setOptions(SAFE))) === null) return 'dropped';
-    return (await this.getMessage(m.roomId, m.seq)) ? 'stale' : 'missing';
+  lastRev(roomId: string): Promise<number> {
+    return this.changes.lastRev(roomId);
   }
 
-  async lastRev(roomId: string): Promise<number> {
-    const room = await this.guard(() => this.m.Room.findOne({ _id: roomId }, { lastRev: 1 }, SAFE).lean<{ lastRev?: number }>());
-    return room?.lastRev ?? 0;
-  }
-
-  async listChangedSince(roomId: string, afterRev: number, maxSeq: number, limit: number): Promise<HistoryPage> {
-    const filter = { roomId, rev: mongoose.trusted({ $gt: afterRev }), seq: mongoose.trusted({ $lte: maxSeq }) };
-    const docs = await this.guard(() =>
-      this.m.Message.find(filter, null, SAFE)
-        .sort({ rev: 1 })
-        .limit(limit + 1)
-        .lean<MessageDoc[]>(),
-    );
-    return { messages: docs.slice(0, limit).map(toMessage), hasMore: docs.length > limit };
+  listChangedSince(roomId: string, afterRev: number, maxSeq: number, limit: number): Promise<HistoryPage> {
+    return this.changes.listChangedSince(roomId, afterRev, maxSeq, limit);
   }
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {
