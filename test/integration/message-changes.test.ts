@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { io, type Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
-import { describeWithRedis, queueDrained, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { queueDrained } from '../helpers/cluster.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
+import { onOneNodeAndTwo } from '../helpers/one-and-two-nodes.js';
 import { startServer, type TestServer } from '../helpers/test-server.js';
 
 /**
@@ -13,27 +14,11 @@ import { startServer, type TestServer } from '../helpers/test-server.js';
 
 const ENV = { RECOVERY_WINDOW_MS: '60000' };
 
-describe('message changes: one node', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer(ENV);
-  });
-  after(async () => {
-    await server?.stop();
-  });
-  changesSuite(() => [server.url, server.url], async () => undefined);
-});
-
-describeWithRedis('message changes: two nodes over Redis (author on A, reader on B)', () => {
-  let cluster: TestCluster;
-  before(async () => {
-    cluster = await startCluster(2, ENV);
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
-  changesSuite(() => [cluster.nodes[0]!.url, cluster.nodes[1]!.url], () => queueDrained(cluster));
-});
+// On two nodes the author is on node A and the reader on node B.
+onOneNodeAndTwo('message changes', ENV, (urls, cluster) => changesSuite(urls, async () => {
+  const c = cluster();
+  if (c) await queueDrained(c);
+}));
 
 interface User {
   token: string;

@@ -2,36 +2,16 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { createRoom, guest, request } from '../helpers/http-client.js';
-import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
-import { startServer, type TestServer } from '../helpers/test-server.js';
+import { onOneNodeAndTwo } from '../helpers/one-and-two-nodes.js';
 
 /**
  * Read markers and unread counts (DESIGN §8.4), end to end. The same suite runs on one node
  * and on two nodes over Redis, where the writer is on node A and the reader on node B.
  */
 
-describe('read markers and unread counts: one node', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
-  readSuite(() => [server.url, server.url]);
-});
-
-describeWithRedis('read markers and unread counts: two nodes over Redis (writer on A, reader on B)', () => {
-  let cluster: TestCluster;
-  before(async () => {
-    cluster = await startCluster(2);
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
-  readSuite(() => [cluster.nodes[0]!.url, cluster.nodes[1]!.url]);
-});
+// On two nodes the writer is on node A and the reader on node B.
+onOneNodeAndTwo('read markers and unread counts', {}, (urls) => readSuite(urls));
 
 interface User {
   token: string;

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
 import { createRoom, guest, request, scrapeMetrics } from '../helpers/http-client.js';
-import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { ask, collect, connect, eventually, next, quietFor } from '../helpers/socket-client.js';
-import { startServer, type TestServer } from '../helpers/test-server.js';
+import { onOneNodeAndTwo } from '../helpers/one-and-two-nodes.js';
 
 /**
  * Rooms their owners run (DESIGN §8.3): roles, removal and bans, settings, deletion, and
@@ -14,27 +13,8 @@ import { startServer, type TestServer } from '../helpers/test-server.js';
 const LOBBY_TIMEOUT_MS = 1500;
 const ENV = { LOBBY_TIMEOUT_MS: String(LOBBY_TIMEOUT_MS) };
 
-describe('rooms their owners run: one node', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer(ENV);
-  });
-  after(async () => {
-    await server?.stop();
-  });
-  moderationSuite(() => [server.url, server.url]);
-});
-
-describeWithRedis('rooms their owners run: two nodes over Redis (moderator on A, target on B)', () => {
-  let cluster: TestCluster;
-  before(async () => {
-    cluster = await startCluster(2, ENV);
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
-  moderationSuite(() => [cluster.nodes[0]!.url, cluster.nodes[1]!.url]);
-});
+// On two nodes the moderator is on node A and the target on node B.
+onOneNodeAndTwo('rooms their owners run', ENV, (urls) => moderationSuite(urls));
 
 interface User {
   token: string;
