@@ -5,7 +5,11 @@
  *   (a seq we skipped) is filled from `chat:history`;
  * - a message waits in an outbox (sessionStorage) until its ack, and is resent with the same
  *   `clientMsgId` after a reconnect: the server stores it once, whatever happens to the ack;
- * - we ack what we have shown (`chat:ack`), so the server resends what we miss.
+ * - we ack what we have shown (`chat:ack`), so the server resends what we miss;
+ * - an older message that changed (edited, deleted, reacted to) comes whole, with the room's
+ *   change counter `rev`: we keep the copy with the higher `rev`, and rejoin with `lastRev` (saved
+ *   with the cached history) to get the changes made while we were away (`updates`);
+ * - `chat:read` moves our read marker (what the unread counts and the others' receipts show).
  */
 import type { Socket } from 'socket.io-client';
 import {
@@ -23,16 +27,22 @@ type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 export interface Pending {
   clientMsgId: string;
   text: string;
+  replyTo?: number;
 }
 
 /** What the page shows; the chat logic never touches the DOM. */
 export interface ChatView {
+  /** A message to show, new or changed (same seq: replace it). */
   message(message: Message, mine: boolean): void;
   pending(outbox: readonly Pending[]): void;
   people(names: string[]): void;
   typing(names: string[]): void;
   notice(text: string): void;
   changed(): void;
+  /** Messages after my read marker, as the server counted them at the join. */
+  unread(count: number): void;
+  /** Read receipts: who (not me) has read up to which seq. */
+  receipts(seqs: ReadonlyMap<string, number>): void;
   /** We lost the room: removed from it (or banned, or it became private), or it was deleted. */
   gone(why: 'removed' | 'closed'): void;
 }
@@ -43,6 +53,7 @@ const CACHE_SIZE = 200;
 const ACK_TIMEOUT_MS = 8000;
 const TYPING_IDLE_MS = 2500;
 const TYPING_SHOWN_MS = 5000;
+const READ_DEBOUNCE_MS = 500;
 
 export class Chat {
   readonly socket: ChatSocket;
@@ -61,6 +72,12 @@ export class Chat {
   private typingIdle: ReturnType<typeof setTimeout> | undefined;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private ackedSeq = 0;
+  /** The room's change counter up to which our copies are current: the join's `lastRev`. */
+  private lastRev: number;
+  private readTimer: ReturnType<typeof setTimeout> | undefined;
+  private readSeq = 0;
+  private seenSeq = 0;
+  private readonly readers = new Map<string, number>();
 
   constructor(
     session: Session,
@@ -74,6 +91,8 @@ export class Chat {
     for (const m of this.store(cached)) view.message(m, m.senderId === this.userId);
     if (cached.length) this.lastSeq = Math.min(...cached.map((m) => m.seq)) - 1;
     this.advance();
+    // Without the history it belongs to, a saved lastRev means nothing.
+    this.lastRev = cached.length ? (readJson<number>(localStorage, this.key('lastRev')) ?? 0) : 0;
 
     this.socket = session.socket(NAMESPACES.chat);
     this.socket.on('hello', (hello) => (this.userId = hello.userId));
@@ -83,6 +102,13 @@ export class Chat {
       view.changed();
     });
     this.socket.on('chat:message', (m) => this.receive([m]));
+    this.socket.on('chat:message-updated', ({ message }) => this.update([message], true));
+    this.socket.on('chat:read', (e) => {
+      if (e.roomId !== this.roomId || e.userId === this.userId) return;
+      if (e.seq <= (this.readers.get(e.userId) ?? 0)) return;
+      this.readers.set(e.userId, e.seq);
+      view.receipts(this.readers);
+    });
     this.socket.on('room:presence', (event) => this.presence(event));
     this.socket.on('chat:typing', (e) => e.roomId === this.roomId && this.showTyping(e.userId, e.typing));
     // The server gave up resending what we did not ack: page the history ourselves.
@@ -91,14 +117,14 @@ export class Chat {
     this.socket.on('room:closed', (e) => e.roomId === this.roomId && this.lost('closed'));
   }
 
-  /** Queues a message and sends it when we can; false (with a notice) if the text is refused. */
-  send(text: string): boolean {
+  /** Queues a message (a reply to `replyTo`) and sends it when we can; false (with a notice) if the text is refused. */
+  send(text: string, replyTo?: number): boolean {
     const problem = textProblem(text, MAX_MESSAGE_LENGTH);
     if (problem) {
       this.view.notice(`Message ${problem}.`);
       return false;
     }
-    this.outbox.push({ clientMsgId: newId(), text });
+    this.outbox.push(replyTo ? { clientMsgId: newId(), text, replyTo } : { clientMsgId: newId(), text });
     this.saveOutbox();
     this.typing(false);
     void this.flush();
@@ -113,6 +139,53 @@ export class Chat {
     if (!active && this.typingSince === 0) return;
     this.typingSince = active ? Date.now() : 0;
     if (this.joined) this.socket.volatile.emit('chat:typing', { roomId: this.roomId, typing: active });
+  }
+
+  /** The message with this seq, if we hold it. */
+  get(seq: number): Message | undefined {
+    return this.messages.get(seq);
+  }
+
+  /** My newest message, if we hold one (where "Seen by" goes). */
+  myLatest(): Message | undefined {
+    let latest: Message | undefined;
+    for (const m of this.messages.values()) if (m.senderId === this.userId && !m.deletedAt && (!latest || m.seq > latest.seq)) latest = m;
+    return latest;
+  }
+
+  /** Edits my message; false (with a notice) when refused. */
+  async edit(seq: number, text: string): Promise<boolean> {
+    const problem = textProblem(text, MAX_MESSAGE_LENGTH);
+    if (problem) {
+      this.view.notice(`Message ${problem}.`);
+      return false;
+    }
+    return this.change('Not edited', (s) => s.emitWithAck('chat:edit', { roomId: this.roomId, seq, text }));
+  }
+
+  /** Deletes a message (mine, or anyone's for a moderator); false (with a notice) when refused. */
+  remove(seq: number): Promise<boolean> {
+    return this.change('Not deleted', (s) => s.emitWithAck('chat:delete', { roomId: this.roomId, seq }));
+  }
+
+  /** Adds (`on`) or takes back my reaction. */
+  react(seq: number, emoji: string, on: boolean): Promise<boolean> {
+    return this.change('No reaction', (s) => s.emitWithAck('chat:react', { roomId: this.roomId, seq, emoji, on }));
+  }
+
+  /**
+   * The user sees the chat: move our read marker to the newest message we hold (debounced,
+   * forward only). The server counts our own sends as read already.
+   */
+  markRead(): void {
+    // What is shown now, not what may have come by the time the timer fires (perhaps unseen).
+    this.seenSeq = Math.max(this.seenSeq, ...this.messages.keys());
+    this.readTimer ??= setTimeout(() => {
+      this.readTimer = undefined;
+      if (!this.joined || this.seenSeq <= this.readSeq) return;
+      this.readSeq = this.seenSeq;
+      this.socket.emit('chat:read', { roomId: this.roomId, seq: this.readSeq });
+    }, READ_DEBOUNCE_MS);
   }
 
   /** The name of someone who is (or was) here, if we know it. */
@@ -133,20 +206,53 @@ export class Chat {
     this.view.gone(why);
   }
 
-  /** After every connect: a recovered session is still in the room; otherwise join with lastSeq. */
+  /** An edit, delete or reaction: the ack carries the message as it is now. */
+  private async change(
+    failed: string,
+    emit: (socket: ReturnType<ChatSocket['timeout']>) => Promise<{ ok: true; message: Message } | { ok: false; error: { message: string } }>,
+  ): Promise<boolean> {
+    if (!this.joined) {
+      this.view.notice(`${failed}: not connected.`);
+      return false;
+    }
+    const res = await emit(this.socket.timeout(ACK_TIMEOUT_MS)).catch(() => null);
+    if (!res?.ok) {
+      this.view.notice(`${failed}: ${res ? res.error.message : 'no answer from the server.'}`);
+      return false;
+    }
+    this.update([res.message], true);
+    return true;
+  }
+
+  /** After every connect: a recovered session is still in the room; otherwise join with lastSeq (and lastRev). */
   private async rejoin(): Promise<void> {
     if (!this.socket.recovered) {
-      const res = await this.socket
-        .timeout(ACK_TIMEOUT_MS)
-        .emitWithAck('room:join', this.lastSeq > 0 ? { roomId: this.roomId, lastSeq: this.lastSeq } : { roomId: this.roomId })
-        .catch(() => null);
-      if (!res) return void setTimeout(() => this.socket.connected && void this.rejoin(), 2000);
-      if (!res.ok) return this.view.notice(`Could not join the chat: ${res.error.message}`);
-      this.people.clear();
-      for (const p of res.participants) this.people.set(p.userId, p.name);
-      this.showPeople();
-      this.receive(res.messages, true);
-      if (!res.complete) await this.fillGap();
+      const withRev = this.lastSeq > 0; // lastRev 0 too: every change made so far
+      for (let lastRev = this.lastRev; ; ) {
+        const res = await this.socket
+          .timeout(ACK_TIMEOUT_MS)
+          .emitWithAck(
+            'room:join',
+            this.lastSeq > 0 ? { roomId: this.roomId, lastSeq: this.lastSeq, ...(withRev ? { lastRev } : {}) } : { roomId: this.roomId },
+          )
+          .catch(() => null);
+        if (!res) return void setTimeout(() => this.socket.connected && void this.rejoin(), 2000);
+        if (!res.ok) return this.view.notice(`Could not join the chat: ${res.error.message}`);
+        this.people.clear();
+        for (const p of res.participants) this.people.set(p.userId, p.name);
+        this.showPeople();
+        this.receive(res.messages, true);
+        this.update(res.updates, false);
+        if (res.unread !== undefined) this.view.unread(res.unread);
+        if (!res.complete) await this.fillGap();
+        // More changes than one answer holds: join again after the last one we got.
+        if (withRev && !res.updatesComplete && res.updates.length) {
+          lastRev = res.updates.at(-1)!.rev ?? lastRev;
+          continue;
+        }
+        this.setLastRev(res.room.lastRev);
+        break;
+      }
     }
     this.joined = true;
     this.view.changed();
@@ -165,6 +271,38 @@ export class Chat {
     }
     // A live message beyond lastSeq + 1 means we missed some: fetch them.
     if (this.joined && Math.max(0, ...this.messages.keys()) > this.lastSeq) void this.fillGap();
+  }
+
+  /**
+   * Changed messages (edited, deleted, reacted to): each replaces our copy when its `rev` is
+   * higher. `live` ones (events, acks) also move our lastRev; a join's `updates` move it once
+   * they are all in (`room.lastRev`).
+   */
+  private update(batch: Message[], live: boolean): void {
+    let changed = false;
+    for (const m of batch) {
+      if (m.roomId !== this.roomId) continue;
+      const ours = this.messages.get(m.seq);
+      // Live changes arrive in order once we are in the room; during a join the join decides.
+      if (live && m.rev && this.joined) this.setLastRev(m.rev, false);
+      if (!ours) {
+        // Not ours yet: a message we never had (beyond the cache) is fetched whole later.
+        if (m.seq <= this.lastSeq) continue;
+        this.receive([m]);
+        continue;
+      }
+      if ((m.rev ?? 0) <= (ours.rev ?? 0)) continue;
+      this.messages.set(m.seq, m);
+      this.view.message(m, m.senderId === this.userId);
+      changed = true;
+    }
+    if (changed) this.saveMessages();
+  }
+
+  private setLastRev(rev: number, save = true): void {
+    if (rev <= this.lastRev) return;
+    this.lastRev = rev;
+    if (save) writeJson(localStorage, this.key('lastRev'), rev);
   }
 
   /** Adds new messages (by seq) and settles their outbox entries; returns the new ones. */
@@ -214,7 +352,7 @@ export class Chat {
         const next = this.outbox[0]!;
         const res = await this.socket
           .timeout(ACK_TIMEOUT_MS)
-          .emitWithAck('chat:send', { roomId: this.roomId, clientMsgId: next.clientMsgId, text: next.text })
+          .emitWithAck('chat:send', { roomId: this.roomId, clientMsgId: next.clientMsgId, text: next.text, ...(next.replyTo ? { replyTo: next.replyTo } : {}) })
           .catch(() => null);
         if (res?.ok) {
           this.receive([res.message]);
@@ -268,12 +406,15 @@ export class Chat {
     }, 1000);
   }
 
-  /** Keeps the newest messages, merged with what other tabs of this browser saved. */
+  /** Keeps the newest messages, merged with what other tabs of this browser saved (the higher rev wins), and our lastRev. */
   private saveMessages(): void {
     const all = new Map(this.messages);
-    for (const m of readJson<Message[]>(localStorage, this.key('messages')) ?? []) if (!all.has(m.seq)) all.set(m.seq, m);
+    for (const m of readJson<Message[]>(localStorage, this.key('messages')) ?? []) {
+      if ((m.rev ?? 0) > (all.get(m.seq)?.rev ?? -1)) all.set(m.seq, m);
+    }
     const newest = [...all.values()].sort((a, b) => a.seq - b.seq).slice(-CACHE_SIZE);
     writeJson(localStorage, this.key('messages'), newest);
+    writeJson(localStorage, this.key('lastRev'), this.lastRev);
   }
 
   private saveOutbox(): void {

@@ -74,8 +74,56 @@ async function enter(session: Session, room: RoomDetails): Promise<void> {
   $('room-title').textContent = room.name;
   document.title = `${room.name} · Video chat`;
 
+  me = session.userId;
+  let ready = false;
+  let unread = 0;
+  let readers: ReadonlyMap<string, number> = new Map();
+  const visible = () => document.visibilityState === 'visible';
+  /** The unread badge (and the tab title): what the join counted plus what came while the tab was hidden. */
+  function showUnread(): void {
+    $('unread').hidden = unread === 0;
+    $('unread').textContent = String(unread);
+    document.title = `${unread ? `(${unread}) ` : ''}${room.name} · Video chat`;
+  }
+  /** Seen: move our read marker (debounced in chat.ts) and clear the badge. */
+  function seen(): void {
+    if (!visible()) return;
+    chat.markRead();
+    unread = 0;
+    showUnread();
+  }
+  /** "Seen by …" under my newest message, from the others' read receipts. */
+  function showSeen(): void {
+    const latest = ready ? chat.myLatest() : undefined;
+    for (const node of $('messages').querySelectorAll<HTMLElement>('.seen:not([hidden])')) node.hidden = true;
+    if (!latest) return;
+    const who = [...readers].filter(([, seq]) => seq >= latest.seq).map(([userId]) => chat.nameOf(userId));
+    const node = $('messages').querySelector<HTMLElement>(`li[data-seq="${latest.seq}"] .seen`);
+    if (!node || who.length === 0) return;
+    node.hidden = false;
+    node.textContent = who.every(Boolean) ? `Seen by ${who.join(', ')}` : `Seen by ${who.length}`;
+  }
+
   const chat = new Chat(session, room.id, {
-    message: showMessage,
+    message: (message, mine) => {
+      const fresh = showMessage(message, mine);
+      if (!ready) return;
+      if (fresh && !mine && !visible()) {
+        unread++;
+        showUnread();
+      }
+      seen();
+      showSeen();
+    },
+    unread: (count) => {
+      unread = count;
+      showUnread();
+      seen();
+    },
+    receipts: (seqs) => {
+      readers = seqs;
+      showSeen();
+    },
     pending: (outbox) => {
       const items = outbox.map((p) => messageItem(session.name, p.text, 'sending…'));
       for (const item of items) item.classList.add('mine', 'pending');
@@ -105,6 +153,8 @@ async function enter(session: Session, room: RoomDetails): Promise<void> {
     knocks: showKnocks,
   });
   Object.assign(window, { demo: { chat, call } }); // to poke at from the devtools console
+  ready = true;
+  document.addEventListener('visibilitychange', seen);
 
   const localTile = tile(null);
   localTile.classList.add('local');
@@ -226,12 +276,66 @@ async function enter(session: Session, room: RoomDetails): Promise<void> {
   });
 
   const input = $<HTMLInputElement>('text');
-  input.addEventListener('input', () => chat.typing(input.value.length > 0));
-  $('composer').addEventListener('submit', (event) => {
+  /** The composer answers a message (reply) or replaces my message's text (edit). */
+  let composing: { kind: 'reply' | 'edit'; seq: number } | null = null;
+  function compose(kind: 'reply' | 'edit' | null, message?: Message): void {
+    composing = kind && message ? { kind, seq: message.seq } : null;
+    $('composing').hidden = !composing;
+    $('composing').dataset.kind = kind ?? '';
+    if (kind === 'reply' && message) $('composing-text').textContent = `Replying to ${message.senderName}: ${excerpt(message)}`;
+    if (kind === 'edit' && message) {
+      $('composing-text').textContent = 'Editing your message';
+      input.value = message.text;
+    } else if (kind === null && input.dataset.editing) input.value = '';
+    input.dataset.editing = kind === 'edit' ? 'yes' : '';
+    input.focus();
+  }
+  $('composing-cancel').addEventListener('click', () => compose(null));
+  input.addEventListener('keydown', (event) => event.key === 'Escape' && compose(null));
+  input.addEventListener('input', () => composing?.kind !== 'edit' && chat.typing(input.value.length > 0));
+  $('composer').addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (input.value.trim() && chat.send(input.value)) input.value = '';
+    if (!input.value.trim()) return;
+    if (composing?.kind === 'edit') {
+      if (await chat.edit(composing.seq, input.value)) compose(null);
+    } else if (chat.send(input.value, composing?.seq)) {
+      input.value = '';
+      compose(null);
+    }
   });
   input.focus();
+
+  // The actions on a message: reply, react (a small fixed set), edit and delete.
+  $('messages').addEventListener('click', async (event) => {
+    const button = (event.target as Element).closest<HTMLButtonElement>('button');
+    const item = button?.closest<HTMLElement>('li.message');
+    const message = shown.get(Number(item?.dataset.seq))?.message;
+    if (!button || !item || !message) return;
+    const picker = item.querySelector<HTMLElement>('.picker')!;
+    const reacted = (emoji: string) => message.reactions?.some((r) => r.emoji === emoji && r.userIds.includes(chat.userId)) ?? false;
+    switch (button.dataset.action) {
+      case 'reply':
+        return compose('reply', message);
+      case 'edit':
+        return compose('edit', message);
+      case 'delete':
+        if (composing?.seq === message.seq) compose(null);
+        return void (await chat.remove(message.seq));
+      case 'react':
+        picker.hidden = !picker.hidden;
+        button.setAttribute('aria-expanded', String(!picker.hidden));
+        if (!picker.hidden && !picker.childElementCount) picker.append(...EMOJI.map((emoji) => emojiButton(emoji)));
+        return;
+      case 'emoji':
+      case 'reaction': {
+        const emoji = button.dataset.emoji!;
+        picker.hidden = true;
+        button.disabled = true;
+        await chat.react(message.seq, emoji, !reacted(emoji));
+        button.disabled = false;
+      }
+    }
+  });
 
   let everConnected = false;
   function showStatus(): void {
@@ -330,16 +434,76 @@ function showTile(remote: Remote, moderator: boolean): void {
   actions.querySelector<HTMLButtonElement>('[data-action="mute"]')!.disabled = !remote.peerId || !remote.media.audio;
 }
 
-function showMessage(message: Message, mine: boolean): void {
-  const item = messageItem(message.senderName, message.text, new Date(message.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+const EMOJI = ['👍', '❤️', '😂', '🎉', '👀'];
+/** My user id: my reactions are highlighted. */
+let me = '';
+/** What the page shows, by seq: quotes of replies come from here. */
+const shown = new Map<number, { message: Message; mine: boolean; item: HTMLElement }>();
+
+/** Shows a message, or redraws it when it changed (same seq); true when it is new to the page. */
+function showMessage(message: Message, mine: boolean): boolean {
+  const old = shown.get(message.seq);
+  const item = old?.item ?? messageItem(message.senderName, '', new Date(message.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+  shown.set(message.seq, { message, mine, item });
   item.dataset.seq = String(message.seq);
   item.classList.toggle('mine', mine);
+  drawMessage(item, message);
+  // Replies quoting it show its new state.
+  for (const reply of shown.values()) if (reply.message.replyTo === message.seq) drawQuote(reply.item, reply.message);
+  if (old) return false;
   // Keep seq order even when a page of history lands after a live message.
   const list = $('messages');
   const after = [...list.children].find((li) => Number((li as HTMLElement).dataset.seq) > message.seq);
   const nearBottom = isNearBottom();
   list.insertBefore(item, after ?? null);
   scrollDown(nearBottom || mine);
+  return true;
+}
+
+/** Text, "(edited)", "message deleted", the quote and the reactions: all as text, never HTML. */
+function drawMessage(item: HTMLElement, message: Message): void {
+  const deleted = !!message.deletedAt;
+  item.classList.toggle('deleted', deleted);
+  item.dataset.rev = String(message.rev ?? 0);
+  item.querySelector('.text')!.textContent = deleted ? 'message deleted' : message.text;
+  item.querySelector<HTMLElement>('.edited')!.hidden = !message.editedAt || deleted;
+  drawQuote(item, message);
+  item.querySelector('.reactions')!.replaceChildren(
+    ...(deleted ? [] : (message.reactions ?? [])).map((r) => {
+      const chip = emojiButton(r.emoji, 'reaction');
+      chip.textContent = `${r.emoji} ${r.count}`;
+      chip.setAttribute('aria-pressed', String(r.userIds.includes(me)));
+      chip.title = `${r.count} reacted with ${r.emoji}`;
+      return chip;
+    }),
+  );
+  if (deleted) item.querySelector<HTMLElement>('.picker')!.hidden = true;
+}
+
+function drawQuote(item: HTMLElement, message: Message): void {
+  const quote = item.querySelector<HTMLElement>('.quote')!;
+  quote.hidden = !message.replyTo || !!message.deletedAt;
+  if (!message.replyTo) return;
+  const original = shown.get(message.replyTo)?.message;
+  quote.dataset.replyTo = String(message.replyTo);
+  quote.textContent = original ? `${original.senderName}: ${excerpt(original)}` : 'an earlier message';
+}
+
+function excerpt(message: Message): string {
+  if (message.deletedAt) return 'message deleted';
+  const chars = [...message.text];
+  return chars.length > 80 ? `${chars.slice(0, 80).join('')}…` : message.text;
+}
+
+function emojiButton(emoji: string, action = 'emoji'): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = action;
+  button.dataset.action = action;
+  button.dataset.emoji = emoji;
+  button.dataset.testid = action;
+  button.textContent = emoji;
+  return button;
 }
 
 function messageItem(from: string, text: string, when: string): HTMLElement {

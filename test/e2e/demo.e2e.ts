@@ -348,6 +348,107 @@ describeWithChromium('demo client in a real browser (chromium, two people, a ser
     expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
   });
 
+  it('edits, reactions and deletes made while a page was away reach it when it is back; a reply quotes; receipts and the unread badge', async () => {
+    const item = (page: Page, seq: number) => page.locator(`#messages li[data-seq="${seq}"]`);
+    const textOf = (page: Page, seq: number) => item(page, seq).getByTestId('text').textContent();
+    const reactionsOf = (page: Page, seq: number) =>
+      item(page, seq)
+        .getByTestId('reaction')
+        .evaluateAll((chips) => chips.map((c) => `${c.textContent}${c.getAttribute('aria-pressed') === 'true' ? ' (mine)' : ''}`));
+
+    // A reply: Ann answers Bob's message 2; both pages quote it.
+    await item(ann, 2).getByTestId('reply').click();
+    expect(await ann.getByTestId('composing').textContent()).to.include('Replying to Bob: Hello Ann, can you hear me?');
+    await send(ann, 'a reply to Bob');
+    await waitForText(bob, 'Bob', 'a reply to Bob');
+    for (const page of [ann, bob]) expect(await item(page, 7).getByTestId('quote').textContent()).to.equal('Bob: Hello Ann, can you hear me?');
+    // Bob's page is visible: it marks what it showed as read, and Ann sees the receipt.
+    await until(async () => (await item(ann, 7).getByTestId('seen').textContent()) === 'Seen by Bob', 'Ann to see "Seen by Bob"');
+
+    // Bob edits his own message through the composer; Ann sees it live.
+    await item(bob, 6).getByTestId('edit').click();
+    expect(await bob.inputValue('#text')).to.equal('and after the restart');
+    await send(bob, 'and after the restart (fixed)');
+    await until(async () => (await textOf(ann, 6)) === 'and after the restart (fixed)', 'Ann to show the edit');
+    expect(await item(ann, 6).getByTestId('edited').isVisible()).to.equal(true);
+
+    // (a) A short drop: Bob's connection closes and the network is gone. Ann edits and reacts.
+    await bob.context().setOffline(true);
+    await bob.evaluate(() => (window as any).demo.chat.socket.io.engine.close());
+    await bob.waitForFunction(() => !(window as any).demo.chat.joined);
+    await item(ann, 1).getByTestId('edit').click();
+    await send(ann, 'Hi Bob! (edited while you were away)');
+    await until(async () => (await textOf(ann, 1)) === 'Hi Bob! (edited while you were away)', 'Ann to show her edit');
+    await item(ann, 2).getByTestId('react').click();
+    await item(ann, 2).locator('[data-testid=emoji][data-emoji="👍"]').click();
+    await until(async () => (await reactionsOf(ann, 2)).join() === '👍 1 (mine)', 'Ann to show her reaction');
+    expect(await textOf(bob, 1)).to.equal('Hi Bob!');
+
+    await bob.context().setOffline(false);
+    await bob.waitForFunction(() => document.body.dataset.connection === 'connected');
+    await until(async () => (await textOf(bob, 1)) === 'Hi Bob! (edited while you were away)', 'Bob to show the edit made while he was away');
+    expect(await item(bob, 1).getByTestId('edited').isVisible()).to.equal(true);
+    await until(async () => (await reactionsOf(bob, 2)).join() === '👍 1', "Bob to show Ann's reaction");
+    // His click adds his own: two, his highlighted.
+    await item(bob, 2).getByTestId('reaction').click();
+    await until(async () => (await reactionsOf(bob, 2)).join() === '👍 2 (mine)', 'Bob to show his reaction');
+    await until(async () => (await reactionsOf(ann, 2)).join() === '👍 2 (mine)', "Ann to show Bob's reaction");
+
+    // (b) Bob leaves the page; while he is gone Ann deletes his message 2 (she owns the room) and
+    // her own message 3, and edits message 4. Back, his page shows the cached history and the
+    // join's `updates` bring the changes (only messages after his lastSeq come whole).
+    await bob.goto('about:blank');
+    await item(ann, 2).getByTestId('delete').click();
+    await item(ann, 3).getByTestId('delete').click();
+    await item(ann, 4).getByTestId('edit').click();
+    await send(ann, 'sent while the server was down (edited)');
+    await until(async () => (await textOf(ann, 3)) === 'message deleted' && (await textOf(ann, 4)) === 'sent while the server was down (edited)', 'Ann to show the deletes and the edit');
+    expect(await item(ann, 7).getByTestId('quote').textContent()).to.equal('Bob: message deleted');
+
+    await bob.goto(`${server.url}/${new URL(ann.url()).hash}`);
+    await bob.fill('#name', 'Bob');
+    await bob.click('#join');
+    await bob.waitForFunction(() => document.body.dataset.connection === 'connected');
+    await until(
+      async () => (await textOf(bob, 2)) === 'message deleted' && (await textOf(bob, 3)) === 'message deleted' && (await textOf(bob, 4)) === 'sent while the server was down (edited)',
+      'Bob to show the deletes and the edit made while he was gone',
+    );
+    expect(await item(bob, 2).evaluate((li) => li.classList.contains('deleted'))).to.equal(true);
+    expect(await reactionsOf(bob, 2)).to.deep.equal([]);
+    expect(await textOf(bob, 1)).to.equal('Hi Bob! (edited while you were away)');
+    expect(await item(bob, 7).getByTestId('quote').textContent()).to.equal('Bob: message deleted');
+    expect(await item(bob, 1).getByTestId('delete').isVisible()).to.equal(false); // a member deletes only his own
+    // The page keeps the room's change counter with its cached history, for the next join.
+    const revs = await bob.evaluate(async () => {
+      const roomId = new URLSearchParams(location.hash.slice(1)).get('room')!;
+      const { token } = JSON.parse(sessionStorage.getItem('vc:token') ?? '{}');
+      const room = await (await fetch(`/api/rooms/${roomId}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      return { saved: Number(localStorage.getItem(`vc:room:${roomId}:lastRev`)), room: room.lastRev as number };
+    });
+    expect(revs.saved).to.equal(revs.room).and.be.above(0);
+
+    // The unread badge counts what arrives while Bob's tab is hidden; seeing it clears the badge
+    // and sends a receipt.
+    const setHidden = (page: Page, hidden: boolean) =>
+      page.evaluate((hidden) => {
+        if (hidden) Object.defineProperty(document, 'visibilityState', { configurable: true, value: 'hidden' });
+        else delete (document as any).visibilityState;
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(bob, true);
+    await send(ann, 'are you there?');
+    await send(ann, 'hello?');
+    await waitForText(bob, 'Bob', 'hello?');
+    await until(async () => (await bob.getByTestId('unread').textContent()) === '2' && (await bob.title()).startsWith('(2) '), 'Bob to show 2 unread');
+    expect(await item(ann, 9).getByTestId('seen').isVisible()).to.equal(false);
+    await setHidden(bob, false);
+    await bob.getByTestId('unread').waitFor({ state: 'hidden' });
+    await until(async () => (await item(ann, 9).getByTestId('seen').textContent()) === 'Seen by Bob', 'Ann to see that Bob read her latest');
+
+    await bob.screenshot({ path: join(ARTIFACTS, 'changes-bob.png') });
+    expect(pageErrors, pageErrors.join('\n')).to.deep.equal([]);
+  });
+
   it('a moderator asks to mute and kicks a participant, who rejoins; with the lobby on, admits them from the lobby', async () => {
     // A fresh room: Ann creates it, so she is its owner; Bob joins by the invite link.
     await bob.goto('about:blank'); // the next load must not be a mere change of the URL's hash
