@@ -7,6 +7,7 @@ import type { QueueMetrics } from '../metrics.js';
 import type { RedisClient } from './redis-client.js';
 import { QUEUE_GROUP, type QueuePartition } from './queue-layout.js';
 import { parseMessage } from './redis-message-log.js';
+import { deadLetter, type QueueEntry } from './queue-dead-letter.js';
 
 export interface PersistConsumerOptions {
   nodeId: string;
@@ -27,11 +28,6 @@ export interface PersistConsumerOptions {
   onChangeStored?: (message: Message) => Promise<void>;
   /** Called when the store refuses an entry because its seq is taken (Redis lost data). */
   onSeqConflict?: (roomId: string) => Promise<void>;
-}
-
-interface QueueEntry {
-  id: string;
-  message: Record<string, string>;
 }
 
 interface Taken {
@@ -276,38 +272,8 @@ export class PersistConsumer {
       return;
     }
     this.logger.error('persistence queue: dead-lettering entry', { entryId: entry.id, attempts, reason });
-    await this.announceDeadLetter(partition, entry, attempts, reason);
-    await this.redis
-      .multi()
-      .xAdd(partition.deadLetters, '*', {
-        entryId: entry.id,
-        reason: reason.slice(0, 500),
-        attempts: String(attempts),
-        firstSeenAt: new Date(Number(entry.id.split('-')[0])).toISOString(),
-        entry: JSON.stringify(entry.message),
-      })
-      .xAck(partition.queue, QUEUE_GROUP, entry.id)
-      .xDel(partition.queue, entry.id)
-      .hDel(partition.attempts, entry.id)
-      .exec();
+    await deadLetter(this.redis, this.webhooks, partition, entry, attempts, reason);
     this.metrics.deadLettered.inc();
-  }
-
-  /**
-   * Queued before the entry moves, so that it cannot be lost: if this fails, the entry stays
-   * pending and the next attempt announces it again, which the occurrence id (the entry's
-   * stream and id) makes a no-op once it got through.
-   */
-  private async announceDeadLetter(partition: QueuePartition, entry: QueueEntry, attempts: number, reason: string): Promise<void> {
-    if (!this.webhooks.wants('message.dead_lettered')) return;
-    let message: Message | null = null;
-    try {
-      message = parseMessage(String(entry.message.m));
-    } catch {
-      // An entry that cannot be parsed is announced all the same, without its message.
-    }
-    const data = { queue: partition.queue, entryId: entry.id, roomId: message?.roomId ?? entry.message.room ?? null, reason: reason.slice(0, 500), attempts, message };
-    await this.webhooks.publish('message.dead_lettered', data, `${partition.queue}/${entry.id}`);
   }
 
   /** Claims entries another consumer has held too long (it crashed or hangs). */
