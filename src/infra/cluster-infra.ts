@@ -10,7 +10,7 @@ import { ReplicaAcks } from './redis/replica-acks.js';
 import { MemoryRateLimiter } from './memory/memory-rate-limiter.js';
 import { Breaker, guardMethods, redisDriverOutage } from './breaker.js';
 import { CachedRoomStore } from './cached-room-store.js';
-import { withPublishDeadline } from './redis/resilient-adapter.js';
+import { publishFailureLog, withPublishDeadline } from './redis/resilient-adapter.js';
 import { ClusterMessageStore } from './redis/cluster-message-store.js';
 import { NodeRegistry } from './redis/node-registry.js';
 import { PersistConsumer } from './redis/persist-consumer.js';
@@ -69,9 +69,14 @@ export async function clusterInfra(
     ) as unknown as AdapterFactory;
     logger.warn('SOCKET_ADAPTER=pubsub: connection-state recovery does not work across nodes with this adapter; clients rejoin with lastSeq instead');
   } else {
+    const logPublishFailure = publishFailureLog((message, meta) => logger.warn(message, meta));
     adapter = withPublishDeadline(
       createStreamsAdapter(adapterClient, { streamName: 'sio:stream', maxLen: tuning.adapterStreamMaxLen ?? ADAPTER_STREAM_MAXLEN, sessionKeyPrefix: 'sio:session:', readCount: ADAPTER_READ_COUNT }),
       REDIS_DEADLINE_MS,
+      (why) => {
+        metrics.adapterPublishFailed(why);
+        logPublishFailure(why);
+      },
     );
   }
   const redisBreaker = new Breaker({ name: 'redis', timeoutMs: REDIS_DEADLINE_MS, isDriverOutage: redisDriverOutage }, logger);

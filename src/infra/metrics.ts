@@ -143,6 +143,18 @@ export class PrometheusMetrics implements ServerMetrics, OperatorMetrics {
     dropped: new Counter({ name: 'queue_dropped_total', help: 'Entries dropped because their room was deleted while they were queued', registers: [this.registry] }),
   };
 
+  private readonly adapterPublishFailures = new Counter({
+    name: 'adapter_publish_failures_total',
+    help: 'Broadcasts the Socket.IO adapter could not publish to Redis (delivered on this node only), by reason: queue_full, deadline, error',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** A broadcast reached this node's sockets only (see withPublishDeadline). */
+  adapterPublishFailed(reason: string): void {
+    this.adapterPublishFailures.inc({ reason });
+  }
+
   private readonly moderation = new Counter({
     name: 'moderation_actions_total',
     help: 'Moderation actions that took effect, by action',
@@ -175,7 +187,7 @@ export class PrometheusMetrics implements ServerMetrics, OperatorMetrics {
 
   /** Queue gauges, read from the queue whenever /metrics is scraped. */
   observeQueue(read: () => Promise<{ depth: number; pending: number; deadLetters: number }>): void {
-    const figures = () => read().catch(() => null);
+    const figures = scrapeRead(read);
     const gauge = (name: string, help: string, pick: (f: { depth: number; pending: number; deadLetters: number }) => number) =>
       new Gauge({
         name,
@@ -193,13 +205,14 @@ export class PrometheusMetrics implements ServerMetrics, OperatorMetrics {
 
   /** Webhook outbox gauges, read when /metrics is scraped (webhooks on only). */
   observeWebhookOutbox(read: () => Promise<{ pending: number; deadLetters: number }>): void {
+    const figures = scrapeRead(read);
     const gauge = (name: string, help: string, pick: (f: { pending: number; deadLetters: number }) => number) =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
         async collect() {
-          const f = await read().catch(() => null);
+          const f = await figures();
           if (f) this.set(pick(f));
         },
       });
@@ -235,4 +248,24 @@ function reportTally<L extends string>(counter: Counter<L>, tally: { n: number; 
   tally.reported = tally.n;
   if (labels) counter.inc(labels, delta);
   else counter.inc(delta);
+}
+
+/** How long a scrape waits for a gauge's figures from Redis or the store. */
+const SCRAPE_READ_DEADLINE_MS = 1000;
+
+/**
+ * A gauge family's read as a scrape takes it: one read shared by the family's gauges (they
+ * are collected together), null when it fails or outlasts SCRAPE_READ_DEADLINE_MS. With Redis
+ * paused a read waits on a silent connection, and /metrics must still answer well within a
+ * Prometheus scrape timeout: a gauge keeps its last value instead.
+ */
+function scrapeRead<T>(read: () => Promise<T>): () => Promise<T | null> {
+  let current: Promise<T | null> | null = null;
+  return () => {
+    current ??= new Promise<T | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), SCRAPE_READ_DEADLINE_MS);
+      read().then(resolve, () => resolve(null)).finally(() => clearTimeout(timer));
+    }).finally(() => setImmediate(() => (current = null)));
+    return current;
+  };
 }

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket as NetSocket } from 'node:net';
 import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
-import { createRoom, guest, request } from '../helpers/http-client.js';
+import { createRoom, guest, request, scrapeMetrics } from '../helpers/http-client.js';
 import { ask, connect, eventually, next } from '../helpers/socket-client.js';
 import { describeWithRedis, queueDrained, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { freePort } from '../../support/loopback.js';
@@ -85,6 +85,16 @@ function redisOutages(store: StoreUnderTest): void {
         const offer = next(rtcB, 'rtc:signal');
         expect((await ask(rtcA, 'rtc:signal', { to: b.peerId, kind: 'offer', data: { type: 'offer', sdp: 'v=0' } }, 3000)).ok).to.equal(true);
         expect((await offer).from).to.equal(a.peerId);
+        // A broadcast whose Redis copy cannot go out (node 0's publish waits past its deadline).
+        expect((await ask(sockets[0]!, 'chat:typing', { roomId: room.id, typing: true }, 3000)).ok).to.equal(true);
+        // It reached node 0's own sockets only: counted, not silent.
+        const deadlineFailures = async () =>
+          [...(await scrapeMetrics(cluster.nodes[0]!.url))].filter(([series]) => series.startsWith('adapter_publish_failures_total{reason="deadline"')).reduce((n, [, v]) => n + v, 0);
+        await eventually(async () => (await deadlineFailures()) > 0, 5000, 'the publish past its deadline counted');
+        // /metrics answers with Redis paused: the queue gauges give up their read after 1 s.
+        const scrapeStarted = Date.now();
+        await scrapeMetrics(cluster.nodes[1]!.url);
+        expect(Date.now() - scrapeStarted, 'a scrape with Redis paused').to.be.below(3000);
         // The pause reached the traffic too, not only the one send above.
         await eventually(() => refusals(running) > before, 10_000, 'the senders refused during the pause');
       } finally {
