@@ -45,6 +45,12 @@ export interface MessageDoc {
   /** The node that stored it (MongoDB assigns seq): a retry elsewhere delivers it again. */
   node?: string;
   createdAt: string;
+  /**
+   * The distinct words of `text` (searchTermsOf, protocol/search-terms.ts), what search
+   * matches: set with the text on every write of it. Absent only on documents stored before
+   * search existed, until the backfill on open (backfillSearchTerms) reaches them.
+   */
+  terms?: string[];
 }
 
 export interface CursorDoc {
@@ -112,6 +118,7 @@ export function bindModels(conn: Connection): MongoModels {
       clientKey: { type: String, required: true },
       node: { type: String },
       createdAt: { type: String, required: true },
+      terms: { type: [String], default: undefined },
     },
     strict,
   );
@@ -119,6 +126,8 @@ export function bindModels(conn: Connection): MongoModels {
   // across every node, without a transaction.
   message.index({ roomId: 1, seq: 1 }, { unique: true });
   message.index({ roomId: 1, clientKey: 1 }, { unique: true });
+  // Search: multikey, one entry per distinct word (FerretDB 1.x has no text index).
+  message.index({ roomId: 1, terms: 1 });
   const cursor = new Schema<CursorDoc>(
     { roomId: { type: String, required: true }, userId: { type: String, required: true }, seq: { type: Number, required: true } },
     strict,

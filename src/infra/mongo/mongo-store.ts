@@ -1,12 +1,13 @@
 import mongoose from 'mongoose';
 import { AppError, seqConflict, unavailable } from '../../domain/app-error.js';
 import type { Message, Room, RoomRole } from '../../protocol/models.js';
-import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, RoomPatch, Store } from '../../ports/store.js';
+import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, RoomPatch, SearchPage, Store } from '../../ports/store.js';
 import { MongoAppender, toDoc, toMessage } from './mongo-append.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
 import { isDuplicateKey, isMongoOutage } from './mongo-errors.js';
 import { MongoMemberships, toRoom } from './mongo-memberships.js';
 import type { MessageDoc, MongoModels, RoomDoc } from './mongo-models.js';
+import { MongoSearch } from './mongo-search.js';
 
 export interface MongoStoreOptions extends MongoConnectionOptions {
   /** This node's id, stamped on the messages it sequences (see AppendResult.deliverAgain). */
@@ -30,12 +31,14 @@ export class MongoStore implements Store {
   private readonly m: MongoModels;
   private readonly appender: MongoAppender;
   private readonly members: MongoMemberships;
+  private readonly searches: MongoSearch;
 
   constructor(options: MongoStoreOptions) {
     this.connection = new MongoConnection(options);
     this.m = this.connection.models;
     this.appender = new MongoAppender(this.m, options.nodeId);
     this.members = new MongoMemberships(this.m);
+    this.searches = new MongoSearch(this.m);
   }
 
   /** The mongoose connection (tests read its options). */
@@ -166,13 +169,17 @@ export class MongoStore implements Store {
     // The bounds are numbers the protocol schema validated; the range operators are ours.
     const filter = Object.keys(range).length ? { roomId, seq: mongoose.trusted(range) } : { roomId };
     const docs = await this.guard(() =>
-      this.m.Message.find(filter, null, SAFE)
+      this.m.Message.find(filter, { terms: 0 }, SAFE)
         .sort({ seq: ascending ? 1 : -1 })
         .limit(q.limit + 1)
         .lean<MessageDoc[]>(),
     );
     const page = docs.slice(0, q.limit).map(toMessage);
     return { messages: ascending ? page : page.reverse(), hasMore: docs.length > q.limit };
+  }
+
+  searchMessages(roomId: string, q: string, limit: number): Promise<SearchPage> {
+    return this.guard(() => this.searches.search(roomId, q, limit));
   }
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { roomNotFound, unavailable } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
 import type { Logger } from '../../ports/logger.js';
-import type { AppendResult, HistoryPage, HistoryQuery, MessageStore, NewMessage, RoomStore } from '../../ports/store.js';
+import type { AppendResult, HistoryPage, HistoryQuery, MessageStore, NewMessage, RoomStore, SearchPage } from '../../ports/store.js';
 import type { RedisMessageLog } from './redis-message-log.js';
 
 /**
@@ -87,6 +87,14 @@ export class ClusterMessageStore implements MessageStore {
     const ascending = q.after !== undefined;
     const messages = ascending ? all.slice(0, q.limit) : all.slice(-q.limit);
     return { messages, hasMore: all.length > q.limit || Boolean(stored?.hasMore) || Boolean(recent?.hasMore) };
+  }
+
+  /**
+   * The store alone: a message is found once the persistence queue has stored it (the
+   * recent log in Redis is not searched), usually well under a second after its ack.
+   */
+  searchMessages(roomId: string, q: string, limit: number): Promise<SearchPage> {
+    return this.store.searchMessages(roomId, q, limit);
   }
 
   setCursor(roomId: string, userId: string, seq: number): Promise<void> {

@@ -67,6 +67,29 @@ const MIGRATIONS: string[] = [
    UPDATE room_members SET role = 'owner'
      WHERE user_id = (SELECT created_by FROM rooms WHERE rooms.id = room_members.room_id);
    CREATE INDEX room_members_by_user ON room_members (user_id, room_id);`,
+  // v4: message search. A contentless FTS5 index (the text is not stored twice) of each
+  // message's words as search_words() gives them (registered on every connection by
+  // openDatabase), keyed by the message's rowid. Triggers keep it in step with the current
+  // text whatever writes it: an edit re-indexes, a delete (text '') leaves nothing to find,
+  // a removed room takes its entries along. remove_diacritics 0: "café" is not "cafe", as
+  // in MongoDB; the categories match the shared word rule, so FTS5 splits only on spaces.
+  // The rowid key holds as long as no VACUUM renumbers messages (no code here runs one);
+  // search joins back on it and filters by room, so a stale entry can miss, never leak.
+  `CREATE VIRTUAL TABLE message_search USING fts5(
+     words, content = '', contentless_delete = 1,
+     tokenize = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"
+   );
+   CREATE TRIGGER message_search_insert AFTER INSERT ON messages WHEN new.text <> '' BEGIN
+     INSERT INTO message_search (rowid, words) VALUES (new.rowid, search_words(new.text));
+   END;
+   CREATE TRIGGER message_search_update AFTER UPDATE OF text ON messages BEGIN
+     DELETE FROM message_search WHERE rowid = old.rowid;
+     INSERT INTO message_search (rowid, words) SELECT new.rowid, search_words(new.text) WHERE new.text <> '';
+   END;
+   CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
+     DELETE FROM message_search WHERE rowid = old.rowid;
+   END;
+   INSERT INTO message_search (rowid, words) SELECT rowid, search_words(text) FROM messages WHERE text <> '';`,
 ];
 
 export function migrate(db: Database.Database): void {

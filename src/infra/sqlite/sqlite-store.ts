@@ -2,12 +2,13 @@ import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message, Room, RoomRole } from '../../protocol/models.js';
-import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, RoomPatch, Store } from '../../ports/store.js';
+import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, RoomPatch, SearchPage, Store } from '../../ports/store.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { guardSqlite, openDatabase } from './sqlite-connection.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteRoomReads } from './sqlite-room-reads.js';
+import { SqliteSearch } from './sqlite-search.js';
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
 import { WriterThreadClient } from './writer-thread-client.js';
 import { fromWire } from './writer-thread-wire.js';
@@ -39,6 +40,7 @@ export class SqliteStore implements Store {
   private readonly checkpointer: BackgroundCheckpointer;
   private readonly stmt;
   private readonly roomReads: SqliteRoomReads;
+  private readonly searches: SqliteSearch;
 
   constructor(options: SqliteStoreOptions) {
     const file = join(options.dataDir, options.fileName ?? 'chat.db');
@@ -55,6 +57,7 @@ export class SqliteStore implements Store {
       getCursor: db.prepare<[string, string], { seq: number }>('SELECT seq FROM member_cursors WHERE room_id = ? AND user_id = ?'),
     };
     this.roomReads = new SqliteRoomReads(db);
+    this.searches = new SqliteSearch(db);
     this.appends = new GroupCommit((items) => this.appendBatch(items));
   }
 
@@ -158,6 +161,10 @@ export class SqliteStore implements Store {
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit).map(toMessage);
     return { messages: ascending ? page : page.reverse(), hasMore };
+  }
+
+  async searchMessages(roomId: string, q: string, limit: number): Promise<SearchPage> {
+    return this.searches.search(roomId, q, limit);
   }
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {
