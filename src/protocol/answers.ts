@@ -44,6 +44,10 @@ export const HistoryResultSchema = z.object({
   messages: z.array(MessageSchema).describe('oldest first'),
   hasMore: z.boolean(),
 });
+export const SearchResultSchema = z.object({
+  messages: z.array(MessageSchema).describe('best match first; equally good matches newest first'),
+  hasMore: z.boolean().describe('more messages match than `limit`'),
+});
 export const ChatSendResultSchema = z.object({ message: MessageSchema });
 export const CallJoinResultSchema = z.union([
   z.object({
