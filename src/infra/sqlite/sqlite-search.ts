@@ -14,8 +14,10 @@ const COLUMNS = MESSAGE_COLUMNS.split(', ')
 /** Ranked search over the `message_search` FTS5 index, on the request thread. */
 export class SqliteSearch {
   private readonly stmt;
+  private readonly hasQueued;
 
   constructor(db: Database.Database) {
+    this.hasQueued = db.prepare('SELECT 1 FROM message_search_pending LIMIT 1').pluck();
     // bm25() is lower for better matches. The index spans every room; the room filter is on
     // the joined row, so a word common across rooms costs its matches in all of them.
     this.stmt = db.prepare<[string, string, number], MessageRow>(
@@ -23,6 +25,11 @@ export class SqliteSearch {
        WHERE message_search MATCH ? AND m.room_id = ?
        ORDER BY bm25(message_search), m.seq DESC LIMIT ?`,
     );
+  }
+
+  /** True when messages wait to be indexed (the writer thread indexes them in batches). */
+  queued(): boolean {
+    return guardSqlite(() => this.hasQueued.get()) !== undefined;
   }
 
   search(roomId: string, q: string, limit: number): SearchPage {

@@ -163,7 +163,9 @@ export class SqliteStore implements Store {
     return { messages: ascending ? page : page.reverse(), hasMore };
   }
 
+  /** What was stored before the call is found: messages still queued for the index are indexed first. */
   async searchMessages(roomId: string, q: string, limit: number): Promise<SearchPage> {
+    if (this.searches.queued()) await this.writer.indexSearch();
     return this.searches.search(roomId, q, limit);
   }
 

@@ -51,6 +51,11 @@ export class WriterThreadClient {
     await this.request({ op: 'setCursor', roomId, userId, seq });
   }
 
+  /** Indexes the messages queued for search. */
+  async indexSearch(): Promise<void> {
+    await this.request({ op: 'indexSearch' });
+  }
+
   /** Lets queued writes finish, then closes the thread's connection. */
   async close(): Promise<void> {
     if (this.closed) return;

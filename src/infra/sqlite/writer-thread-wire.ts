@@ -16,6 +16,8 @@ export type WriteOp =
   | { op: 'insertAssigned'; messages: Message[] }
   | { op: 'room'; write: RoomWrite }
   | { op: 'setCursor'; roomId: string; userId: string; seq: number }
+  /** Indexes every message queued for search (a search is about to read the index). */
+  | { op: 'indexSearch' }
   /** Last request: the thread closes its connection and answers; it is then terminated. */
   | { op: 'close' };
 
