@@ -19,8 +19,8 @@ export class SearchIndexWrites {
     this.hasQueued = db.prepare('SELECT 1 FROM message_search_pending LIMIT 1').pluck();
     const take = db.prepare<[number], number>('SELECT message_rowid FROM message_search_pending ORDER BY message_rowid LIMIT ?').pluck();
     const index = db.prepare<[number, number]>(
-      `INSERT INTO message_search (rowid, words)
-       SELECT m.rowid, search_words(m.text) FROM messages m WHERE m.rowid BETWEEN ? AND ? AND m.text <> ''
+      `INSERT INTO message_search (rowid, room, words)
+       SELECT m.rowid, hex(m.room_id), search_words(m.text) FROM messages m WHERE m.rowid BETWEEN ? AND ? AND m.text <> ''
          AND m.rowid IN (SELECT message_rowid FROM message_search_pending)`,
     );
     const clear = db.prepare<[number, number]>('DELETE FROM message_search_pending WHERE message_rowid BETWEEN ? AND ?');
