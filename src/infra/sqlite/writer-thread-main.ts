@@ -1,8 +1,9 @@
 /**
  * Entry of the SQLite writer thread (started by WriterThreadClient). It runs each request
- * as it arrives, in order, and answers it. It batches nothing itself: the request thread's
+ * as it arrives, in order, and answers it. It batches no request: the request thread's
  * group commit (group-commit.ts) already sends the appends of a turn as one request, with
- * one batch in flight, so the appends that arrive here are one transaction's worth.
+ * one batch in flight, so the appends that arrive here are one transaction's worth. Between
+ * requests it indexes the messages they queued for search, in batches (sqlite-search-index.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './sqlite-connection.js';
