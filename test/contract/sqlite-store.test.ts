@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { registerSearchFunction } from '../../src/infra/sqlite/sqlite-connection.js';
 import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
+import { eventually } from '../helpers/socket-client.js';
 import { tempDir } from '../helpers/test-server.js';
 import { registerStoreContract } from './store-contract.js';
 
@@ -155,6 +156,21 @@ describe('SqliteStore on disk', () => {
     raw.close();
     const found = async (q: string) => (await store.searchMessages('r1', q, 10)).messages.map((m) => m.seq);
     expect([await found('draft'), await found('final wording'), await found('removed')]).to.deep.equal([[], [1], []]);
+    await store.close();
+  });
+
+  it('indexes new messages for search on the writer thread shortly after, without a search asking', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    const store = new SqliteStore({ dataDir: dir });
+    await store.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: `note ${i}`, clientMsgId: null, createdAt: now })));
+    const raw = new Database(join(dir, 'chat.db'), { readonly: true });
+    const queued = () => raw.prepare('SELECT count(*) FROM message_search_pending').pluck().get() as number;
+    await eventually(() => queued() === 0, 5000, 'the queue indexed');
+    expect(raw.prepare("SELECT count(*) FROM message_search WHERE message_search MATCH 'note'").pluck().get()).to.equal(30);
+    raw.close();
     await store.close();
   });
 
