@@ -3,7 +3,9 @@ import { expect } from 'chai';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { registerSearchFunction } from '../../src/infra/sqlite/sqlite-connection.js';
 import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
+import { eventually } from '../helpers/socket-client.js';
 import { tempDir } from '../helpers/test-server.js';
 import { registerStoreContract } from './store-contract.js';
 
@@ -69,6 +71,8 @@ describe('SqliteStore on disk', () => {
     await store.createRoom({ id: 'r2', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
     // Another writer took r1's next slot without moving its counter (as a lost Redis write would).
     const raw = new Database(join(dir, 'chat.db'));
+    // The search triggers call it: every connection that writes messages needs it.
+    registerSearchFunction(raw);
     raw
       .prepare('INSERT INTO messages (id, room_id, seq, sender_id, sender_name, text, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run('foreign', 'r1', 1, 'x', 'X', 'taken', null, now);
@@ -118,6 +122,55 @@ describe('SqliteStore on disk', () => {
     expect(await store.getMember('r1', 'bob')).to.include({ role: 'member', banned: false, name: 'bob' });
     expect(await store.getRoom('r1')).to.deep.include({ locked: false, lobby: false, isPrivate: true });
     expect((await store.listRoomsOf('bob', { limit: 10 })).map((r) => r.id)).to.deep.equal(['r1']);
+    await store.close();
+  });
+
+  it('upgrades to search in place: the messages already stored are found', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    const old = schemaV1(dir);
+    old.prepare("INSERT INTO rooms VALUES ('r1', 'r', 0, 8, 'u', ?, 2)").run(now);
+    old.prepare("INSERT INTO messages VALUES ('r1', 1, 'm1', 'u', 'U', 'Old News here', 'c1', ?)").run(now);
+    old.prepare("INSERT INTO messages VALUES ('r1', 2, 'm2', 'u', 'U', 'nothing to see', 'c2', ?)").run(now);
+    old.close();
+    const store = new SqliteStore({ dataDir: dir });
+    expect((await store.searchMessages('r1', 'news', 10)).messages.map((m) => m.id)).to.deep.equal(['m1']);
+    await store.close();
+  });
+
+  it('finds a message by its current text only, whatever writes it: an edit re-indexes, a delete (text emptied) leaves nothing', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    const store = new SqliteStore({ dataDir: dir });
+    await store.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
+    const mk = (text: string) => ({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text, clientMsgId: null, createdAt: now });
+    await store.append(mk('first draft'));
+    await store.append(mk('to be removed'));
+    // Edits and deletes as any later writer makes them: an UPDATE of the text column.
+    const raw = new Database(join(dir, 'chat.db'));
+    registerSearchFunction(raw);
+    raw.prepare("UPDATE messages SET text = 'final wording' WHERE seq = 1").run();
+    raw.prepare("UPDATE messages SET text = '' WHERE seq = 2").run();
+    raw.close();
+    const found = async (q: string) => (await store.searchMessages('r1', q, 10)).messages.map((m) => m.seq);
+    expect([await found('draft'), await found('final wording'), await found('removed')]).to.deep.equal([[], [1], []]);
+    await store.close();
+  });
+
+  it('indexes new messages for search on the writer thread shortly after, without a search asking', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    const store = new SqliteStore({ dataDir: dir });
+    await store.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: `note ${i}`, clientMsgId: null, createdAt: now })));
+    const raw = new Database(join(dir, 'chat.db'), { readonly: true });
+    const queued = () => raw.prepare('SELECT count(*) FROM message_search_pending').pluck().get() as number;
+    await eventually(() => queued() === 0, 5000, 'the queue indexed');
+    expect(raw.prepare("SELECT count(*) FROM message_search WHERE message_search MATCH 'note'").pluck().get()).to.equal(30);
+    raw.close();
     await store.close();
   });
 

@@ -88,6 +88,37 @@ const MIGRATIONS: string[] = [
    ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX messages_by_rev ON messages (room_id, rev) WHERE rev > 0;
    CREATE INDEX messages_by_id ON messages (id);`,
+  // v6: message search. A contentless FTS5 index (the text is not stored twice) of each
+  // message's words as search_words() gives them (registered on every connection by
+  // openDatabase), keyed by the message's rowid. A new message is only queued for it
+  // (message_search_pending): indexing one message per transaction cost as much again as
+  // the append itself, so the writer thread indexes the queue in batches shortly after
+  // (sqlite-search-index.ts), and a search first indexes what is queued. Triggers keep the
+  // index in step with the current text whatever writes it: an edit drops the old words at
+  // once and queues the new, a delete (text '') leaves nothing to find, a removed room takes
+  // its entries along. remove_diacritics 0: "café" is not "cafe", as in MongoDB; the
+  // categories match the shared word rule, so FTS5 splits only on spaces. The room is a
+  // column too (its id in hex, one token), so a search intersects the room's entries with
+  // the words' inside FTS5 instead of ranking every room's matches and filtering after.
+  // The rowid key holds as long as no VACUUM renumbers messages (no code here runs one);
+  // search joins back on it and filters by room, so a stale entry can miss, never leak.
+  `CREATE VIRTUAL TABLE message_search USING fts5(
+     room, words, content = '', contentless_delete = 1,
+     tokenize = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"
+   );
+   CREATE TABLE message_search_pending (message_rowid INTEGER PRIMARY KEY);
+   CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
+     INSERT OR IGNORE INTO message_search_pending VALUES (new.rowid);
+   END;
+   CREATE TRIGGER message_search_update AFTER UPDATE OF text ON messages BEGIN
+     DELETE FROM message_search WHERE rowid = old.rowid;
+     INSERT OR IGNORE INTO message_search_pending VALUES (new.rowid);
+   END;
+   CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
+     DELETE FROM message_search WHERE rowid = old.rowid;
+     DELETE FROM message_search_pending WHERE message_rowid = old.rowid;
+   END;
+   INSERT INTO message_search (rowid, room, words) SELECT rowid, hex(room_id), search_words(text) FROM messages WHERE text <> '';`,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -65,6 +65,11 @@ export class WriterThreadClient {
     return (await this.request({ op: 'readMarkers', markers })).moved ?? [];
   }
 
+  /** Indexes the messages queued for search. */
+  async indexSearch(): Promise<void> {
+    await this.request({ op: 'indexSearch' });
+  }
+
   /** Lets queued writes finish, then closes the thread's connection. */
   async close(): Promise<void> {
     if (this.closed) return;

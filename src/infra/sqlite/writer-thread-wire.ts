@@ -20,6 +20,8 @@ export type WriteOp =
   | { op: 'readMarkers'; markers: ReadMarker[] }
   | { op: 'change'; request: ChangeRequest }
   | { op: 'applyAssigned'; message: Message }
+  /** Indexes every message queued for search (a search is about to read the index). */
+  | { op: 'indexSearch' }
   /** Last request: the thread closes its connection and answers; it is then terminated. */
   | { op: 'close' };
 
