@@ -2,6 +2,24 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { Message } from '../../src/protocol/models.js';
 import type { Store } from '../../src/ports/store.js';
+import { registerSearchChangesContract } from './store-search-changes-contract.js';
+
+/** A room, messages in it and searches, on the store `current()` answers (shared by the search suites). */
+export function searchHelpers(current: () => Store) {
+  const newRoom = () =>
+    current().createRoom({ id: randomUUID(), name: 'room', isPrivate: false, maxParticipants: 8, createdBy: 'owner', createdAt: new Date().toISOString() });
+  /** Appends the texts in order, from u1; the messages as stored. */
+  const post = async (roomId: string, ...texts: string[]): Promise<Message[]> => {
+    const out: Message[] = [];
+    for (const text of texts) {
+      const m = { id: randomUUID(), roomId, senderId: 'u1', senderName: 'U', text, clientMsgId: randomUUID(), createdAt: new Date().toISOString() };
+      out.push((await current().append(m)).message);
+    }
+    return out;
+  };
+  const texts = async (roomId: string, q: string, limit = 20) => (await current().searchMessages(roomId, q, limit)).messages.map((m) => m.text);
+  return { newRoom, post, texts };
+}
 
 /**
  * The search part of the Store contract (registered by registerStoreContract, so every
@@ -9,18 +27,7 @@ import type { Store } from '../../src/ports/store.js';
  */
 export function registerSearchContract(current: () => Store): void {
   describe('search', () => {
-    const newRoom = () =>
-      current().createRoom({ id: randomUUID(), name: 'room', isPrivate: false, maxParticipants: 8, createdBy: 'owner', createdAt: new Date().toISOString() });
-    /** Appends the texts in order; the messages as stored. */
-    const post = async (roomId: string, ...texts: string[]): Promise<Message[]> => {
-      const out: Message[] = [];
-      for (const text of texts) {
-        const m = { id: randomUUID(), roomId, senderId: 'u1', senderName: 'U', text, clientMsgId: randomUUID(), createdAt: new Date().toISOString() };
-        out.push((await current().append(m)).message);
-      }
-      return out;
-    };
-    const texts = async (roomId: string, q: string, limit = 20) => (await current().searchMessages(roomId, q, limit)).messages.map((m) => m.text);
+    const { newRoom, post, texts } = searchHelpers(current);
 
     it('finds messages holding every word of the query, whole words, case-insensitive, without stemming', async () => {
       const { id } = await newRoom();
@@ -97,5 +104,7 @@ export function registerSearchContract(current: () => Store): void {
       await current().insertAssigned(assigned);
       expect((await current().searchMessages(id, 'queued', 20)).messages).to.deep.equal([assigned[1], assigned[0]]);
     });
+
+    registerSearchChangesContract(current);
   });
 }
