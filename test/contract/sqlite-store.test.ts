@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { registerSearchFunction } from '../../src/infra/sqlite/sqlite-connection.js';
 import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
-import { eventually } from '../helpers/socket-client.js';
 import { tempDir } from '../helpers/test-server.js';
 import { registerStoreContract } from './store-contract.js';
 
@@ -125,7 +124,7 @@ describe('SqliteStore on disk', () => {
     await store.close();
   });
 
-  it('upgrades to search in place: the messages already stored are found', async () => {
+  it('upgrades to search in place without indexing on open: the first search of a room indexes what it holds', async () => {
     const dir = tempDir('vcs-store-');
     dirs.push(dir);
     const now = new Date().toISOString();
@@ -135,41 +134,11 @@ describe('SqliteStore on disk', () => {
     old.prepare("INSERT INTO messages VALUES ('r1', 2, 'm2', 'u', 'U', 'nothing to see', 'c2', ?)").run(now);
     old.close();
     const store = new SqliteStore({ dataDir: dir });
-    expect((await store.searchMessages('r1', 'news', 10)).messages.map((m) => m.id)).to.deep.equal(['m1']);
-    await store.close();
-  });
-
-  it('finds a message by its current text only, whatever writes it: an edit re-indexes, a delete (text emptied) leaves nothing', async () => {
-    const dir = tempDir('vcs-store-');
-    dirs.push(dir);
-    const now = new Date().toISOString();
-    const store = new SqliteStore({ dataDir: dir });
-    await store.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
-    const mk = (text: string) => ({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text, clientMsgId: null, createdAt: now });
-    await store.append(mk('first draft'));
-    await store.append(mk('to be removed'));
-    // Edits and deletes as any later writer makes them: an UPDATE of the text column.
-    const raw = new Database(join(dir, 'chat.db'));
-    registerSearchFunction(raw);
-    raw.prepare("UPDATE messages SET text = 'final wording' WHERE seq = 1").run();
-    raw.prepare("UPDATE messages SET text = '' WHERE seq = 2").run();
-    raw.close();
-    const found = async (q: string) => (await store.searchMessages('r1', q, 10)).messages.map((m) => m.seq);
-    expect([await found('draft'), await found('final wording'), await found('removed')]).to.deep.equal([[], [1], []]);
-    await store.close();
-  });
-
-  it('indexes new messages for search on the writer thread shortly after, without a search asking', async () => {
-    const dir = tempDir('vcs-store-');
-    dirs.push(dir);
-    const now = new Date().toISOString();
-    const store = new SqliteStore({ dataDir: dir });
-    await store.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
-    await Promise.all(Array.from({ length: 30 }, (_, i) => store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: `note ${i}`, clientMsgId: null, createdAt: now })));
     const raw = new Database(join(dir, 'chat.db'), { readonly: true });
-    const queued = () => raw.prepare('SELECT count(*) FROM message_search_pending').pluck().get() as number;
-    await eventually(() => queued() === 0, 5000, 'the queue indexed');
-    expect(raw.prepare("SELECT count(*) FROM message_search WHERE message_search MATCH 'note'").pluck().get()).to.equal(30);
+    const indexed = () => raw.prepare('SELECT (SELECT count(*) FROM message_search), (SELECT count(*) FROM search_progress)').raw().get();
+    expect(indexed()).to.deep.equal([0, 0]);
+    expect((await store.searchMessages('r1', 'news', 10)).messages.map((m) => m.id)).to.deep.equal(['m1']);
+    expect(indexed()).to.deep.equal([2, 1]);
     raw.close();
     await store.close();
   });

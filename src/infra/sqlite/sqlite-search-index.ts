@@ -1,51 +1,51 @@
 import type Database from 'better-sqlite3';
 import { guardSqlite } from './sqlite-connection.js';
 
-/** Queued messages indexed per transaction, so that appends wait behind one batch at most. */
-export const INDEX_BATCH = 500;
-/** How long the writer thread lets new messages gather before it indexes them. */
-export const INDEX_DELAY_MS = 100;
+/**
+ * Messages indexed per transaction. Appends queued meanwhile wait behind one chunk at most,
+ * and so does another process's writer (its busy timeout must outlast a chunk).
+ */
+export const INDEX_CHUNK = 2000;
 
 /**
- * Moves messages from the search queue (message_search_pending, filled by a trigger on every
- * insert and text change) into the FTS5 index, on the writer connection: many messages per
- * transaction cost a fraction of one FTS5 segment write per append.
+ * Brings a room's search index up to date before a search reads it, on the writer
+ * connection: the room's messages above its progress (search_progress, sqlite-schema.ts v6),
+ * in seq order, one chunk per IMMEDIATE transaction, and the progress moved to the highest
+ * seq indexed. Holes in seq (a message not stored yet, or never: dead-lettered) do not hold
+ * the progress back: a message that arrives below it later is indexed by its insert trigger,
+ * which reads the progress committed by then (the write lock orders both, across processes).
  */
 export class SearchIndexWrites {
-  private readonly hasQueued;
-  private readonly batch;
+  private readonly chunk: Database.Transaction<(roomId: string, upTo: number) => boolean>;
 
   constructor(db: Database.Database) {
-    this.hasQueued = db.prepare('SELECT 1 FROM message_search_pending LIMIT 1').pluck();
-    const take = db.prepare<[number], number>('SELECT message_rowid FROM message_search_pending ORDER BY message_rowid LIMIT ?').pluck();
-    const index = db.prepare<[number, number]>(
-      `INSERT INTO message_search (rowid, room, words)
-       SELECT m.rowid, hex(m.room_id), search_words(m.text) FROM messages m WHERE m.rowid BETWEEN ? AND ? AND m.text <> ''
-         AND m.rowid IN (SELECT message_rowid FROM message_search_pending)`,
+    const progress = db.prepare<[string], number>('SELECT seq FROM search_progress WHERE room_id = ?').pluck();
+    const next = db.prepare<[string, number, number, number], { n: number; last: number | null }>(
+      `SELECT count(*) AS n, max(seq) AS last FROM
+         (SELECT seq FROM messages WHERE room_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?)`,
     );
-    const clear = db.prepare<[number, number]>('DELETE FROM message_search_pending WHERE message_rowid BETWEEN ? AND ?');
-    this.batch = db.transaction((): number => {
-      const rowids = take.all(INDEX_BATCH);
-      if (rowids.length === 0) return 0;
-      const [first, last] = [rowids[0]!, rowids.at(-1)!];
-      index.run(first, last);
-      clear.run(first, last);
-      return rowids.length;
+    const index = db.prepare<[string, number, number]>(
+      `INSERT INTO message_search (rowid, room, words)
+       SELECT rowid, hex(room_id), search_words(text) FROM messages WHERE room_id = ? AND seq > ? AND seq <= ? AND text <> ''`,
+    );
+    const advance = db.prepare<[string, number]>(
+      'INSERT INTO search_progress (room_id, seq) VALUES (?, ?) ON CONFLICT (room_id) DO UPDATE SET seq = excluded.seq',
+    );
+    this.chunk = db.transaction((roomId: string, upTo: number): boolean => {
+      const from = progress.get(roomId) ?? 0;
+      const { n, last } = next.get(roomId, from, upTo, INDEX_CHUNK)!;
+      if (last === null) return false;
+      index.run(roomId, from, last);
+      advance.run(roomId, last);
+      return n === INDEX_CHUNK;
     });
   }
 
-  /** True when messages wait to be indexed (a read: no lock taken). */
-  queued(): boolean {
-    return this.hasQueued.get() !== undefined;
-  }
-
-  /** Indexes one batch; how many messages it took (0: the queue is empty). */
-  indexBatch(): number {
-    return guardSqlite(() => this.batch.immediate());
-  }
-
-  /** Indexes until the queue is empty. */
-  indexAll(): void {
-    while (this.indexBatch() === INDEX_BATCH);
+  /**
+   * Indexes the next chunk of the room's messages with seq <= `upTo` (a newer message is
+   * left to the next search); true when more may wait.
+   */
+  indexChunk(roomId: string, upTo: number): boolean {
+    return guardSqlite(() => this.chunk.immediate(roomId, upTo));
   }
 }

@@ -18,10 +18,16 @@ const COLUMNS = MESSAGE_COLUMNS.split(', ')
 /** Ranked search over the `message_search` FTS5 index, on the request thread. */
 export class SqliteSearch {
   private readonly stmt;
-  private readonly hasQueued;
+  private readonly newestUnindexed;
 
   constructor(db: Database.Database) {
-    this.hasQueued = db.prepare('SELECT 1 FROM message_search_pending LIMIT 1').pluck();
+    this.newestUnindexed = db
+      .prepare<[{ room: string }], number>(
+        `SELECT seq FROM messages WHERE room_id = @room
+           AND seq > coalesce((SELECT seq FROM search_progress WHERE room_id = @room), 0)
+         ORDER BY seq DESC LIMIT 1`,
+      )
+      .pluck();
     // bm25() is lower for better matches; the room column weighs nothing. FTS5 narrows to the
     // room; the room_id test on the row is the guard should the index ever be stale.
     this.stmt = db.prepare<[string, string, number], MessageRow>(
@@ -31,9 +37,12 @@ export class SqliteSearch {
     );
   }
 
-  /** True when messages wait to be indexed (the writer thread indexes them in batches). */
-  queued(): boolean {
-    return guardSqlite(() => this.hasQueued.get()) !== undefined;
+  /**
+   * The newest seq of the room's messages above its search progress (null: the index holds
+   * every stored message of the room). Two lookups on primary keys; no lock taken.
+   */
+  unindexedUpTo(roomId: string): number | null {
+    return guardSqlite(() => this.newestUnindexed.get({ room: roomId })) ?? null;
   }
 
   search(roomId: string, q: string, limit: number): SearchPage {

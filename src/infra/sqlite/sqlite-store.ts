@@ -204,9 +204,13 @@ export class SqliteStore implements Store {
     return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
   }
 
-  /** What was stored before the call is found: messages still queued for the index are indexed first. */
+  /**
+   * What was stored before the call is found: the room's messages not yet in the index (all
+   * of them at its first search) are indexed first, on the writer thread.
+   */
   async searchMessages(roomId: string, q: string, limit: number): Promise<SearchPage> {
-    if (this.searches.queued()) await this.writer.indexSearch();
+    const upTo = this.searches.unindexedUpTo(roomId);
+    if (upTo !== null) await this.writer.indexForSearch(roomId, upTo);
     return this.searches.search(roomId, q, limit);
   }
 

@@ -1,14 +1,13 @@
 /**
  * Entry of the SQLite writer thread (started by WriterThreadClient). It runs each request
- * as it arrives, in order, and answers it. It batches no request: the request thread's
+ * as it arrives, in order, and answers it. It batches nothing itself: the request thread's
  * group commit (group-commit.ts) already sends the appends of a turn as one request, with
- * one batch in flight, so the appends that arrive here are one transaction's worth. Between
- * requests it indexes the messages they queued for search, in batches (sqlite-search-index.ts).
+ * one batch in flight, so the appends that arrive here are one transaction's worth.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './sqlite-connection.js';
 import { RoomWrites } from './room-writes.js';
-import { INDEX_DELAY_MS, SearchIndexWrites } from './sqlite-search-index.js';
+import { SearchIndexWrites } from './sqlite-search-index.js';
 import { WriteTransactions } from './write-transactions.js';
 import { toWire, type WriteReply, type WriteRequest } from './writer-thread-wire.js';
 
@@ -20,29 +19,8 @@ db.pragma('wal_autocheckpoint = 10000');
 const transactions = new WriteTransactions(db);
 const roomWrites = new RoomWrites(db);
 const searchIndex = new SearchIndexWrites(db);
-let indexTimer: NodeJS.Timeout | null = null;
 
-port.on('message', (request: WriteRequest) => {
-  port.postMessage(run(request));
-  if (request.op !== 'close') scheduleIndexing(INDEX_DELAY_MS);
-});
-
-/**
- * Indexes what writes queued for search a moment later, one batch per turn so that appends
- * arriving meanwhile wait behind one batch at most. A failure (a lock held by another
- * process) is retried by the next round; a search indexes for itself anyway.
- */
-function scheduleIndexing(delayMs: number): void {
-  if (indexTimer || !db.open) return;
-  indexTimer = setTimeout(() => {
-    indexTimer = null;
-    try {
-      if (searchIndex.queued() && searchIndex.indexBatch() > 0) scheduleIndexing(0);
-    } catch {
-      scheduleIndexing(INDEX_DELAY_MS * 10);
-    }
-  }, delayMs);
-}
+port.on('message', (request: WriteRequest) => port.postMessage(run(request)));
 
 function run(request: WriteRequest): WriteReply {
   const id = request.id;
@@ -64,11 +42,8 @@ function run(request: WriteRequest): WriteReply {
       case 'readMarkers':
         return { id, ok: true, moved: transactions.raiseReadMarkers(request.markers) };
       case 'indexSearch':
-        searchIndex.indexAll();
-        break;
+        return { id, ok: true, more: searchIndex.indexChunk(request.roomId, request.upTo) };
       case 'close':
-        if (indexTimer) clearTimeout(indexTimer);
-        // What is still queued stays queued: the next open's first search indexes it.
         db.close();
         break;
     }
