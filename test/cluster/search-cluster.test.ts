@@ -24,7 +24,7 @@ function twoNodes(env: () => Record<string, string>): void {
     await cluster?.stop();
   });
 
-  it('a message sent on node A is found on node B once persisted, ranked; access rules hold there too', async function () {
+  it('a message sent on node A is found on node B once persisted, ranked; edits and deletes follow; access rules hold there too', async function () {
     this.timeout(30_000);
     const [a, b] = cluster.nodes;
     const ann = await guest(a!.url, 'ann');
@@ -46,6 +46,14 @@ function twoNodes(env: () => Record<string, string>): void {
         15_000,
         'the REST message found on node A',
       );
+      // An edit on B and a delete on A reach the store through the queue too; then only the current text is found.
+      const sent = new Map(((await found()) as { id: string; seq: number }[]).map((m) => [m.seq, m.id]));
+      await request(b!.url, 'PATCH', `/api/messages/${sent.get(1)}`, { token: ann.token, body: { text: 'reverted instead' } });
+      await request(a!.url, 'DELETE', `/api/messages/${sent.get(2)}`, { token: ann.token });
+      const texts = async (words: string) =>
+        ((await request(a!.url, 'GET', `/api/messages/search?roomId=${room.id}&q=${words}`, { token: ann.token })).body.messages ?? []).map((m: { text: string }) => m.text);
+      await eventually(async () => (await texts('rollback')).join() === 'rollback finished', 15_000, 'the edited and deleted messages no longer found by their old words');
+      expect(await texts('reverted')).to.deep.equal(['reverted instead']);
       const outsider = await request(b!.url, 'GET', `/api/messages/search?roomId=${room.id}&q=rollback`, { token: bob.token });
       expect([outsider.status, outsider.body.error.code]).to.deep.equal([403, 'FORBIDDEN']);
     } finally {

@@ -45,6 +45,42 @@ describe('message search (GET /api/messages/search)', () => {
     expect((await search(bob.token, q(room.id, 'secret'))).body.messages.map((m: { text: string }) => m.text)).to.deep.equal(['the secret plan']);
   });
 
+  it('follows the history: a message sent after a search, edits and deletes over REST before and after the first search', async () => {
+    const ann = await guest(server.url, 'ann');
+    const room = await createRoom(server.url, ann.token);
+    const post = async (text: string) => (await request(server.url, 'POST', '/api/messages', { token: ann.token, body: { roomId: room.id, text } })).body as { id: string };
+    const found = async (words: string) => (await search(ann.token, q(room.id, words))).body.messages.map((m: { text: string }) => m.text);
+    const early = await post('early draft');
+    const gone = await post('gone soon');
+    expect((await request(server.url, 'PATCH', `/api/messages/${early.id}`, { token: ann.token, body: { text: 'early final' } })).status).to.equal(200);
+    expect([await found('draft'), await found('early')]).to.deep.equal([[], ['early final']]);
+    const later = await post('later draft');
+    expect(await found('later')).to.deep.equal(['later draft']);
+    await request(server.url, 'PATCH', `/api/messages/${later.id}`, { token: ann.token, body: { text: 'later final' } });
+    expect((await request(server.url, 'DELETE', `/api/messages/${gone.id}`, { token: ann.token })).status).to.equal(200);
+    expect([await found('draft'), await found('final'), await found('gone')]).to.deep.equal([[], ['later final', 'early final'], []]);
+  });
+
+  it('answers as history does for whoever may not read the room: not a member, banned, an unknown or deleted room', async () => {
+    const ann = await guest(server.url, 'ann');
+    const bob = await guest(server.url, 'bob');
+    const secret = await createRoom(server.url, ann.token, { name: 'secret', isPrivate: true });
+    const open = await createRoom(server.url, ann.token, { name: 'open' });
+    await request(server.url, 'POST', '/api/messages', { token: ann.token, body: { roomId: open.id, text: 'hello all' } });
+    expect((await request(server.url, 'DELETE', `/api/rooms/${open.id}/members/${bob.user.id}?ban=true`, { token: ann.token })).status).to.equal(204);
+    const deleted = await createRoom(server.url, ann.token, { name: 'gone' });
+    await request(server.url, 'POST', '/api/messages', { token: ann.token, body: { roomId: deleted.id, text: 'hello gone' } });
+    expect((await search(ann.token, q(deleted.id, 'hello'))).body.messages).to.have.length(1);
+    expect((await request(server.url, 'DELETE', `/api/rooms/${deleted.id}`, { token: ann.token })).status).to.equal(204);
+    const answer = (res: { status: number; body: { error?: { code: string } } }) => [res.status, res.body.error?.code];
+    for (const [who, roomId] of [[bob.token, secret.id], [bob.token, open.id], [ann.token, 'no-such-room'], [ann.token, deleted.id]] as const) {
+      const history = await request(server.url, 'GET', `/api/messages?roomId=${encodeURIComponent(roomId)}`, { token: who });
+      const found = await search(who, q(roomId, 'hello'));
+      expect(answer(found), roomId).to.deep.equal(answer(history));
+      expect(found.status, roomId).to.be.oneOf([403, 404]);
+    }
+  });
+
   it('refuses a query that is not 1–200 characters of plain text with a word, and a bad limit, with 400 VALIDATION_FAILED', async () => {
     const ann = await guest(server.url, 'ann');
     const room = await createRoom(server.url, ann.token);
