@@ -95,10 +95,12 @@ const MIGRATIONS: string[] = [
   // intersects the room's entries with the words' inside FTS5. search_progress says how far
   // each room is indexed: every message of the room with seq <= its seq is in the index with
   // its current text. A search first moves its room's progress up to the newest message
-  // (sqlite-search-index.ts, on the writer thread), so a plain send pays only the trigger's
-  // lookup of that row: indexing on every send cost 18% more CPU per delivered message even
-  // in batches. A message stored below its room's progress (late: cluster mode stores out of
-  // seq order) is indexed by its insert at once; an edit re-indexes, a delete (text '')
+  // (sqlite-search-index.ts, on the writer thread), so a plain send does no search work:
+  // indexing on every send cost 18% more CPU per delivered message even in batches, and a
+  // mere trigger on insert (even one whose WHEN is false) 2-3 us per message. An append takes
+  // the room's next seq, above any progress; only the queue's inserts (cluster mode stores
+  // out of seq order) can land below it, and WriteTransactions.insertAssigned indexes those
+  // at once, in the insert's transaction. An edit re-indexes, a delete (text '')
   // leaves nothing, a removed row takes its entry along. The tables start empty: the first
   // search of a room indexes what it already holds. remove_diacritics 0: "café" is not
   // "cafe", as in MongoDB; the categories match the shared word rule, so FTS5 splits only on
@@ -109,11 +111,6 @@ const MIGRATIONS: string[] = [
      tokenize = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"
    );
    CREATE TABLE search_progress (room_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-   CREATE TRIGGER message_search_late AFTER INSERT ON messages
-     WHEN new.seq <= (SELECT seq FROM search_progress WHERE room_id = new.room_id) AND new.text <> ''
-   BEGIN
-     INSERT INTO message_search (rowid, room, words) VALUES (new.rowid, hex(new.room_id), search_words(new.text));
-   END;
    CREATE TRIGGER message_search_edit AFTER UPDATE OF text ON messages WHEN old.text IS NOT new.text BEGIN
      DELETE FROM message_search WHERE rowid = old.rowid;
      INSERT INTO message_search (rowid, room, words)

@@ -12,8 +12,9 @@ export const INDEX_CHUNK = 2000;
  * connection: the room's messages above its progress (search_progress, sqlite-schema.ts v6),
  * in seq order, one chunk per IMMEDIATE transaction, and the progress moved to the highest
  * seq indexed. Holes in seq (a message not stored yet, or never: dead-lettered) do not hold
- * the progress back: a message that arrives below it later is indexed by its insert trigger,
- * which reads the progress committed by then (the write lock orders both, across processes).
+ * the progress back: a message that arrives below it later is indexed by its insert
+ * (WriteTransactions.insertAssigned), which reads the progress committed by then (the write
+ * lock orders both, across processes).
  */
 export class SearchIndexWrites {
   private readonly chunk: Database.Transaction<(roomId: string, upTo: number) => boolean>;
