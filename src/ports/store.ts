@@ -48,6 +48,13 @@ export interface HistoryPage {
   hasMore: boolean;
 }
 
+/** Search results, best match first. */
+export interface SearchPage {
+  messages: Message[];
+  /** More messages match than the page holds. */
+  hasMore: boolean;
+}
+
 export interface RoomStore {
   createRoom(room: NewRoom): Promise<Room>;
   getRoom(roomId: string): Promise<Room | null>;
@@ -113,6 +120,12 @@ export interface MessageStore {
   lastRev(roomId: string): Promise<number>;
   /** Messages with seq ≤ `maxSeq` changed after `afterRev`, by rev, oldest change first. */
   listChangedSince(roomId: string, afterRev: number, maxSeq: number, limit: number): Promise<HistoryPage>;
+  /**
+   * Messages of the room whose current text holds every word of `q` (the rule of
+   * protocol/search-terms.ts: whole words, case-insensitive, no stemming), best match first,
+   * ties newest first; at most `limit`. A `q` without a word finds nothing.
+   */
+  searchMessages(roomId: string, q: string, limit: number): Promise<SearchPage>;
   /** Moves the member's delivery cursor forward (never back). */
   setCursor(roomId: string, userId: string, seq: number): Promise<void>;
   getCursor(roomId: string, userId: string): Promise<number>;

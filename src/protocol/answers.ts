@@ -54,6 +54,10 @@ export const HistoryResultSchema = z.object({
   messages: z.array(MessageSchema).describe('oldest first'),
   hasMore: z.boolean(),
 });
+export const SearchResultSchema = z.object({
+  messages: z.array(MessageSchema).describe('best match first; equally good matches newest first'),
+  hasMore: z.boolean().describe('more messages match than `limit`'),
+});
 export const ChatSendResultSchema = z.object({ message: MessageSchema });
 /** The ack of a change (edit, delete, reaction): the message as it is now. */
 export const ChatChangeResultSchema = z.object({ message: MessageSchema.describe('the whole message after the change (unchanged when the change was already made)') });

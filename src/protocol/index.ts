@@ -9,6 +9,7 @@ export * from './query-schemas.js';
 export * from './events.js';
 export * from './answers.js';
 export * from './text-rules.js';
+export * from './search-terms.js';
 export * from './webhooks.js';
 export * from './system-sender.js';
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { IdSchema } from './schemas.js';
+import { searchTermsOf } from './search-terms.js';
+import { textProblem } from './text-rules.js';
 
 /**
  * Schemas of REST query strings. A query value is a string, so numbers are digits only:
@@ -20,6 +22,31 @@ export const HistoryQuerySchema = z.strictObject({
   after: queryInt(Number.MAX_SAFE_INTEGER).optional(),
   before: queryInt(Number.MAX_SAFE_INTEGER).optional(),
   limit: queryInt(100).pipe(z.number().min(1, 'expected at least 1')).describe('page size, 1–100').optional(),
+});
+
+/** Search answers this many messages unless `limit` says otherwise, and never more than SEARCH_MAX_LIMIT. */
+export const SEARCH_DEFAULT_LIMIT = 20;
+export const SEARCH_MAX_LIMIT = 50;
+/** Longest search query, in code points. */
+export const SEARCH_MAX_QUERY = 200;
+
+/** `GET /api/messages/search`: plain text (never query syntax) with at least one word. */
+export const SearchQuerySchema = z.strictObject({
+  roomId: IdSchema,
+  q: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = textProblem(value, SEARCH_MAX_QUERY) ?? (searchTermsOf(value).length === 0 ? 'must contain a word (letters or digits)' : null);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .describe(
+      `1–${SEARCH_MAX_QUERY} characters of plain text with at least one word; a message matches when its current text holds every word ` +
+        '(letters and digits; case-insensitive after NFKC; whole words, no stemming; diacritics count)',
+    ),
+  limit: queryInt(SEARCH_MAX_LIMIT, /^\d{1,3}$/)
+    .pipe(z.number().min(1, 'expected at least 1'))
+    .describe(`how many, 1–${SEARCH_MAX_LIMIT} (default ${SEARCH_DEFAULT_LIMIT})`)
+    .optional(),
 });
 
 /** `GET /api/admin/dead-letters`: how many to list, 1–1000. */

@@ -6,7 +6,9 @@ import { SYSTEM_SENDER } from '../protocol/system-sender.js';
 import type { ServerMetrics } from '../ports/metrics.js';
 import { noWebhooks, type WebhookPublisher } from '../ports/webhooks.js';
 import type { LiveDelivery, RateLimiter } from '../ports/realtime.js';
-import type { HistoryPage, MessageStore, NewMessage } from '../ports/store.js';
+import type { HistoryPage, MessageStore, NewMessage, SearchPage } from '../ports/store.js';
+import { SEARCH_DEFAULT_LIMIT } from '../protocol/query-schemas.js';
+import { searchTermsOf } from '../protocol/search-terms.js';
 import { unreadCount, type ReadMarkers } from './read-markers.js';
 import { isModerator, type RoomService } from './room-service.js';
 import type { AuthUser } from './token-service.js';
@@ -180,6 +182,17 @@ export class ChatService {
     if (q.after !== undefined) query.after = q.after;
     if (q.before !== undefined) query.before = q.before;
     return this.deps.messages.listMessages(roomId, query);
+  }
+
+  /**
+   * The room's messages ranked by how well their current text matches `q` (every word of it
+   * must be there). Reads the store: in cluster mode a message is found once the
+   * persistence queue has stored it.
+   */
+  search(roomId: string, q: string, limit: number = SEARCH_DEFAULT_LIMIT): Promise<SearchPage> {
+    // The schemas refuse such a query already; a caller that skipped them gets the same answer.
+    if (searchTermsOf(q).length === 0) throw new AppError('VALIDATION_FAILED', 'the search query must contain a word (letters or digits)');
+    return this.deps.messages.searchMessages(roomId, q, limit);
   }
 
   /** The room's newest seq, from the owner of its sequence. */

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { MongoStore, type MongoStoreOptions } from '../../src/infra/mongo/mongo-store.js';
 import type { Message } from '../../src/protocol/models.js';
+import { searchTermsOf } from '../../src/protocol/search-terms.js';
 import { describeWithMongo, needsFerret, TestFerretDb, uniqueDbName } from '../helpers/ferretdb.js';
 import { freePort } from '../../support/loopback.js';
 import { recordingLogger, type LogLine } from '../helpers/recording-logger.js';
@@ -76,6 +77,33 @@ describeWithMongo('MongoStore', (target) => {
     // Idempotent: a second open changes nothing.
     const again = await openStore({ uri });
     expect((await again.listMembers('legacy', { limit: 10 })).map((m) => m.userId)).to.deep.equal(['ann', 'bob']);
+  });
+
+  it('search: a multikey index on (roomId, terms); messages stored before search get their terms on open, once', async () => {
+    const uri = target.uri();
+    const store = await openStore({ uri });
+    const { id: roomId } = await store.createRoom(room());
+    await store.append({ ...message(roomId, 'new'), text: 'fresh words' });
+    expect((await indexesOf(uri, 'messages')).map((i) => i.key)).to.deep.include({ roomId: 1, terms: 1 });
+    // Documents as earlier releases stored them: no terms.
+    const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 3000 }).asPromise();
+    const legacy = (seq: number, text: string) => ({ ...message(roomId, `old${seq}`), seq, text });
+    const docs = [legacy(2, 'Old Words'), legacy(3, 'older words still')].map(({ id, ...m }) => ({ _id: id, ...m, clientKey: `c:${m.clientMsgId}` }));
+    await conn.db!.collection<{ _id: string }>('messages').insertMany(docs);
+    expect((await store.searchMessages(roomId, 'words', 10)).messages.map((m) => m.seq)).to.deep.equal([1]);
+    const reopened = await openStore({ uri });
+    expect((await reopened.searchMessages(roomId, 'words', 10)).messages.map((m) => m.seq)).to.have.members([1, 2, 3]);
+    const stored = await conn.db!.collection<{ _id: string; terms?: string[] }>('messages').findOne({ _id: docs[0]!._id });
+    expect(stored?.terms).to.deep.equal(['old', 'words']);
+    // A text change (an edit; a delete empties it) sets the terms with it, and search follows.
+    await conn.db!.collection<{ _id: string }>('messages').updateOne({ _id: docs[1]!._id }, { $set: { text: 'rewritten', terms: searchTermsOf('rewritten') } });
+    await conn.db!.collection<{ _id: string }>('messages').updateOne({ _id: docs[0]!._id }, { $set: { text: '', terms: searchTermsOf('') } });
+    expect((await reopened.searchMessages(roomId, 'words', 10)).messages.map((m) => m.seq)).to.deep.equal([1]);
+    expect((await reopened.searchMessages(roomId, 'REWRITTEN', 10)).messages.map((m) => m.seq)).to.deep.equal([3]);
+    await conn.close();
+    // Idempotent: a further open changes nothing.
+    const again = await openStore({ uri });
+    expect((await again.searchMessages(roomId, 'words', 10)).messages.map((m) => m.seq)).to.deep.equal([1]);
   });
 
   it('two nodes appending to one room at once, with retries of the same clientMsgIds: seq 1..N, each message once', async function () {

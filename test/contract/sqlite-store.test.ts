@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { registerSearchFunction } from '../../src/infra/sqlite/sqlite-connection.js';
 import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/test-server.js';
 import { registerStoreContract } from './store-contract.js';
@@ -69,6 +70,8 @@ describe('SqliteStore on disk', () => {
     await store.createRoom({ id: 'r2', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
     // Another writer took r1's next slot without moving its counter (as a lost Redis write would).
     const raw = new Database(join(dir, 'chat.db'));
+    // The search triggers call it: every connection that writes messages needs it.
+    registerSearchFunction(raw);
     raw
       .prepare('INSERT INTO messages (id, room_id, seq, sender_id, sender_name, text, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run('foreign', 'r1', 1, 'x', 'X', 'taken', null, now);
@@ -118,6 +121,25 @@ describe('SqliteStore on disk', () => {
     expect(await store.getMember('r1', 'bob')).to.include({ role: 'member', banned: false, name: 'bob' });
     expect(await store.getRoom('r1')).to.deep.include({ locked: false, lobby: false, isPrivate: true });
     expect((await store.listRoomsOf('bob', { limit: 10 })).map((r) => r.id)).to.deep.equal(['r1']);
+    await store.close();
+  });
+
+  it('upgrades to search in place without indexing on open: the first search of a room indexes what it holds', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    const old = schemaV1(dir);
+    old.prepare("INSERT INTO rooms VALUES ('r1', 'r', 0, 8, 'u', ?, 2)").run(now);
+    old.prepare("INSERT INTO messages VALUES ('r1', 1, 'm1', 'u', 'U', 'Old News here', 'c1', ?)").run(now);
+    old.prepare("INSERT INTO messages VALUES ('r1', 2, 'm2', 'u', 'U', 'nothing to see', 'c2', ?)").run(now);
+    old.close();
+    const store = new SqliteStore({ dataDir: dir });
+    const raw = new Database(join(dir, 'chat.db'), { readonly: true });
+    const indexed = () => raw.prepare('SELECT (SELECT count(*) FROM message_search), (SELECT count(*) FROM search_progress)').raw().get();
+    expect(indexed()).to.deep.equal([0, 0]);
+    expect((await store.searchMessages('r1', 'news', 10)).messages.map((m) => m.id)).to.deep.equal(['m1']);
+    expect(indexed()).to.deep.equal([2, 1]);
+    raw.close();
     await store.close();
   });
 

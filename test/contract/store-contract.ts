@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { ChangeOp, ChangeRequest } from '../../src/domain/message-change.js';
 import type { Store, NewMessage } from '../../src/ports/store.js';
+import { registerSearchContract } from './store-search-contract.js';
 
 /**
  * The contract every Store implementation must keep. Registered once per implementation
@@ -466,5 +467,7 @@ export function registerStoreContract(name: string, open: () => Promise<Store>):
     it('answers ping while open', async () => {
       await store.ping();
     });
+
+    registerSearchContract(() => store);
   });
 }

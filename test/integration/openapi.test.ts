@@ -128,6 +128,12 @@ describe('OpenAPI document (GET /api/openapi.json)', () => {
     await call('delete', edit, `/api/messages/${sent.id}`, { token: t });
     await call('delete', edit, '/api/messages/nope', { token: t });
     await call('patch', edit, `/api/messages/${sent.id}`, { token: t, body: { text: 'too late' } });
+    const found = await call('get', '/api/messages/search', `/api/messages/search?roomId=${room.id}&q=HELLO&limit=5`, { token: t });
+    expect(found.body.messages.map((m: { text: string }) => m.text)).to.deep.equal(['hello']);
+    await call('get', '/api/messages/search', `/api/messages/search?roomId=${room.id}&q=hello`, { token: bob.token });
+    await call('get', '/api/messages/search', '/api/messages/search?roomId=nope&q=hello', { token: t });
+    await call('get', '/api/messages/search', `/api/messages/search?roomId=${room.id}&q=%21%3F`, { token: t });
+    await call('get', '/api/messages/search', `/api/messages/search?roomId=${room.id}&q=hello`);
     const ice = await call('get', '/api/ice-servers', '/api/ice-servers', { token: t });
     expect(ice.body.iceServers.some((s: { credential?: string }) => s.credential)).to.equal(true);
 

@@ -3,6 +3,7 @@ import { roomNotFound, unavailable } from '../../domain/app-error.js';
 import { withChangeFields } from '../../domain/message-change.js';
 import type { Message } from '../../protocol/models.js';
 import type { AppendResult, NewMessage } from '../../ports/store.js';
+import { searchTermsOf } from '../../protocol/search-terms.js';
 import { isDuplicateKey } from './mongo-errors.js';
 import { clientKeyOf, type MessageDoc, type MongoModels } from './mongo-models.js';
 
@@ -14,7 +15,7 @@ const MAX_QUEUED_MS = 3000;
 const MAX_HINTS = 10_000;
 const SAFE = { sanitizeFilter: true } as const;
 
-/** The stored shape of a message; `node` is the node that assigned its seq, if any. */
+/** The stored shape of a message, search terms included; `node` is the node that assigned its seq, if any. */
 export const toDoc = (m: Message, node?: string): MessageDoc => ({
   _id: m.id,
   roomId: m.roomId,
@@ -27,6 +28,7 @@ export const toDoc = (m: Message, node?: string): MessageDoc => ({
   ...(node ? { node } : {}),
   createdAt: m.createdAt,
   ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+  terms: searchTermsOf(m.text),
 });
 
 export const toMessage = (d: MessageDoc): Message =>

@@ -3,11 +3,19 @@ import { unavailable } from '../../domain/app-error.js';
 import { changedFields, changedMessage, messageNotFound, type ChangeRequest, type ChangeResult } from '../../domain/message-change.js';
 import type { Message } from '../../protocol/models.js';
 import type { HistoryPage } from '../../ports/store.js';
+import { searchTermsOf } from '../../protocol/search-terms.js';
 import { toMessage } from './mongo-append.js';
 import type { MessageDoc, MongoModels } from './mongo-models.js';
 
 /** Filters built from request values: an object where a string belongs is compared, never run. */
 const SAFE = { sanitizeFilter: true } as const;
+
+/**
+ * What a change writes: its fields, and the search terms of its text in the same update, so
+ * that search finds an edited message by its current text only and a deleted one (text '',
+ * terms []) not at all.
+ */
+const storedChange = (m: Message) => ({ ...changedFields(m), terms: searchTermsOf(m.text) });
 
 /** Changes to existing messages (edits, deletes, reactions) and the room's change counter, in MongoDB. */
 export class MongoChanges {
@@ -49,7 +57,7 @@ export class MongoChanges {
       if (!room) throw messageNotFound(req.roomId, req.seq);
       const message = { ...next, rev: room.lastRev };
       const sameRev = current.rev === undefined ? mongoose.trusted({ $exists: false }) : current.rev;
-      const written = await this.guard(() => this.m.Message.updateOne({ _id: current.id, rev: sameRev }, { $set: changedFields(message) }, SAFE));
+      const written = await this.guard(() => this.m.Message.updateOne({ _id: current.id, rev: sameRev }, { $set: storedChange(message) }, SAFE));
       if (written.modifiedCount > 0) return { message, changed: true };
     }
     throw unavailable('the message is busy; try again');
@@ -58,7 +66,7 @@ export class MongoChanges {
   async applyAssigned(m: Message): Promise<'applied' | 'stale' | 'missing' | 'dropped'> {
     const rev = m.rev ?? 0;
     const older = { $or: [{ rev: mongoose.trusted({ $exists: false }) }, { rev: mongoose.trusted({ $lt: rev }) }] };
-    const written = await this.guard(() => this.m.Message.updateOne({ _id: m.id, roomId: m.roomId, seq: m.seq, ...older }, { $set: changedFields(m) }, SAFE));
+    const written = await this.guard(() => this.m.Message.updateOne({ _id: m.id, roomId: m.roomId, seq: m.seq, ...older }, { $set: storedChange(m) }, SAFE));
     if (written.matchedCount > 0) {
       await this.guard(() => this.m.Room.updateOne({ _id: m.roomId }, { $max: { lastRev: rev } }, SAFE));
       return 'applied';

@@ -3,6 +3,7 @@ import { unavailable } from '../../domain/app-error.js';
 import type { Logger } from '../../ports/logger.js';
 import { migrateMembers } from './mongo-memberships.js';
 import { bindModels, type MongoModels } from './mongo-models.js';
+import { backfillSearchTerms } from './mongo-search.js';
 
 export interface MongoConnectionOptions {
   uri: string;
@@ -124,6 +125,7 @@ export class MongoConnection {
     // createIndexes (not init(), whose first result mongoose caches): idempotent, run on every open.
     await Promise.all([Message.createIndexes(), Cursor.createIndexes(), Member.createIndexes(), ReadMarker.createIndexes()]);
     await migrateMembers(this.models);
+    await backfillSearchTerms(this.models);
   }
 
   /** Logs a failed open once per distinct reason, naming the variable to fix. */

@@ -54,6 +54,12 @@ export interface MessageDoc {
   reactions?: Reaction[] | null;
   /** The room's rev at the last change; absent on a message never changed. */
   rev?: number;
+  /**
+   * The distinct words of `text` (searchTermsOf, protocol/search-terms.ts), what search
+   * matches: set with the text on every write of it. Absent only on documents stored before
+   * search existed, until the backfill on open (backfillSearchTerms) reaches them.
+   */
+  terms?: string[];
 }
 
 export interface CursorDoc {
@@ -135,6 +141,7 @@ export function bindModels(conn: Connection): MongoModels {
       deletedAt: { type: String },
       reactions: { type: Schema.Types.Mixed },
       rev: { type: Number },
+      terms: { type: [String], default: undefined },
     },
     strict,
   );
@@ -144,6 +151,8 @@ export function bindModels(conn: Connection): MongoModels {
   message.index({ roomId: 1, clientKey: 1 }, { unique: true });
   // "Changed since lastRev" (room:join); messages never changed have no rev.
   message.index({ roomId: 1, rev: 1 });
+  // Search: multikey, one entry per distinct word (FerretDB 1.x has no text index).
+  message.index({ roomId: 1, terms: 1 });
   const cursor = new Schema<CursorDoc>(
     { roomId: { type: String, required: true }, userId: { type: String, required: true }, seq: { type: Number, required: true } },
     strict,

@@ -3,13 +3,14 @@ import { AppError, seqConflict, unavailable } from '../../domain/app-error.js';
 import type { Message, Room, RoomRole } from '../../protocol/models.js';
 import type { ChangeRequest, ChangeResult } from '../../domain/message-change.js';
 import { MongoChanges } from './mongo-changes.js';
-import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, ReadMarker, RoomPatch, Store } from '../../ports/store.js';
+import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, ReadMarker, RoomPatch, SearchPage, Store } from '../../ports/store.js';
 import { MongoAppender, toDoc, toMessage } from './mongo-append.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
 import { isDuplicateKey, isMongoOutage } from './mongo-errors.js';
 import { MongoMemberships, toRoom } from './mongo-memberships.js';
 import { MongoReadMarkers } from './mongo-read-markers.js';
 import type { MessageDoc, MongoModels, RoomDoc } from './mongo-models.js';
+import { MongoSearch } from './mongo-search.js';
 
 export interface MongoStoreOptions extends MongoConnectionOptions {
   /** This node's id, stamped on the messages it sequences (see AppendResult.deliverAgain). */
@@ -35,6 +36,7 @@ export class MongoStore implements Store {
   private readonly members: MongoMemberships;
   private readonly markers: MongoReadMarkers;
   private readonly changes: MongoChanges;
+  private readonly searches: MongoSearch;
 
   constructor(options: MongoStoreOptions) {
     this.connection = new MongoConnection(options);
@@ -43,6 +45,7 @@ export class MongoStore implements Store {
     this.members = new MongoMemberships(this.m);
     this.changes = new MongoChanges(this.m, (fn) => this.guard(fn), (roomId, seq) => this.getMessage(roomId, seq));
     this.markers = new MongoReadMarkers(this.m);
+    this.searches = new MongoSearch(this.m);
   }
 
   /** The mongoose connection (tests read its options). */
@@ -173,7 +176,7 @@ export class MongoStore implements Store {
     // The bounds are numbers the protocol schema validated; the range operators are ours.
     const filter = Object.keys(range).length ? { roomId, seq: mongoose.trusted(range) } : { roomId };
     const docs = await this.guard(() =>
-      this.m.Message.find(filter, null, SAFE)
+      this.m.Message.find(filter, { terms: 0 }, SAFE)
         .sort({ seq: ascending ? 1 : -1 })
         .limit(q.limit + 1)
         .lean<MessageDoc[]>(),
@@ -206,6 +209,10 @@ export class MongoStore implements Store {
 
   listChangedSince(roomId: string, afterRev: number, maxSeq: number, limit: number): Promise<HistoryPage> {
     return this.changes.listChangedSince(roomId, afterRev, maxSeq, limit);
+  }
+
+  searchMessages(roomId: string, q: string, limit: number): Promise<SearchPage> {
+    return this.guard(() => this.searches.search(roomId, q, limit));
   }
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {

@@ -2,7 +2,7 @@ import { roomNotFound, unavailable } from '../../domain/app-error.js';
 import { changedMessage, messageNotFound, type ChangeRequest, type ChangeResult } from '../../domain/message-change.js';
 import type { Message } from '../../protocol/models.js';
 import type { Logger } from '../../ports/logger.js';
-import type { AppendResult, HistoryPage, HistoryQuery, MessageStore, NewMessage, RoomStore } from '../../ports/store.js';
+import type { AppendResult, HistoryPage, HistoryQuery, MessageStore, NewMessage, RoomStore, SearchPage } from '../../ports/store.js';
 import type { RedisMessageLog } from './redis-message-log.js';
 
 /**
@@ -170,6 +170,14 @@ export class ClusterMessageStore implements MessageStore {
     const cap = stored.hasMore ? (stored.messages.at(-1)?.rev ?? 0) : Infinity;
     const all = [...bySeq.values()].filter((m) => (m.rev ?? 0) <= cap).sort((a, b) => (a.rev ?? 0) - (b.rev ?? 0));
     return { messages: all.slice(0, limit), hasMore: stored.hasMore || all.length > limit };
+  }
+
+  /**
+   * The store alone: a message is found once the persistence queue has stored it (the
+   * recent log in Redis is not searched), usually well under a second after its ack.
+   */
+  searchMessages(roomId: string, q: string, limit: number): Promise<SearchPage> {
+    return this.store.searchMessages(roomId, q, limit);
   }
 
   setCursor(roomId: string, userId: string, seq: number): Promise<void> {

@@ -48,6 +48,7 @@ export class RoomWrites {
       deleteMessages: db.prepare('DELETE FROM messages WHERE room_id = ?'),
       deleteCursors: db.prepare('DELETE FROM member_cursors WHERE room_id = ?'),
       deleteReadMarkers: db.prepare('DELETE FROM read_markers WHERE room_id = ?'),
+      deleteSearchProgress: db.prepare('DELETE FROM search_progress WHERE room_id = ?'),
       deleteRoom: db.prepare('DELETE FROM rooms WHERE id = ?'),
     };
   }
@@ -70,6 +71,9 @@ export class RoomWrites {
           this.stmt.deleteMessages.run(w.roomId);
           this.stmt.deleteCursors.run(w.roomId);
           this.stmt.deleteReadMarkers.run(w.roomId);
+          // The messages' index entries went with them (a trigger); a room made later under
+          // this id starts unindexed.
+          this.stmt.deleteSearchProgress.run(w.roomId);
           this.stmt.deleteRoom.run(w.roomId);
           return true;
         }).immediate();

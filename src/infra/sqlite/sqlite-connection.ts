@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { unavailable } from '../../domain/app-error.js';
+import { searchWordsOf } from '../../protocol/search-terms.js';
 
 /**
  * Opens one connection to the chat database with the settings every connection to it
@@ -14,7 +15,19 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database.Data
   db.pragma('foreign_keys = ON');
   // Hot index pages stay in memory (the default cache is 2 MB).
   db.pragma('cache_size = -32768');
+  registerSearchFunction(db);
   return db;
+}
+
+/**
+ * The SQL function the search triggers call (sqlite-schema.ts, v6): a text's words by the
+ * shared rule of protocol/search-terms.ts, space-separated. FTS5's tokenizer then only
+ * splits on the spaces, so SQLite and MongoDB agree on what a word is (NFKC and case
+ * included). A connection that writes messages without it fails ("no such function"):
+ * every connection opened here has it; a tool's own connection must register it too.
+ */
+export function registerSearchFunction(db: Database.Database): void {
+  db.function('search_words', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? searchWordsOf(text).join(' ') : ''));
 }
 
 const OUTAGE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL']);

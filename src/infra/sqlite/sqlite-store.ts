@@ -3,12 +3,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message, Room, RoomRole } from '../../protocol/models.js';
 import type { ChangeRequest, ChangeResult } from '../../domain/message-change.js';
-import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, ReadMarker, RoomPatch, Store } from '../../ports/store.js';
+import type { AppendResult, HistoryPage, HistoryQuery, IdPage, Membership, NewMessage, NewRoom, ReadMarker, RoomPatch, SearchPage, Store } from '../../ports/store.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { guardSqlite, openDatabase } from './sqlite-connection.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteRoomReads } from './sqlite-room-reads.js';
+import { SqliteSearch } from './sqlite-search.js';
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
 import { WriterThreadClient } from './writer-thread-client.js';
 import { fromWire } from './writer-thread-wire.js';
@@ -40,6 +41,7 @@ export class SqliteStore implements Store {
   private readonly checkpointer: BackgroundCheckpointer;
   private readonly stmt;
   private readonly roomReads: SqliteRoomReads;
+  private readonly searches: SqliteSearch;
 
   constructor(options: SqliteStoreOptions) {
     const file = join(options.dataDir, options.fileName ?? 'chat.db');
@@ -68,6 +70,7 @@ export class SqliteStore implements Store {
       ),
     };
     this.roomReads = new SqliteRoomReads(db);
+    this.searches = new SqliteSearch(db);
     this.appends = new GroupCommit((items) => this.appendBatch(items));
   }
 
@@ -199,6 +202,16 @@ export class SqliteStore implements Store {
   async listChangedSince(roomId: string, afterRev: number, maxSeq: number, limit: number): Promise<HistoryPage> {
     const rows = guardSqlite(() => this.stmt.changedSince.all(roomId, afterRev, maxSeq, limit + 1));
     return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
+  }
+
+  /**
+   * What was stored before the call is found: the room's messages not yet in the index (all
+   * of them at its first search) are indexed first, on the writer thread.
+   */
+  async searchMessages(roomId: string, q: string, limit: number): Promise<SearchPage> {
+    const upTo = this.searches.unindexedUpTo(roomId);
+    if (upTo !== null) await this.writer.indexForSearch(roomId, upTo);
+    return this.searches.search(roomId, q, limit);
   }
 
   async setCursor(roomId: string, userId: string, seq: number): Promise<void> {

@@ -41,6 +41,12 @@ export class WriteTransactions {
          VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt, @replyTo)
          ON CONFLICT DO NOTHING`,
       ),
+      // A queued message stored below its room's search progress (sqlite-schema.ts v6) is
+      // indexed with it; above it, the next search of the room indexes it.
+      indexLate: db.prepare<[number | bigint, string, string, string, number, string]>(
+        `INSERT INTO message_search (rowid, room, words) SELECT ?, hex(?), search_words(?)
+         WHERE ? <> '' AND ? <= (SELECT seq FROM search_progress WHERE room_id = ?)`,
+      ),
       bySeq: db.prepare<[string, number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq = ?`),
       bumpRev: db.prepare<[string], number>('UPDATE rooms SET last_rev = last_rev + 1 WHERE id = ? RETURNING last_rev').pluck(),
       raiseRev: db.prepare<[number, string]>('UPDATE rooms SET last_rev = MAX(last_rev, ?) WHERE id = ?'),
@@ -103,9 +109,12 @@ export class WriteTransactions {
         }
         // A message's (room, seq) is fixed when its seq is assigned, so "already stored"
         // means this slot holds this id; any other id there means the seq was reused.
-        if (this.stmt.insertAssigned.run({ ...m, replyTo: m.replyTo ?? null }).changes === 0 && this.stmt.idAt.get(m.roomId, m.seq) !== m.id) {
+        const inserted = this.stmt.insertAssigned.run({ ...m, replyTo: m.replyTo ?? null });
+        if (inserted.changes === 0) {
           // The slot is taken by another message: the sequence was reused (Redis lost data).
-          throw seqConflict(m);
+          if (this.stmt.idAt.get(m.roomId, m.seq) !== m.id) throw seqConflict(m);
+        } else {
+          this.stmt.indexLate.run(inserted.lastInsertRowid, m.roomId, m.text, m.text, m.seq, m.roomId);
         }
         this.stmt.raiseSeq.run(m.seq, m.roomId);
       }

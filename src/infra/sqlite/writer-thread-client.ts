@@ -65,6 +65,14 @@ export class WriterThreadClient {
     return (await this.request({ op: 'readMarkers', markers })).moved ?? [];
   }
 
+  /**
+   * Indexes the room's messages up to `upTo` for search, one chunk per request: writes
+   * posted meanwhile (appends) run between the chunks, not behind the whole backlog.
+   */
+  async indexForSearch(roomId: string, upTo: number): Promise<void> {
+    while ((await this.request({ op: 'indexSearch', roomId, upTo })).more === true);
+  }
+
   /** Lets queued writes finish, then closes the thread's connection. */
   async close(): Promise<void> {
     if (this.closed) return;

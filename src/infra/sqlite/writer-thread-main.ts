@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './sqlite-connection.js';
 import { RoomWrites } from './room-writes.js';
+import { SearchIndexWrites } from './sqlite-search-index.js';
 import { WriteTransactions } from './write-transactions.js';
 import { toWire, type WriteReply, type WriteRequest } from './writer-thread-wire.js';
 
@@ -17,6 +18,7 @@ const db = openDatabase(file, busyTimeoutMs);
 db.pragma('wal_autocheckpoint = 10000');
 const transactions = new WriteTransactions(db);
 const roomWrites = new RoomWrites(db);
+const searchIndex = new SearchIndexWrites(db);
 
 port.on('message', (request: WriteRequest) => port.postMessage(run(request)));
 
@@ -39,6 +41,8 @@ function run(request: WriteRequest): WriteReply {
         break;
       case 'readMarkers':
         return { id, ok: true, moved: transactions.raiseReadMarkers(request.markers) };
+      case 'indexSearch':
+        return { id, ok: true, more: searchIndex.indexChunk(request.roomId, request.upTo) };
       case 'close':
         db.close();
         break;

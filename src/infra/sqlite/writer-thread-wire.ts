@@ -20,6 +20,8 @@ export type WriteOp =
   | { op: 'readMarkers'; markers: ReadMarker[] }
   | { op: 'change'; request: ChangeRequest }
   | { op: 'applyAssigned'; message: Message }
+  /** Indexes the next chunk of the room's messages up to `upTo` (a search is about to read the index). */
+  | { op: 'indexSearch'; roomId: string; upTo: number }
   /** Last request: the thread closes its connection and answers; it is then terminated. */
   | { op: 'close' };
 
@@ -49,6 +51,8 @@ export type WriteReply =
       moved?: boolean[];
       change?: ChangeResult;
       applied?: 'applied' | 'stale' | 'missing' | 'dropped';
+      /** indexSearch: more of the room may wait for the index. */
+      more?: boolean;
     }
   | { id: number; ok: false; error: WireError };
 

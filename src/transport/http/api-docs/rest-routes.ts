@@ -12,11 +12,12 @@ import {
   RoomListSchema,
   RequeuedSchema,
   RoomDetailsSchema,
+  SearchResultSchema,
   WebhookDeadLetterListSchema,
 } from '../../../protocol/answers.js';
 import type { ErrorCode } from '../../../protocol/error-codes.js';
 import { MemberSchema, MessageSchema, RoomSchema } from '../../../protocol/models.js';
-import { DeadLetterListQuerySchema, HistoryQuerySchema, PageQuerySchema, RemoveMemberQuerySchema } from '../../../protocol/query-schemas.js';
+import { DeadLetterListQuerySchema, HistoryQuerySchema, PageQuerySchema, RemoveMemberQuerySchema, SearchQuerySchema } from '../../../protocol/query-schemas.js';
 import { EmojiSchema, IdSchema, type Schemas } from '../../../protocol/schemas.js';
 
 /** One REST route as the OpenAPI document describes it. */
@@ -152,6 +153,13 @@ export function restRoutes(schemas: Schemas): RestRoute[] {
       query: HistoryQuerySchema,
       responses: { 200: { description: 'a page', schema: HistoryResultSchema } },
       errors: ['FORBIDDEN', 'ROOM_NOT_FOUND'],
+    },
+    {
+      method: 'get', path: '/api/messages/search', auth: 'user',
+      summary: 'ranked text search of a room: messages holding every word of q, best first (cluster mode: once persisted)',
+      query: SearchQuerySchema,
+      responses: { 200: { description: 'the best matches', schema: SearchResultSchema } },
+      errors: ['FORBIDDEN', 'ROOM_NOT_FOUND', 'UNAVAILABLE'],
     },
     {
       method: 'get', path: '/api/ice-servers', auth: 'user', summary: 'STUN and TURN servers with fresh TURN credentials',
