@@ -11,6 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '../../support/loopback.js';
+import { request } from '../helpers/http-client.js';
 import { tempDir } from '../helpers/test-server.js';
 import { ARTIFACTS, CHROMIUM, LAUNCH_ARGS, NO_CHROMIUM, ROOT, WAIT_MS, messagesOf, openPage, send, until, waitForText } from './browser.js';
 
@@ -495,14 +496,10 @@ describeWithChromium('demo client in a real browser (chromium, two people, a ser
     const roomId = new URL(ann.url()).hash.match(/room=([^&]+)/)![1]!;
     const bobId: string = await bob.evaluate(() => (window as any).demo.chat.userId);
     // The owner's REST calls, with the token her page holds (the demo has no buttons for these).
-    const asAnn = (method: string, path: string) =>
-      ann.evaluate(
-        async ([method, path]) => {
-          const { token } = JSON.parse(sessionStorage.getItem('vc:token') ?? '{}');
-          return (await fetch(path!, { method, headers: { authorization: `Bearer ${token}` } })).status;
-        },
-        [method, path],
-      );
+    // Sent from here, not from her page: the room's deletion reloads her page, at times before a
+    // fetch of its own had returned ("Execution context was destroyed").
+    const token: string = await ann.evaluate(() => JSON.parse(sessionStorage.getItem('vc:token') ?? '{}').token);
+    const asAnn = async (method: string, path: string) => (await request(server.url, method, path, { token })).status;
 
     expect(await asAnn('DELETE', `/api/rooms/${roomId}/members/${bobId}`)).to.equal(204);
     await bob.locator('#lobby').waitFor();
