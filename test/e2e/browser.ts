@@ -31,8 +31,11 @@ export async function openPage(browser: Browser, who: string, errors: string[]):
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.on('pageerror', (err) => errors.push(`${who}: ${err.message}`));
+  // What the browser logs while the server is away (the restart test stops it): a refused
+  // connection, a failed load, a send racing the server's close ("WebSocket is already in
+  // CLOSING or CLOSED state"). The pages recover from those; the tests check that they do.
   page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/WebSocket connection|ERR_CONNECTION_REFUSED|Failed to load resource/.test(msg.text())) {
+    if (msg.type() === 'error' && !/WebSocket connection|WebSocket is already in CLOSING|ERR_CONNECTION_REFUSED|Failed to load resource/.test(msg.text())) {
       errors.push(`${who} console: ${msg.text()}`);
     }
   });
