@@ -146,6 +146,26 @@ export class Chat {
     return this.messages.get(seq);
   }
 
+  /**
+   * Pages back through the history (`chat:history {before}`) until we hold `seq`, e.g. a search
+   * result older than what the page shows. Paging from the oldest message we hold keeps what we
+   * hold gap-free; past `maxPages` pages (or offline, or holding nothing to page back from) we
+   * give up: false.
+   */
+  async loadBack(seq: number, maxPages = 10): Promise<boolean> {
+    for (let page = 0; !this.messages.has(seq); page++) {
+      const first = this.messages.size ? Math.min(...this.messages.keys()) : 0;
+      if (!this.joined || page === maxPages || seq >= first) return false;
+      const res = await this.socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emitWithAck('chat:history', { roomId: this.roomId, before: first, limit: 100 })
+        .catch(() => null);
+      if (!res?.ok || res.messages.length === 0) return false;
+      this.receive(res.messages, true);
+    }
+    return true;
+  }
+
   /** My newest message, if we hold one (where "Seen by" goes). */
   myLatest(): Message | undefined {
     let latest: Message | undefined;

@@ -6,6 +6,7 @@
 import type { Message, RoomRole } from 'fault-tolerant-video-chat-server/protocol';
 import { Call, type CallOut, type Knock, type Remote } from './call.js';
 import { Chat } from './chat.js';
+import { setUpSearch } from './search.js';
 import { ApiError, Session, readJson, writeJson, type RoomDetails } from './session.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -152,6 +153,7 @@ async function enter(session: Session, room: RoomDetails): Promise<void> {
     },
     knocks: showKnocks,
   });
+  setUpSearch(session, chat, (text) => flash('chat-notice', text));
   Object.assign(window, { demo: { chat, call } }); // to poke at from the devtools console
   ready = true;
   document.addEventListener('visibilitychange', seen);

@@ -6,6 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   DEFAULT_SOCKET_PATH,
   type ErrorBody,
+  type Message,
   type Participant,
   type Payload,
   type Room,
@@ -17,6 +18,12 @@ const TOKEN_KEY = 'vc:token';
 
 /** `GET /api/rooms/:id`: the room, my role in it (null for a visitor) and who is online. */
 export type RoomDetails = Room & { role: RoomRole | null; participants: Participant[] };
+
+/** `GET /api/messages/search`: the best matches first, and whether more matched than were sent. */
+export interface SearchPage {
+  messages: Message[];
+  hasMore: boolean;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -61,6 +68,11 @@ export class Session {
   /** Owners and moderators: change the room's settings (`locked`, `lobby`, …). */
   async updateRoom(id: string, changes: Payload<'updateRoom'>): Promise<Room> {
     return api('PATCH', `/api/rooms/${encodeURIComponent(id)}`, await this.token(), changes);
+  }
+
+  /** Messages of the room whose current text holds every word of `q`, ranked by the server. */
+  async search(roomId: string, q: string): Promise<SearchPage> {
+    return api('GET', `/api/messages/search?${new URLSearchParams({ roomId, q })}`, await this.token());
   }
 
   /**

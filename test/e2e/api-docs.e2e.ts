@@ -4,12 +4,10 @@
  * links that land) with no CSP violation and no page error.
  */
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/test-server.js';
+import { CHROMIUM, NO_CHROMIUM } from './browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const NO_CHROMIUM = 'chromium is not installed (apt-get install chromium; .ci/run does this), or set CHROMIUM_PATH';
 // As in demo.e2e.ts: skipped with a reason locally, a failure in CI.
 const describeWithChromium = CHROMIUM || process.env.CI ? describe : describe.skip;
 if (!CHROMIUM) console.log(`API docs e2e ${process.env.CI ? 'cannot run' : 'skipped'}: ${NO_CHROMIUM}`);

@@ -9,27 +9,11 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '../../support/loopback.js';
+import { request } from '../helpers/http-client.js';
 import { tempDir } from '../helpers/test-server.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const LAUNCH_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-];
-const WAIT_MS = 20_000;
+import { ARTIFACTS, CHROMIUM, LAUNCH_ARGS, NO_CHROMIUM, ROOT, WAIT_MS, messagesOf, openPage, send, until, waitForText } from './browser.js';
 
 /** `node dist/main.js` on a fixed port and data directory, so that it can be restarted in place. */
 class ServerProcess {
@@ -87,22 +71,6 @@ class ServerProcess {
   }
 }
 
-/** Polls `check` every 100 ms until it is true; fails after `ms` naming `what`. */
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      last = err;
-      if ((err as Error).message.startsWith('server exited')) throw err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
 interface RemoteView {
   peerId: string | null;
   state: string;
@@ -127,13 +95,6 @@ function remoteOf(page: Page): Promise<RemoteView | null> {
   });
 }
 
-/** Confirmed messages on the page, in the order shown. */
-function messagesOf(page: Page): Promise<{ seq: number; text: string }[]> {
-  return page.$$eval('#messages li', (items) =>
-    items.map((li) => ({ seq: Number((li as HTMLElement).dataset.seq), text: li.querySelector('.text')!.textContent ?? '' })),
-  );
-}
-
 /** Waits until the remote video decodes at least `more` frames beyond what it has now. */
 async function framesAdvance(page: Page, who: string, more = 10): Promise<void> {
   const start = (await remoteOf(page))?.framesDecoded ?? 0;
@@ -143,16 +104,6 @@ async function framesAdvance(page: Page, who: string, more = 10): Promise<void> 
   }, `${who} to decode ${more} more video frames`);
 }
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.fill('#text', text);
-  await page.press('#text', 'Enter');
-}
-
-async function waitForText(page: Page, who: string, text: string): Promise<void> {
-  await until(async () => (await messagesOf(page)).some((m) => m.text === text), `${who} to show "${text}"`);
-}
-
-const NO_CHROMIUM = 'chromium is not installed (apt-get install chromium; .ci/run does this), or set CHROMIUM_PATH';
 // Locally the suite says why it is skipped; in CI (which installs chromium) a missing browser fails.
 const describeWithChromium = CHROMIUM || process.env.CI ? describe : describe.skip;
 if (!CHROMIUM) console.log(`demo e2e ${process.env.CI ? 'cannot run' : 'skipped'}: ${NO_CHROMIUM}`);
@@ -175,20 +126,8 @@ describeWithChromium('demo client in a real browser (chromium, two people, a ser
     server = new ServerProcess(await freePort(), tempDir('vcs-e2e-'));
     await server.start();
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: WAIT_MS });
-    const open = async (who: string) => {
-      const context = await browser.newContext({ viewport: { width: 1180, height: 680 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(WAIT_MS);
-      page.on('pageerror', (err) => pageErrors.push(`${who}: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' && !/WebSocket connection|ERR_CONNECTION_REFUSED|Failed to load resource/.test(msg.text())) {
-          pageErrors.push(`${who} console: ${msg.text()}`);
-        }
-      });
-      return page;
-    };
-    ann = await open('ann');
-    bob = await open('bob');
+    ann = await openPage(browser, 'ann', pageErrors);
+    bob = await openPage(browser, 'bob', pageErrors);
   });
 
   after(async () => {
@@ -557,14 +496,10 @@ describeWithChromium('demo client in a real browser (chromium, two people, a ser
     const roomId = new URL(ann.url()).hash.match(/room=([^&]+)/)![1]!;
     const bobId: string = await bob.evaluate(() => (window as any).demo.chat.userId);
     // The owner's REST calls, with the token her page holds (the demo has no buttons for these).
-    const asAnn = (method: string, path: string) =>
-      ann.evaluate(
-        async ([method, path]) => {
-          const { token } = JSON.parse(sessionStorage.getItem('vc:token') ?? '{}');
-          return (await fetch(path!, { method, headers: { authorization: `Bearer ${token}` } })).status;
-        },
-        [method, path],
-      );
+    // Sent from here, not from her page: the room's deletion reloads her page, at times before a
+    // fetch of its own had returned ("Execution context was destroyed").
+    const token: string = await ann.evaluate(() => JSON.parse(sessionStorage.getItem('vc:token') ?? '{}').token);
+    const asAnn = async (method: string, path: string) => (await request(server.url, method, path, { token })).status;
 
     expect(await asAnn('DELETE', `/api/rooms/${roomId}/members/${bobId}`)).to.equal(204);
     await bob.locator('#lobby').waitFor();
