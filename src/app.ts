@@ -65,6 +65,8 @@ export interface AppOverrides {
    * ADAPTER_STREAM_MAXLEN: a test makes it small to trim a client's offset with a short burst.
    */
   adapterStreamMaxLen?: number;
+  /** Default ADAPTER_PUBLISH_HIGH_WATER (tests set 1: every ack waits for its broadcast's publish). */
+  adapterPublishHighWater?: number;
   /** Dispatcher timings (timeout, backoff, lease, poll): tests shorten them; production keeps the defaults. */
   webhookDispatcher?: Partial<Omit<WebhookDispatcherOptions, 'key' | 'maxAttempts'>>;
 }
@@ -83,7 +85,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const schemas = buildSchemas({ maxMessageLength: config.maxMessageLength, maxCallParticipants: config.maxCallParticipants });
   const originPolicy = createOriginPolicy(config.corsOrigins, config.production);
 
-  const tuning = { adapterStreamMaxLen: overrides.adapterStreamMaxLen };
+  const tuning = { adapterStreamMaxLen: overrides.adapterStreamMaxLen, adapterPublishHighWater: overrides.adapterPublishHighWater };
   const infra = await selectInfra(config, overrides.store ?? (await selectStore(config, logger)), logger, metrics, tuning);
   const { store } = infra;
   const jwtSecret = config.jwtSecret ?? loadOrCreateJwtSecret(config.dataDir);
@@ -108,7 +110,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     config.webhooks && webhookOutbox ? new OutboxWebhookPublisher(config.webhooks, webhookOutbox, () => dispatcher?.wake()) : noWebhooks;
   if (webhookOutbox) metrics.observeWebhookOutbox(() => webhookOutbox.depth());
 
-  const live = new SocketLiveDelivery(metrics);
+  const live = new SocketLiveDelivery(metrics, infra.fanOutBacklog);
   const control = new SocketRoomControl(infra.mode === 'cluster', infra.lobby, logger);
   // Read markers go to the store directly, in cluster mode too (not through the chat queue).
   const markers = new ReadMarkers(infra.store, logger);

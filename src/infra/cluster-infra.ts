@@ -11,6 +11,7 @@ import { MemoryRateLimiter } from './memory/memory-rate-limiter.js';
 import { Breaker, guardMethods, redisDriverOutage } from './breaker.js';
 import { CachedRoomStore } from './cached-room-store.js';
 import { publishFailureLog, withPublishDeadline } from './redis/resilient-adapter.js';
+import { PublishBacklog } from './redis/publish-backlog.js';
 import { ClusterMessageStore } from './redis/cluster-message-store.js';
 import { NodeRegistry } from './redis/node-registry.js';
 import { PersistConsumer } from './redis/persist-consumer.js';
@@ -26,7 +27,7 @@ import { RedisLobby } from './redis/redis-lobby.js';
 import { RedisCallMarks } from './redis/redis-call-marks.js';
 import { RedisRoomCache } from './redis/redis-room-cache.js';
 import { RedisTokenRevocations } from './redis/redis-token-revocations.js';
-import { ADAPTER_READ_COUNT, ADAPTER_STREAM_MAXLEN, REDIS_DEADLINE_MS, ROOM_LOG_MAXLEN, type AdapterFactory, type InfraTuning, type RealtimeInfra } from './select-infra.js';
+import { ADAPTER_PUBLISH_HIGH_WATER, ADAPTER_READ_COUNT, ADAPTER_STREAM_MAXLEN, REDIS_DEADLINE_MS, ROOM_LOG_MAXLEN, type AdapterFactory, type InfraTuning, type RealtimeInfra } from './select-infra.js';
 
 /**
  * The shared-state half of a node in cluster mode: every piece in Redis (one server, a Redis
@@ -60,6 +61,7 @@ export async function clusterInfra(
   const clients: RedisClient[] = [main, adapterClient, consumerClient, revocationsSub];
 
   let adapter: AdapterFactory;
+  let fanOutBacklog: PublishBacklog | null = null;
   if (config.socketAdapter === 'pubsub') {
     const sub = await connectRedis(topology, logger, 'adapter-sub', { offlineQueue: true });
     clients.push(sub);
@@ -70,6 +72,7 @@ export async function clusterInfra(
     logger.warn('SOCKET_ADAPTER=pubsub: connection-state recovery does not work across nodes with this adapter; clients rejoin with lastSeq instead');
   } else {
     const logPublishFailure = publishFailureLog((message, meta) => logger.warn(message, meta));
+    fanOutBacklog = new PublishBacklog(tuning.adapterPublishHighWater ?? ADAPTER_PUBLISH_HIGH_WATER);
     adapter = withPublishDeadline(
       createStreamsAdapter(adapterClient, { streamName: 'sio:stream', maxLen: tuning.adapterStreamMaxLen ?? ADAPTER_STREAM_MAXLEN, sessionKeyPrefix: 'sio:session:', readCount: ADAPTER_READ_COUNT }),
       REDIS_DEADLINE_MS,
@@ -77,6 +80,7 @@ export async function clusterInfra(
         metrics.adapterPublishFailed(why);
         logPublishFailure(why);
       },
+      fanOutBacklog,
     );
   }
   const redisBreaker = new Breaker({ name: 'redis', timeoutMs: REDIS_DEADLINE_MS, isDriverOutage: redisDriverOutage }, logger);
@@ -143,6 +147,7 @@ export async function clusterInfra(
       handshakes: clusterBudget('handshakes', limits.handshakesPer10s, 10_000),
     },
     adapter,
+    fanOutBacklog,
     deadLetters: redisGuarded(new RedisDeadLetters(main, layout)),
     webhookOutbox,
     revocations,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { noDeadLetters, type DeadLetterQueue } from '../ports/dead-letters.js';
-import type { CallRegistry, ConnectionCounter, Presence, RateLimiter } from '../ports/realtime.js';
+import type { CallRegistry, ConnectionCounter, FanOutBacklog, Presence, RateLimiter } from '../ports/realtime.js';
 import type { MessageStore, RoomStore, Store } from '../ports/store.js';
 import type { Logger } from '../ports/logger.js';
 import type { TokenRevocations } from '../ports/token-revocations.js';
@@ -41,6 +41,8 @@ export interface RealtimeInfra {
   connections: ConnectionCounter;
   limiters: { events: RateLimiter; messages: RateLimiter; http: RateLimiter; handshakes: RateLimiter };
   adapter: AdapterFactory | null;
+  /** Cluster mode with the streams adapter: its publishes not taken by Redis yet (senders wait on it). */
+  fanOutBacklog: FanOutBacklog | null;
   deadLetters: DeadLetterQueue;
   /**
    * Where webhook events wait for delivery (null: webhooks off): a SQLite file in DATA_DIR,
@@ -64,6 +66,11 @@ export interface RealtimeInfra {
 
 /** Deadline of any Redis call on a request path; past it the caller gets UNAVAILABLE. */
 export const REDIS_DEADLINE_MS = 1500;
+/**
+ * Unsettled adapter publishes at which chat acks wait (PublishBacklog): half the adapter
+ * connection's command queue (10,000), which session writes and restores share.
+ */
+export const ADAPTER_PUBLISH_HIGH_WATER = 5000;
 /** How many adapter stream entries Redis keeps for connection-state recovery. */
 export const ADAPTER_STREAM_MAXLEN = 100_000;
 /**
@@ -83,6 +90,8 @@ export const STORE_DEADLINE_MS = 3000;
 export interface InfraTuning {
   /** Default ADAPTER_STREAM_MAXLEN. */
   adapterStreamMaxLen?: number | undefined;
+  /** Default ADAPTER_PUBLISH_HIGH_WATER. */
+  adapterPublishHighWater?: number | undefined;
 }
 
 /**
@@ -137,6 +146,7 @@ function embeddedInfra(config: AppConfig, store: Store, closeStore: () => Promis
       handshakes: new MemoryRateLimiter(limits.handshakesPer10s, 10_000),
     },
     adapter: null,
+    fanOutBacklog: null,
     deadLetters: noDeadLetters,
     webhookOutbox,
     revocations,

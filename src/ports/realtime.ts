@@ -24,9 +24,19 @@ export interface CallRegistry {
 
 /** Live fan-out of stored messages to connected members (wired to Socket.IO). */
 export interface LiveDelivery {
-  deliverMessage(message: Message, exceptSocketId?: string): void;
+  /**
+   * Fans the message out. A promise when the cluster's fan-out is backed up (FanOutBacklog):
+   * the sender's ack waits for it, so that senders slow down instead of broadcasts being lost.
+   */
+  deliverMessage(message: Message, exceptSocketId?: string): Promise<void> | null;
   /** An older message changed: its whole current state, to everyone in the room. */
   deliverUpdate(message: Message): void;
+}
+
+/** Cluster mode: broadcasts handed to the adapter that Redis has not taken yet. */
+export interface FanOutBacklog {
+  /** null when senders may go on; else a promise resolved once the backlog has fallen back. */
+  whenBelow(): Promise<void> | null;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };

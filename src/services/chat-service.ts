@@ -84,7 +84,10 @@ export class ChatService {
       throw new AppError('CONFLICT', 'clientMsgId is already used by another sender in this room');
     }
     if (result.created) metrics.messageAccepted();
-    if (result.created || result.deliverAgain) live.deliverMessage(result.message, originSocketId);
+    // A backed-up cluster fan-out holds the ack (see FanOutBacklog): the message is durable
+    // already; the sender waits so that its next send does not outrun the broadcast.
+    const backedUp = result.created || result.deliverAgain ? live.deliverMessage(result.message, originSocketId) : null;
+    if (backedUp) await backedUp;
     // What I sent I have read: held in memory and written in a batch, off the send's path.
     this.deps.markers.sent(input.roomId, user.id, result.message.seq);
     // Queued before the ack, and for a retried clientMsgId too (its first try may have failed
@@ -113,7 +116,8 @@ export class ChatService {
       createdAt: new Date().toISOString(),
     });
     metrics.messageAccepted();
-    live.deliverMessage(message);
+    const backedUp = live.deliverMessage(message);
+    if (backedUp) await backedUp;
     return message;
   }
 

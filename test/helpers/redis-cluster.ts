@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { createCluster } from 'redis';
 import type { RedisClient, RedisClusterClient } from '../../src/infra/redis/redis-client.js';
 import { TestRedis } from './redis-server.js';
+import { keySlot } from './redis-slot.js';
 import { eventually } from './socket-client.js';
 
 const run = promisify(execFile);
@@ -27,6 +28,19 @@ export class TestRedisCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.masters.map((m) => m.stop()));
+  }
+
+  /** The master serving `key`'s slot (from CLUSTER NODES, as the masters agree on it). */
+  async masterOf(key: string): Promise<TestRedis> {
+    const slot = keySlot(key);
+    const { stdout } = await run('redis-cli', ['-p', String(this.masters[0]!.port), 'cluster', 'nodes']);
+    for (const fields of stdout.trim().split('\n').map((line) => line.split(' '))) {
+      if (!fields[2]!.includes('master')) continue;
+      const port = Number(/:(\d+)@/.exec(fields[1]!)![1]);
+      const ranges = fields.slice(8).filter((r) => /^\d/.test(r)).map((r) => r.split('-').map(Number));
+      if (ranges.some(([from, to]) => slot >= from! && slot <= (to ?? from)!)) return this.masters.find((m) => m.port === port)!;
+    }
+    throw new Error(`no master serves slot ${slot} (key ${key})`);
   }
 
   /** A cluster client that knows every master; it follows MOVED and ASK by itself. */

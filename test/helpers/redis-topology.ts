@@ -63,7 +63,8 @@ export const singleTopology = (server = new TestRedis()): TestRedisTopology =>
     await c.flushAll().finally(() => c.destroy());
   });
 
-const clusterTopology = (cluster = new TestRedisCluster()): TestRedisTopology =>
+/** A Redis Cluster topology around that (not yet started) cluster, whose masters a test may freeze. */
+export const clusterTopology = (cluster = new TestRedisCluster()): TestRedisTopology =>
   new Topology('cluster', cluster, (c) => ({ REDIS_CLUSTER_URLS: c.masters.map((m) => `127.0.0.1:${m.port}`).join(',') }), async (cluster) => {
     const c = await cluster.connect();
     await Promise.all(c.masters.map(async (m) => (await c.nodeClient(m)).flushAll())).finally(() => c.destroy());

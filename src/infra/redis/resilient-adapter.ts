@@ -26,7 +26,13 @@ export const failureOf = (err: unknown): PublishFailure => {
  * history when they rejoin with lastSeq. `onFailure` hears of each such publish, so that it
  * is counted and logged instead of passing unseen.
  */
-export function withPublishDeadline<F extends AdapterFactory>(factory: F, deadlineMs: number, onFailure: (why: PublishFailure) => void = () => {}): F {
+export function withPublishDeadline<F extends AdapterFactory>(
+  factory: F,
+  deadlineMs: number,
+  onFailure: (why: PublishFailure) => void = () => {},
+  /** Counts the publishes not settled yet (see PublishBacklog). */
+  backlog?: { started(): void; settled(): void },
+): F {
   const wrapped = function (nsp: Namespace) {
     const adapter = requireInternal(
       new (factory as unknown as new (n: Namespace) => { publishAndReturnOffset(m: unknown): Promise<unknown> })(nsp),
@@ -36,6 +42,7 @@ export function withPublishDeadline<F extends AdapterFactory>(factory: F, deadli
     const publish = adapter.publishAndReturnOffset.bind(adapter);
     adapter.publishAndReturnOffset = (message: unknown) => {
       let timer: NodeJS.Timeout | undefined;
+      backlog?.started();
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(DEADLINE_MESSAGE)), deadlineMs);
       });
@@ -44,7 +51,10 @@ export function withPublishDeadline<F extends AdapterFactory>(factory: F, deadli
           onFailure(failureOf(err));
           throw err;
         })
-        .finally(() => clearTimeout(timer));
+        .finally(() => {
+          clearTimeout(timer);
+          backlog?.settled();
+        });
     };
     return adapter;
   };
