@@ -187,26 +187,25 @@ export class PrometheusMetrics implements ServerMetrics, OperatorMetrics {
 
   /** Queue gauges, read from the queue whenever /metrics is scraped. */
   observeQueue(read: () => Promise<{ depth: number; pending: number; deadLetters: number }>): void {
-    const figures = scrapeRead(read);
-    const gauge = (name: string, help: string, pick: (f: { depth: number; pending: number; deadLetters: number }) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        async collect() {
-          const f = await figures();
-          if (f) this.set(pick(f));
-        },
-      });
-    gauge('queue_depth', 'Entries in the persistence queue', (f) => f.depth);
-    gauge('queue_pending', 'Queue entries read by a consumer and not yet acknowledged', (f) => f.pending);
-    gauge('queue_dead_letters', 'Entries in the dead-letter stream', (f) => f.deadLetters);
+    this.gaugeFamily(read, {
+      queue_depth: ['Entries in the persistence queue', (f) => f.depth],
+      queue_pending: ['Queue entries read by a consumer and not yet acknowledged', (f) => f.pending],
+      queue_dead_letters: ['Entries in the dead-letter stream', (f) => f.deadLetters],
+    });
   }
 
   /** Webhook outbox gauges, read when /metrics is scraped (webhooks on only). */
   observeWebhookOutbox(read: () => Promise<{ pending: number; deadLetters: number }>): void {
+    this.gaugeFamily(read, {
+      webhook_queue_depth: ['Webhook deliveries waiting or in flight', (f) => f.pending],
+      webhook_dead_letters: ['Webhook deliveries given up, kept for the operator', (f) => f.deadLetters],
+    });
+  }
+
+  /** Gauges set at each scrape from one read of `read` (see scrapeRead), each picking its figure. */
+  private gaugeFamily<T>(read: () => Promise<T>, gauges: Record<string, [help: string, pick: (figures: T) => number]>): void {
     const figures = scrapeRead(read);
-    const gauge = (name: string, help: string, pick: (f: { pending: number; deadLetters: number }) => number) =>
+    for (const [name, [help, pick]] of Object.entries(gauges)) {
       new Gauge({
         name,
         help,
@@ -216,8 +215,7 @@ export class PrometheusMetrics implements ServerMetrics, OperatorMetrics {
           if (f) this.set(pick(f));
         },
       });
-    gauge('webhook_queue_depth', 'Webhook deliveries waiting or in flight', (f) => f.pending);
-    gauge('webhook_dead_letters', 'Webhook deliveries given up, kept for the operator', (f) => f.deadLetters);
+    }
   }
 
   /** 0 closed, 1 half-open, 2 open, per dependency. */
