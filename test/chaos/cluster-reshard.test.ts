@@ -5,6 +5,7 @@ import type { Socket } from 'socket.io-client';
 import { checkHistory, expectClean, figures } from '../../support/history-checker.js';
 import { QueueLayout } from '../../src/infra/redis/queue-layout.js';
 import type { RedisClusterClient } from '../../src/infra/redis/redis-client.js';
+import { clusterMasters } from '../helpers/redis-cluster.js';
 import { describeWithRedis, queueDrained, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { createRoom, guest } from '../helpers/http-client.js';
 import { keySlot } from '../helpers/redis-slot.js';
@@ -15,21 +16,6 @@ const run = promisify(execFile);
 const LIMITS = { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' };
 /** The servers' default QUEUE_PARTITIONS. */
 const layout = new QueueLayout(16);
-
-/** Each master's id, port and first slot, from CLUSTER SHARDS as redis-cli sees it. */
-async function masters(port: number): Promise<{ id: string; port: number; slots: [number, number][] }[]> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'nodes']);
-  return stdout
-    .trim()
-    .split('\n')
-    .map((line) => line.split(' '))
-    .filter((f) => f[2]!.includes('master'))
-    .map((f) => ({
-      id: f[0]!,
-      port: Number(/:(\d+)@/.exec(f[1]!)![1]),
-      slots: f.slice(8).filter((r) => /^\d/.test(r)).map((r) => r.split('-').map(Number) as [number, number]),
-    }));
-}
 
 /**
  * A resharding under traffic (`redis-cli --cluster reshard`) that moves the slot of the
@@ -54,7 +40,7 @@ describeWithRedis('a Redis Cluster resharded under traffic', function (this: Moc
 
   it("the slot of a live room's queue partition moves to another master: 0 acked lost, stored exactly once, gap-free", async () => {
     const seed = Number(cluster.topology.env.REDIS_CLUSTER_URLS!.split(',')[0]!.split(':')[1]);
-    const before = await masters(seed);
+    const before = await clusterMasters(seed);
     const ownerOf = (slot: number, ms: typeof before) => ms.find((m) => m.slots.some(([a, b]) => slot >= a && slot <= b))!;
     // The partition nearest the start of its master's range: reshard takes a source's slots from its lowest up.
     const distance = (p: number) => {
@@ -97,7 +83,7 @@ describeWithRedis('a Redis Cluster resharded under traffic', function (this: Moc
     });
     expect(moved, `redis-cli moved slot ${slot}`).to.equal(String(slot));
     expect(ackedDuring, 'sends acked while the slots moved').to.be.greaterThan(0);
-    expect(ownerOf(slot, await masters(seed)).id, 'the slot is served by the target master').to.equal(target.id);
+    expect(ownerOf(slot, await clusterMasters(seed)).id, 'the slot is served by the target master').to.equal(target.id);
 
     await queueDrained(cluster);
     const stored = (await cluster.nodes[0]!.app.store.listMessages(roomId, { after: 0, limit: 100_000 })).messages;

@@ -33,14 +33,9 @@ export class TestRedisCluster {
   /** The master serving `key`'s slot (from CLUSTER NODES, as the masters agree on it). */
   async masterOf(key: string): Promise<TestRedis> {
     const slot = keySlot(key);
-    const { stdout } = await run('redis-cli', ['-p', String(this.masters[0]!.port), 'cluster', 'nodes']);
-    for (const fields of stdout.trim().split('\n').map((line) => line.split(' '))) {
-      if (!fields[2]!.includes('master')) continue;
-      const port = Number(/:(\d+)@/.exec(fields[1]!)![1]);
-      const ranges = fields.slice(8).filter((r) => /^\d/.test(r)).map((r) => r.split('-').map(Number));
-      if (ranges.some(([from, to]) => slot >= from! && slot <= (to ?? from)!)) return this.masters.find((m) => m.port === port)!;
-    }
-    throw new Error(`no master serves slot ${slot} (key ${key})`);
+    const owner = (await clusterMasters(this.masters[0]!.port)).find((m) => m.slots.some(([from, to]) => slot >= from && slot <= to));
+    if (!owner) throw new Error(`no master serves slot ${slot} (key ${key})`);
+    return this.masters.find((m) => m.port === owner.port)!;
   }
 
   /** A cluster client that knows every master; it follows MOVED and ASK by itself. */
@@ -50,6 +45,22 @@ export class TestRedisCluster {
     await client.connect();
     return client;
   }
+}
+
+/** Each master's id, port and slot ranges, from CLUSTER NODES as the master on `port` sees it. */
+export async function clusterMasters(port: number): Promise<{ id: string; port: number; slots: [number, number][] }[]> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'nodes']);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((f) => f[2]!.includes('master'))
+    .map((f) => ({
+      id: f[0]!,
+      port: Number(/:(\d+)@/.exec(f[1]!)![1]),
+      // A range is "from-to", a single slot "n".
+      slots: f.slice(8).filter((r) => /^\d/.test(r)).map((r) => { const [from, to] = r.split('-').map(Number); return [from!, to ?? from!] as [number, number]; }),
+    }));
 }
 
 /**

@@ -37,11 +37,6 @@ export class PublishBacklog implements FanOutBacklog {
     }
   }
 
-  /** Publishes not settled yet. */
-  get size(): number {
-    return this.inFlight;
-  }
-
   whenBelow(): Promise<void> | null {
     if (this.inFlight < this.highWater) return null;
     return new Promise((resume) => this.waiting.push(resume));
