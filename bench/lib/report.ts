@@ -80,6 +80,10 @@ export function sideTable(abs: Record<string, any>, sides: [string, string], hea
   return lines.length ? markdownTable([header, ['---', '---:', '---:'], ...lines]) : '';
 }
 
+/** Main thread / the rest of the process, per delivery (the rest: our SQLite writer and checkpointer, V8's GC helpers). */
+const threadSplit = (x: { cpuUsPerMsg: number; mainThreadCpuUsPerMsg?: number }) =>
+  x.mainThreadCpuUsPerMsg === undefined ? '—' : `${x.mainThreadCpuUsPerMsg} / ${Math.round((x.cpuUsPerMsg - x.mainThreadCpuUsPerMsg) * 100) / 100}`;
+
 const ABSOLUTE_ROWS: FigureRow[] = [
   ['relay: msgs/s at saturation (median)', (x) => x.saturation.median, 'relay'],
   ['relay: server CPU µs/msg', (x) => x.cpuUsPerMsg, 'relay'],
@@ -88,16 +92,20 @@ const ABSOLUTE_ROWS: FigureRow[] = [
   ['relay: generator CPU at saturation', (x) => x.generatorCpuAtSaturation, 'relay'],
   ['chat 4: deliveries/s at saturation', (x) => x.saturation.median, 'chat4'],
   ['chat 4: server CPU µs/delivery', (x) => x.cpuUsPerMsg, 'chat4'],
+  ['chat 4: of which main thread / other threads', (x) => threadSplit(x), 'chat4'],
   ['chat 4: server CPU share at saturation', (x) => x.serverCpuAtSaturation, 'chat4'],
   ['chat 4: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'chat4'],
   ['chat 50: deliveries/s at saturation', (x) => x.saturation.median, 'chat50'],
   ['chat 50: server CPU µs/delivery', (x) => x.cpuUsPerMsg, 'chat50'],
+  ['chat 50: of which main thread / other threads', (x) => threadSplit(x), 'chat50'],
   ['chat 50: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'chat50'],
   ['cluster 4: deliveries/s (sends/s) at saturation', (x) => `${x.saturation.median} (${x.sendsPerSec})`, 'cluster4'],
   ['cluster 4: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'cluster4'],
+  ['cluster 4: nodes\' CPU µs/delivery (main thread / other threads)', (x) => `${x.cpuUsPerMsg} (${threadSplit(x)})`, 'cluster4'],
   ['cluster 4: Redis commands / CPU ms per 1,000 sends', (x) => `${x.redisAtSaturation?.commandsPerSend} / ${x.redisAtSaturation?.cpuMsPer1000Sends}`, 'cluster4'],
   ['cluster 50: deliveries/s (sends/s) at saturation', (x) => `${x.saturation.median} (${x.sendsPerSec})`, 'cluster50'],
   ['cluster 50: p50 / p99 ms at 50 %', (x) => `${x.at50pct.p50Ms} / ${x.at50pct.p99Ms}`, 'cluster50'],
+  ['cluster 50: nodes\' CPU µs/delivery (main thread / other threads)', (x) => `${x.cpuUsPerMsg} (${threadSplit(x)})`, 'cluster50'],
   ['cluster 4 over 60 s: deliveries/s (last / first 10 s)', (x) => `${x.rate} (${x.lastOverFirst})`, 'clusterOverTime'],
   ['idle: KB RSS / heap per connection', (x) => `${x.rssKBPerConn.median} / ${x.heapKBPerConn.median}`, 'idle'],
   ['idle: connections held at the top count', (x) => x.held, 'idle'],

@@ -63,6 +63,8 @@ export interface WindowStats {
   /** The server's CLOCK_MONOTONIC at the end of the window, µs (CPU profile time base). */
   hrtimeUs: number;
   cpuUs: number;
+  /** The main thread's share of cpuUs (null where /proc is missing). */
+  mainThreadCpuUs: number | null;
   wallMs: number;
   eld: { p50: number; p99: number; max: number; mean: number };
   mem: NodeJS.MemoryUsage;

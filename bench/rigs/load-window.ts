@@ -13,6 +13,8 @@ export interface RunResult {
   latencyMs: ReturnType<Histogram['summaryMs']>;
   /** Server CPU per received message, µs (all server processes of the run). */
   serverCpuUsPerMsg: number;
+  /** The part of it spent on the servers' main threads (the event loops); absent without /proc. */
+  serverMainThreadCpuUsPerMsg?: number;
   /** Server CPU as a share of one core. */
   serverCpu: number;
   generatorCpu: number;
@@ -105,6 +107,7 @@ export class LoadWindow {
     while (inFlight() > 0 && Date.now() < deadline) await sleep(20);
     this.recording = false;
     const cpuUs = stats.reduce((s, x) => s + x.cpuUs, 0);
+    const mainCpuUs = stats.every((x) => x.mainThreadCpuUs !== null) ? stats.reduce((s, x) => s + x.mainThreadCpuUs!, 0) : null;
     const wallMs = stats[0]!.wallMs;
     const worstEld = stats.reduce((w, x) => (x.eld.p99 > w.p99 ? x.eld : w), stats[0]!.eld);
     return {
@@ -112,6 +115,7 @@ export class LoadWindow {
       sentRate: Math.round((sentInWindow / elapsedMs) * 1000),
       latencyMs: this.hist.summaryMs(),
       serverCpuUsPerMsg: round(cpuUs / Math.max(1, deliveredInWindow), 2),
+      ...(mainCpuUs === null ? {} : { serverMainThreadCpuUsPerMsg: round(mainCpuUs / Math.max(1, deliveredInWindow), 2) }),
       serverCpu: round(cpuUs / 1000 / wallMs, 3),
       generatorCpu: generator.share,
       eventLoopDelayMs: worstEld,

@@ -47,6 +47,7 @@ function loadFigures(sat: RunResult[], fixed: RunResult[], measureMs: number) {
     saturation: summarize(sat.map((r) => r.rate), 0),
     sendsPerSec: medianOf(sat, (r) => r.sentRate, 0),
     cpuUsPerMsg: medianOf(sat, (r) => r.serverCpuUsPerMsg, 2),
+    ...(sat.every((r) => r.serverMainThreadCpuUsPerMsg !== undefined) ? { mainThreadCpuUsPerMsg: medianOf(sat, (r) => r.serverMainThreadCpuUsPerMsg!, 2) } : {}),
     serverCpuAtSaturation: medianOf(sat, (r) => r.serverCpu, 2),
     generatorCpuAtSaturation: medianOf(sat, (r) => r.generatorCpu, 2),
     at50pct: {
