@@ -61,6 +61,32 @@ describe('SqliteStore on disk', () => {
     await b.close();
   });
 
+  it('reads a room or membership change made through another handle at once (rows are remembered only while nothing changed)', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const a = new SqliteStore({ dataDir: dir });
+    const b = new SqliteStore({ dataDir: dir });
+    await a.createRoom({ id: 'r1', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: new Date().toISOString() });
+    await a.addMember('r1', 'bob', { name: 'bob' });
+    // Read twice on `a`, so the second answer comes from what it remembers.
+    for (let i = 0; i < 2; i++) {
+      expect(await a.getMember('r1', 'bob')).to.include({ banned: false });
+      expect(await a.getRoom('r1')).to.include({ isPrivate: false });
+    }
+    expect(await a.getMember('r1', 'eve')).to.equal(null);
+    await b.removeMember('r1', 'bob', true);
+    await b.updateRoom('r1', { isPrivate: true });
+    await b.addMember('r1', 'eve', { name: 'eve' });
+    expect(await a.getMember('r1', 'bob')).to.include({ banned: true });
+    expect(await a.getRoom('r1')).to.include({ isPrivate: true });
+    expect(await a.getMember('r1', 'eve')).to.include({ role: 'member' });
+    // A caller changing its copy changes nothing remembered.
+    (await a.getRoom('r1'))!.name = 'changed';
+    expect(await a.getRoom('r1')).to.include({ name: 'r' });
+    await a.close();
+    await b.close();
+  });
+
   it('answers a batch exactly as item-by-item appends would when a seq slot is already taken', async () => {
     const dir = tempDir('vcs-store-');
     dirs.push(dir);
