@@ -34,19 +34,10 @@ export class WriteTransactions {
       insertNew: db.prepare<[string, string, number, string, string, string, string | null, string, number | null]>(
         `INSERT INTO messages (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
-      insertAssigned: db.prepare(
-        // ON CONFLICT (not OR IGNORE): only "already stored" is skipped; a row that breaks
-        // NOT NULL or a type rule still fails, so a bad queue entry cannot vanish silently.
-        `INSERT INTO messages (${INSERT_COLUMNS})
-         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt, @replyTo)
-         ON CONFLICT DO NOTHING`,
-      ),
       // A queued message stored below its room's search progress (sqlite-schema.ts v6) is
       // indexed with it; above it, the next search of the room indexes it.
-      indexLate: db.prepare<[number | bigint, string, string, string, number, string]>(
-        `INSERT INTO message_search (rowid, room, words) SELECT ?, hex(?), search_words(?)
-         WHERE ? <> '' AND ? <= (SELECT seq FROM search_progress WHERE room_id = ?)`,
-      ),
+      searchProgress: db.prepare<[string], number>('SELECT seq FROM search_progress WHERE room_id = ?').pluck(),
+      indexLate: db.prepare<[number | bigint, string, string]>('INSERT INTO message_search (rowid, room, words) VALUES (?, hex(?), search_words(?))'),
       bySeq: db.prepare<[string, number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq = ?`),
       bumpRev: db.prepare<[string], number>('UPDATE rooms SET last_rev = last_rev + 1 WHERE id = ? RETURNING last_rev').pluck(),
       raiseRev: db.prepare<[number, string]>('UPDATE rooms SET last_rev = MAX(last_rev, ?) WHERE id = ?'),
@@ -97,27 +88,39 @@ export class WriteTransactions {
     return this.carefulAppend(items);
   }
 
-  /** Messages whose seq was assigned elsewhere (cluster mode); already stored counts as done. Returns how many were dropped (room deleted). */
+  /**
+   * Messages whose seq was assigned elsewhere (cluster mode); already stored counts as done.
+   * Returns how many were dropped (room deleted). One statement per message: what a room
+   * needs (whether it exists, its search progress, its highest seq) is read and written once
+   * per room and batch, which nothing else can change while this transaction holds the lock.
+   */
   insertAssigned(messages: Message[]): number {
     const run = this.db.transaction((list: Message[]) => {
       let dropped = 0;
+      const rooms = new Map<string, { progress: number | undefined; top: number } | null>();
       for (const m of list) {
+        let room = rooms.get(m.roomId);
+        if (room === undefined) {
+          room = this.stmt.lastSeq.get(m.roomId) === undefined ? null : { progress: this.stmt.searchProgress.get(m.roomId), top: 0 };
+          rooms.set(m.roomId, room);
+        }
         // The room was deleted while this message waited in the queue: its history is gone.
-        if (this.stmt.lastSeq.get(m.roomId) === undefined) {
+        if (room === null) {
           dropped++;
           continue;
         }
         // A message's (room, seq) is fixed when its seq is assigned, so "already stored"
         // means this slot holds this id; any other id there means the seq was reused.
-        const inserted = this.stmt.insertAssigned.run({ ...m, replyTo: m.replyTo ?? null });
+        const inserted = this.stmt.insertNew.run(m.id, m.roomId, m.seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt, m.replyTo ?? null);
         if (inserted.changes === 0) {
           // The slot is taken by another message: the sequence was reused (Redis lost data).
           if (this.stmt.idAt.get(m.roomId, m.seq) !== m.id) throw seqConflict(m);
-        } else {
-          this.stmt.indexLate.run(inserted.lastInsertRowid, m.roomId, m.text, m.text, m.seq, m.roomId);
+        } else if (room.progress !== undefined && m.seq <= room.progress && m.text !== '') {
+          this.stmt.indexLate.run(inserted.lastInsertRowid, m.roomId, m.text);
         }
-        this.stmt.raiseSeq.run(m.seq, m.roomId);
+        if (m.seq > room.top) room.top = m.seq;
       }
+      for (const [roomId, room] of rooms) if (room) this.stmt.raiseSeq.run(room.top, roomId);
       return dropped;
     });
     return guardSqlite(() => run.immediate(messages));
