@@ -86,6 +86,8 @@ function changesSuite(urls: () => [string, string], drained: () => Promise<void>
     expect(deleted.message).to.not.have.property('reactions');
     const third = await send(a, room.id, 'c3', 'third');
     expect(third.seq).to.equal(3);
+    // The delete reaches B through the adapter, on its own time: wait for it, then for nothing more.
+    await eventually(() => updatesAtB.length >= 3, 5000, 'the delete at B');
     expect(await quietFor(b, 'chat:message-updated', 200)).to.have.length(0);
     expect(updatesAtB.map((u) => u.message.rev)).to.deep.equal([1, 2, 3]);
 
