@@ -30,7 +30,10 @@ export class WriteTransactions {
         `INSERT INTO messages (${INSERT_COLUMNS})
          VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt, @replyTo)`,
       ),
-      // The fast append path: positional, and a taken slot is reported (changes 0), not thrown.
+      // The fast append path and the queue's inserts: positional, and a taken slot is reported
+      // (changes 0), not thrown. ON CONFLICT, not OR IGNORE: only "already stored" is skipped;
+      // a row that breaks NOT NULL or a type rule still fails, so a bad queue entry cannot
+      // vanish silently.
       insertNew: db.prepare<[string, string, number, string, string, string, string | null, string, number | null]>(
         `INSERT INTO messages (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
