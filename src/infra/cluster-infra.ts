@@ -90,7 +90,10 @@ export async function clusterInfra(
   const clusterBudget = (name: string, points: number, durationMs: number) => insuredRedisBudget(main, limiterBreaker, name, points, durationMs);
 
   let replicaAcks: ReplicaAcks | null = null;
+  let consumerReplicas: ReplicaAcks | null = null;
   if (config.redisMinReplicasAck > 0) {
+    // The consumer stores only what the replicas hold too (see PersistConsumerOptions.replicated).
+    consumerReplicas = new ReplicaAcks(consumerClient, config.redisMinReplicasAck, topology.kind === 'cluster');
     // Appends wait for replicas on a connection of their own (see ReplicaAcks).
     const appends = await connectRedis(topology, logger, 'appends', { socketDeadline: true });
     clients.push(appends);
@@ -113,6 +116,7 @@ export async function clusterInfra(
     claimIdleMs: config.queueClaimIdleMs,
     onSeqConflict: (roomId) => messages.repairSequence(roomId),
     onChangeStored: (message) => messages.settled(message),
+    replicated: consumerReplicas ? (key) => consumerReplicas.confirm(key) : undefined,
   });
   // Publishing is on request paths (a chat send waits for it): through the breaker, like
   // every such Redis call. The dispatcher's steps are a background loop's: unguarded.

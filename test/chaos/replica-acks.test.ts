@@ -14,7 +14,8 @@ const LIMITS = { RATE_LIMIT_MESSAGES: '100000', RATE_LIMIT_EVENTS: '100000' };
 /**
  * REDIS_MIN_REPLICAS_ACK=1 on a master with one replica: an ack means the replica holds the
  * message, so losing the master (SIGKILL, right after the acks) loses nothing acked; without
- * a replica in time the sender gets UNAVAILABLE and its retry succeeds once it is back.
+ * a replica in time the sender gets UNAVAILABLE and its retry succeeds once it is back. The
+ * queue consumer stores only what the replica holds too.
  */
 describeWithRedis('REDIS_MIN_REPLICAS_ACK: an ack the replica holds', function () {
   this.timeout(40_000);
@@ -27,7 +28,8 @@ describeWithRedis('REDIS_MIN_REPLICAS_ACK: an ack the replica holds', function (
   before(async () => {
     master = new TestRedis({ aof: true });
     await master.start();
-    replica = new TestRedis({ replicaOf: master });
+    // AOF on the replica too: the second test restarts it on what it had taken in.
+    replica = new TestRedis({ replicaOf: master, aof: true });
     await replica.start();
     const probe = createClient({ url: replica.url });
     await probe.connect();
@@ -61,18 +63,28 @@ describeWithRedis('REDIS_MIN_REPLICAS_ACK: an ack the replica holds', function (
     expect(again.message.seq).to.equal(1);
   });
 
-  it('every acked message is on the replica: the master SIGKILLed while the replica lagged behind it', async () => {
+  it('every acked message, and every stored one, is on the replica: the master SIGKILLed while the replica lagged behind it', async () => {
     const senders = [0, 1, 2].map((i) => new ChatSender(socket, roomId, `s${i}`));
     let stop = false;
     const running = senders.map((s) => s.run(() => stop));
     const acked = () => senders.flatMap((s) => [...s.acked.values()]);
     await eventually(() => acked().length >= 20, 10_000, '20 acks');
+    // Stored too (the consumer may still be backing off from the first test's hung replica),
+    // so that the store's check below has something to hold.
+    const storedSeqs = async () => (await node.app.store.listMessages(roomId, { after: 0, limit: 100_000 })).messages.map((m) => m.seq);
+    await eventually(async () => (await storedSeqs()).length >= 20, 15_000, '20 stored');
     // The replica stops taking the stream: without the wait, the master would ack what only it holds.
     replica.pause();
     const refusals = () => senders.reduce((n, s) => n + (s.errors.get('UNAVAILABLE') ?? 0), 0);
     await eventually(() => refusals() > 0, 10_000, 'a send refused while the replica lags');
+    // The refused sends are in the master's queue: time for the consumer to take them (it
+    // reads every 20 ms under traffic), which it must not store while the replica lacks them.
+    await new Promise((r) => setTimeout(r, 500));
+    // What the master sent the hung replica waits in the replica's socket, unread: killing
+    // it loses that, as a promoted replica never had it. Restarted, it holds what it took in.
+    await replica.kill();
     await master.kill();
-    replica.resume();
+    await replica.start();
     stop = true;
     await Promise.all(running);
     const reader = createClient({ url: replica.url });
@@ -82,6 +94,9 @@ describeWithRedis('REDIS_MIN_REPLICAS_ACK: an ack the replica holds', function (
       const onReplica = new Set(log.map((e) => Number(e.id.split('-')[0])));
       expect(acked().length).to.be.at.least(20);
       expect(acked().filter((seq) => !onReplica.has(seq)), 'acked seqs missing on the replica').to.deep.equal([]);
+      // Nor is anything stored that the replica lacks (the sends refused while it hung): a
+      // promoted replica would hand those seqs out again, to the retries or to other messages.
+      expect((await storedSeqs()).filter((seq) => !onReplica.has(seq)), 'stored seqs missing on the replica').to.deep.equal([]);
     } finally {
       await reader.close();
     }

@@ -28,6 +28,15 @@ export interface PersistConsumerOptions {
   onChangeStored?: (message: Message) => Promise<void>;
   /** Called when the store refuses an entry because its seq is taken (Redis lost data). */
   onSeqConflict?: (roomId: string) => Promise<void>;
+  /**
+   * REDIS_MIN_REPLICAS_ACK: resolves once enough replicas hold every write this consumer's
+   * connection made to `key`'s master (ReplicaAcks on that connection); rejects UNAVAILABLE
+   * when they do not in time. Entries are stored only after it resolves: what the store holds
+   * must survive a failover, or the promoted master hands its seqs out again to other messages
+   * (retries of sends that were refused, whose acks would then name seqs the store gives to
+   * another message).
+   */
+  replicated?: (key: string) => Promise<void>;
 }
 
 interface Taken {
@@ -44,6 +53,20 @@ class ChangeWaits extends Error {
   }
 }
 
+/** The replicas REDIS_MIN_REPLICAS_ACK asks for do not hold the entries yet: retried later, no attempt counted. */
+class ReplicasBehind extends Error {
+  constructor(cause: unknown) {
+    super(`the queue entries wait for the Redis replicas: ${(cause as Error).message}`);
+  }
+}
+
+/** The `reason` label of queue_retries_total for a failed round. */
+function retryReason(err: unknown): string {
+  if (err instanceof ChangeWaits) return 'change_waits';
+  if (err instanceof ReplicasBehind) return 'replicas_behind';
+  return isUnavailable(err) ? 'store_unavailable' : 'error';
+}
+
 /**
  * The consumer side of the persistence queue. Every node reads every partition in group
  * `persist` (Redis spreads the entries over the nodes), writes what it took to the store in
@@ -58,6 +81,8 @@ class ChangeWaits extends Error {
  *   failing (or cannot be parsed) is moved to its partition's dead-letter stream after
  *   `maxAttempts`, atomically with its acknowledgement.
  * - Entries held by a consumer that died are claimed (XAUTOCLAIM) after `claimIdleMs`.
+ * - With REDIS_MIN_REPLICAS_ACK, entries are stored only once the replicas hold them (a WAIT
+ *   on this connection): the store never holds a seq that a failover hands out again.
  * - A partition with a negative index (the single stream of earlier releases) is read until
  *   it is empty, then left alone.
  */
@@ -118,9 +143,9 @@ export class PersistConsumer {
         // sender anything and turns a trickle of entries into batches.
         if (taken < this.batchSize && this.running) await sleep(idleMs);
       } catch (err) {
-        const waits = err instanceof ChangeWaits;
+        const waits = err instanceof ChangeWaits || err instanceof ReplicasBehind;
         if (!isUnavailable(err) && !waits) this.logger.warn('persistence queue: retrying', { err: (err as Error).message, backoffMs });
-        this.metrics.retries.inc({ reason: waits ? 'change_waits' : isUnavailable(err) ? 'store_unavailable' : 'error' });
+        this.metrics.retries.inc({ reason: retryReason(err) });
         for (const p of this.active) this.readPending.add(p);
         await sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 5000);
@@ -166,6 +191,12 @@ export class PersistConsumer {
       });
     const entries = ((reply as { messages: QueueEntry[] }[] | null)?.[0]?.messages ?? []).filter(Boolean);
     if (pending && entries.length === 0) this.readPending.delete(partition);
+    // A read of new entries ('>') is replicated as XCLAIMs, so a WAIT after it covers them; a
+    // read of our own pending ones is not (and may follow a reconnect, on a connection that
+    // never read them): claiming them to ourselves again is a write that a WAIT does cover.
+    if (pending && entries.length > 0 && this.options.replicated) {
+      await this.redis.xClaimJustId(partition.queue, QUEUE_GROUP, this.options.nodeId, 0, entries.map((e) => e.id));
+    }
     return entries.map((entry) => ({ partition, entry }));
   }
 
@@ -180,6 +211,13 @@ export class PersistConsumer {
   }
 
   private async persist(taken: Taken[]): Promise<void> {
+    const replicated = this.options.replicated;
+    if (replicated) {
+      const queues = [...new Set(taken.map((t) => t.partition.queue))];
+      await Promise.all(queues.map((queue) => replicated(queue))).catch((err: unknown) => {
+        throw new ReplicasBehind(err);
+      });
+    }
     const parsed: (Taken & { message: Message })[] = [];
     for (const t of taken) {
       try {
