@@ -6,6 +6,8 @@ const BRAND = Symbol.for('video-chat-server.AppError');
 /** An error whose code and message are safe to show to the client as they are. */
 export class AppError extends Error {
   readonly [BRAND] = true;
+  /** Set on an UNAVAILABLE that is this request's alone, not its dependency's outage (see `unconfirmed`). */
+  notAnOutage = false;
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
@@ -42,6 +44,18 @@ export const unavailable = (message: string, cause?: unknown): AppError => {
 };
 
 /**
+ * UNAVAILABLE for one request's guarantee while the dependency itself answers: Redis took the
+ * message, but the replicas REDIS_MIN_REPLICAS_ACK asks for did not confirm it in time. The
+ * client retries as for an outage; the dependency's breaker does not count it (isOutage), so
+ * what needs no replica (presence, signaling, history) goes on.
+ */
+export const unconfirmed = (message: string): AppError => {
+  const error = unavailable(message);
+  error.notAnOutage = true;
+  return error;
+};
+
+/**
  * The one answer to "is this an outage?": an UNAVAILABLE AppError, which every dependency
  * port raises for a failure of the dependency itself (not of the request). Waiting it out
  * and retrying is right; counting it against an entry or a request is not.
@@ -54,3 +68,6 @@ export const isUnavailable = (err: unknown): boolean => err instanceof AppError 
  */
 export const seqConflict = (m: { id: string; roomId: string; seq: number }) =>
   new AppError('CONFLICT', `seq ${m.seq} of room ${m.roomId} is already taken by another message (message ${m.id} not stored)`);
+
+/** An UNAVAILABLE of the dependency itself: what a breaker counts toward opening. */
+export const isOutage = (err: unknown): boolean => isUnavailable(err) && !(err as AppError).notAnOutage;

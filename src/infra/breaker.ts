@@ -1,5 +1,5 @@
 import CircuitBreaker from 'opossum';
-import { AppError, isUnavailable, unavailable } from '../domain/app-error.js';
+import { AppError, isOutage, isUnavailable, unavailable } from '../domain/app-error.js';
 import type { Logger } from '../ports/logger.js';
 
 export interface BreakerOptions {
@@ -30,7 +30,8 @@ const LOG_INTERVAL_MS = 1000;
  * instead of each waiting out its own timeout. This is also where an outage becomes
  * UNAVAILABLE for the caller and where its cause is logged, once: a timeout, a driver
  * failure (`isDriverOutage`), or an UNAVAILABLE a store raised with its driver's error as
- * `cause`. Only outages count toward opening; any other error passes through untouched.
+ * `cause`. Only outages count toward opening (not an UNAVAILABLE that is one request's alone,
+ * see `unconfirmed`); any other error passes through untouched.
  */
 export class Breaker {
   private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
@@ -55,7 +56,7 @@ export class Breaker {
       enableSnapshots: false,
       // Only outages count toward opening: a bad entry or a missing room is not the
       // dependency's fault, and must not cut everyone else off.
-      errorFilter: (err: unknown) => !(isUnavailable(err) || this.isDriverOutage(err)),
+      errorFilter: (err: unknown) => !(isOutage(err) || this.isDriverOutage(err)),
     });
     this.breaker.on('open', () => logger.warn('circuit breaker open', { dependency: options.name }));
     this.breaker.on('halfOpen', () => logger.info('circuit breaker half-open: trying', { dependency: options.name }));

@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import type { Socket } from 'socket.io-client';
 import { QueueLayout } from '../../src/infra/redis/queue-layout.js';
 import { describeWithRedis } from '../helpers/cluster.js';
-import { createRoom, guest } from '../helpers/http-client.js';
+import { createRoom, guest, scrapeMetrics } from '../helpers/http-client.js';
 import { TestRedis } from '../helpers/redis-server.js';
 import { ask, connect, eventually } from '../helpers/socket-client.js';
 import { startServer, type TestServer } from '../helpers/test-server.js';
@@ -61,6 +61,49 @@ describeWithRedis('REDIS_MIN_REPLICAS_ACK: an ack the replica holds', function (
     await eventually(async () => (await ask(socket, 'chat:send', { roomId, clientMsgId: 'while-hung', text: 'x' }, 5000)).ok === true, 10_000, 'retry acked');
     const again = await ask(socket, 'chat:send', { roomId, clientMsgId: 'while-hung', text: 'x' });
     expect(again.message.seq).to.equal(1);
+  });
+
+  it('refused sends do not keep the node cut off Redis after an outage: the breaker closes once Redis answers, and a join succeeds', async () => {
+    const bob = await guest(node.url, 'bob');
+    const other = await connect(node.url, '/chat', bob.token);
+    const redisBreaker = async () => [...(await scrapeMetrics(node.url))].find(([k]) => k.startsWith('circuit_breaker_state{') && k.includes('dependency="redis"'))?.[1];
+    replica.pause();
+    try {
+      // An outage opens the Redis breaker: the master hangs, sends time out.
+      master.pause();
+      let n = 0;
+      await eventually(
+        async () => {
+          await Promise.all([1, 2, 3, 4, 5].map(() => ask(socket, 'chat:send', { roomId, clientMsgId: `outage-${++n}`, text: 'x' }, 5000)));
+          return (await redisBreaker()) === 2;
+        },
+        20_000,
+        'the Redis breaker open while the master hangs',
+      );
+      master.resume();
+      // Redis answers again, but the replica still hangs: every send is refused, each after
+      // its WAIT. Those refusals are the sends' own, not Redis's: once the breaker has tried
+      // Redis again (it half-opens after 2 s), it must stay closed through them.
+      await eventually(
+        async () => {
+          const r = await ask(socket, 'chat:send', { roomId, clientMsgId: `after-${++n}`, text: 'x' }, 5000);
+          return r.ok === false && /REDIS_MIN_REPLICAS_ACK/.test(r.error.message);
+        },
+        10_000,
+        'a send refused for want of the replica',
+      );
+      for (let i = 0; i < 3; i++) {
+        const refused = await ask(socket, 'chat:send', { roomId, clientMsgId: `after-${++n}`, text: 'x' }, 5000);
+        expect(refused.ok === false && refused.error.message).to.match(/REDIS_MIN_REPLICAS_ACK/);
+      }
+      expect(await redisBreaker(), 'the Redis breaker (0: closed)').to.equal(0);
+      const joined = await ask(other, 'room:join', { roomId });
+      expect(joined.ok, JSON.stringify(joined.error)).to.equal(true);
+    } finally {
+      master.resume();
+      replica.resume();
+      other.close();
+    }
   });
 
   it('every acked message, and every stored one, is on the replica: the master SIGKILLed while the replica lagged behind it', async () => {

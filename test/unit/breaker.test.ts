@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AppError, isUnavailable, unavailable } from '../../src/domain/app-error.js';
+import { AppError, isUnavailable, unavailable, unconfirmed } from '../../src/domain/app-error.js';
 import { Breaker, redisDriverOutage } from '../../src/infra/breaker.js';
 import { recordingLogger } from '../helpers/recording-logger.js';
 
@@ -36,6 +36,15 @@ describe('Breaker', () => {
     const plain = new Error('a bug');
     expect(await breaker.run(failWith(plain)).catch((e: unknown) => e), 'a store has no driver outages but its own').to.equal(plain);
     expect(breaker.state).to.equal('closed');
+    breaker.shutdown();
+  });
+
+  it('does not open for an UNAVAILABLE that is one request\'s alone (replicas that did not confirm), and passes it on', async () => {
+    const breaker = new Breaker({ name: 'redis', timeoutMs: 1000, isDriverOutage: redisDriverOutage }, recordingLogger());
+    const refused = unconfirmed('only 0 of the 1 Redis replicas required (REDIS_MIN_REPLICAS_ACK) confirmed the message in time; try again');
+    for (let i = 0; i < 10; i++) expect(await breaker.run(failWith(refused)).catch((e: unknown) => e)).to.equal(refused);
+    expect(breaker.state, 'Redis answers: presence and signaling must go on').to.equal('closed');
+    expect(await breaker.run(async () => 'ok')).to.equal('ok');
     breaker.shutdown();
   });
 

@@ -1,4 +1,4 @@
-import { unavailable } from '../../domain/app-error.js';
+import { unconfirmed } from '../../domain/app-error.js';
 import { sendRaw, type RedisClient } from './redis-client.js';
 
 /** How long an ack may wait for replicas before the sender is told to retry. */
@@ -48,7 +48,7 @@ export class ReplicaAcks {
   confirm(key: string): Promise<void> {
     const epoch = this.epoch;
     return this.waitFor(key).then(() => {
-      if (this.epoch !== epoch) throw unavailable('the Redis connection changed before the replicas confirmed the message (REDIS_MIN_REPLICAS_ACK); try again');
+      if (this.epoch !== epoch) throw unconfirmed('the Redis connection changed before the replicas confirmed the message (REDIS_MIN_REPLICAS_ACK); try again');
     });
   }
 
@@ -62,7 +62,7 @@ export class ReplicaAcks {
         this.next.delete(batch);
         const acked = Number(await this.wait(key));
         if (acked < this.replicas) {
-          throw unavailable(`only ${acked} of the ${this.replicas} Redis replicas required (REDIS_MIN_REPLICAS_ACK) confirmed the message in time; try again`);
+          throw unconfirmed(`only ${acked} of the ${this.replicas} Redis replicas required (REDIS_MIN_REPLICAS_ACK) confirmed the message in time; try again`);
         }
       });
       this.next.set(batch, next);
