@@ -28,6 +28,8 @@ export class ChatSender {
   readonly ackedBeforeAttempt = new Map<string, number>();
   readonly attempts = new Map<string, number>();
   readonly errors = new Map<string, number>();
+  /** Each distinct error answer (`CODE: message`), counted: what a slow or failed run was told. */
+  readonly errorMessages = new Map<string, number>();
   /** The longest any one send waited for its answer (ok or not), in ms. */
   slowestMs = 0;
   private counter = 0;
@@ -58,6 +60,8 @@ export class ChatSender {
           return true;
         }
         this.errors.set(res.error.code, (this.errors.get(res.error.code) ?? 0) + 1);
+        const said = `${res.error.code}: ${res.error.message}`;
+        this.errorMessages.set(said, (this.errorMessages.get(said) ?? 0) + 1);
         if (!retryOn.includes(res.error.code)) return false;
       } catch (err) {
         this.slowestMs = Math.max(this.slowestMs, Date.now() - started);

@@ -16,11 +16,15 @@ const ANSWER_BOUND_MS = 5000;
 interface Failover {
   /** From the SIGKILL of the master to the Sentinels naming the promoted replica. */
   promotedMs: number;
+  /** From the SIGKILL to the promoted master having a replica online (what an ack with REDIS_MIN_REPLICAS_ACK=1 waits for). */
+  replicaMs: number;
   /** From the SIGKILL to the ack of a send that a client started right after it and retried. */
   firstAckMs: number;
   report: HistoryReport;
   slowestAnswerMs: number;
   errors: Record<string, number>;
+  /** Each distinct error answer, counted: the first thing to read when a run is slow. */
+  errorMessages: Record<string, number>;
 }
 
 /**
@@ -48,6 +52,7 @@ async function failover(minReplicasAck: number): Promise<Failover> {
     // NOT_IN_ROOM too: a send between a handed-back client's reconnect and its rejoin.
     const probe = new ChatSender(sockets.pop()!, roomId, 'probe', { ackTimeoutMs: ANSWER_BOUND_MS + 1000, retryOn: ['UNAVAILABLE', 'RATE_LIMITED', 'NOT_IN_ROOM'] });
     let promotedMs = 0;
+    let replicaMs = 0;
     let firstAckMs = 0;
     const senders = await underTraffic(
       sockets,
@@ -60,7 +65,11 @@ async function failover(minReplicasAck: number): Promise<Failover> {
           expect(ok, `a send after the kill is acked once the failover is done (${JSON.stringify([...probe.errors])})`).to.equal(true);
           firstAckMs = Date.now() - killedAt;
         });
-        const promoted = sentinel.failedOverFrom(old).then(() => void (promotedMs = Date.now() - killedAt));
+        const promoted = sentinel.failedOverFrom(old).then(async (next) => {
+          promotedMs = Date.now() - killedAt;
+          await sentinel.replicaOnline(next);
+          replicaMs = Date.now() - killedAt;
+        });
         await Promise.all([acked, promoted]);
       },
       ANSWER_BOUND_MS + 1000,
@@ -69,15 +78,19 @@ async function failover(minReplicasAck: number): Promise<Failover> {
     await queueDrained(cluster, 30_000);
     const stored = (await cluster.nodes[0]!.app.store.listMessages(roomId, { after: 0, limit: 100_000 })).messages;
     const errors: Record<string, number> = {};
+    const errorMessages: Record<string, number> = {};
     for (const s of senders) for (const [code, n] of s.errors) errors[code] = (errors[code] ?? 0) + n;
-    return { promotedMs, firstAckMs, report: checkHistory({ stored, senders }), slowestAnswerMs: Math.max(...senders.map((s) => s.slowestMs)), errors };
+    for (const s of senders) for (const [said, n] of s.errorMessages) errorMessages[said] = (errorMessages[said] ?? 0) + n;
+    const slowestAnswerMs = Math.max(...senders.map((s) => s.slowestMs));
+    return { promotedMs, replicaMs, firstAckMs, report: checkHistory({ stored, senders }), slowestAnswerMs, errors, errorMessages };
   } finally {
     sockets.forEach((s) => s.close());
     await cluster?.stop();
   }
 }
 
-const summary = (f: Failover) => `promoted after ${f.promotedMs} ms, first ack ${f.firstAckMs} ms after the kill, slowest answer ${f.slowestAnswerMs} ms, errors ${JSON.stringify(f.errors)}; ${figures(f.report)}`;
+const summary = (f: Failover) =>
+  `promoted after ${f.promotedMs} ms, a replica online on it after ${f.replicaMs} ms, first ack ${f.firstAckMs} ms after the kill, slowest answer ${f.slowestAnswerMs} ms, errors ${JSON.stringify(f.errors)}; ${figures(f.report)}\n      answers: ${JSON.stringify(f.errorMessages)}`;
 
 describeWithRedis('Sentinel: the master SIGKILLed under traffic', function () {
   this.timeout(120_000);

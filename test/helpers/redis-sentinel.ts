@@ -116,6 +116,15 @@ export class TestRedisSentinel {
     return next!;
   }
 
+  /** Resolves once `master` has a replica streaming from it (what REDIS_MIN_REPLICAS_ACK=1 needs to ack). */
+  async replicaOnline(master: TestRedis, timeoutMs = 30_000): Promise<void> {
+    await eventually(
+      async () => /slave\d+:[^\r\n]*state=online/.test(await this.ask(master.port, (c) => c.info('replication')).catch(() => '')),
+      timeoutMs,
+      'a replica online on the promoted master',
+    );
+  }
+
   get env(): Record<string, string> {
     return { REDIS_SENTINELS: this.sentinels.map((s) => `127.0.0.1:${s.port}`).join(','), REDIS_SENTINEL_MASTER: SENTINEL_MASTER_NAME };
   }
