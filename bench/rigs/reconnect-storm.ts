@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { Histogram } from '../lib/histogram.js';
 import type { ServerFleet } from '../lib/server-fleet.js';
+import type { ServerProc } from '../lib/server-proc.js';
 import { guests, rooms, sleep } from '../lib/setup.js';
 import { poissonGapUs, round } from '../lib/stats.js';
 import { StormClient } from './storm-client.js';
@@ -34,6 +35,10 @@ export interface StormOptions {
   ratePerSec: number;
   beforeKillMs: number;
   afterKillMs: number;
+  /** --profile: the restarted server writes its CPU profile here (start-up and the storm). */
+  cpuProfDir?: string;
+  /** Told of the restarted server (to capture its profile). */
+  onRestarted?: (server: ServerProc) => void;
 }
 
 export async function reconnectStorm(fleet: ServerFleet, kind: 'bare' | 'ours', roomsCount: number, opts: StormOptions): Promise<StormResult> {
@@ -100,8 +105,9 @@ export async function reconnectStorm(fleet: ServerFleet, kind: 'bare' | 'ours', 
   await sleep(opts.beforeKillMs);
   const killedAt = performance.now();
   await server.kill();
-  server = await fleet.start({ kind, cpu: opts.cpu, port, dataDir });
+  server = await fleet.start({ kind, cpu: opts.cpu, port, dataDir, ...(opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {}) });
   const readyAt = performance.now();
+  opts.onRestarted?.(server);
   await sleep(opts.afterKillMs);
   clearInterval(traffic);
 

@@ -2,6 +2,7 @@ import { alternate } from '../lib/alternation.js';
 import { SERVER_CPU } from '../lib/cpu-pinning.js';
 import type { Scenario } from '../lib/scenario.js';
 import { medianOf, ratio, sumOf } from '../lib/stats.js';
+import type { ServerProc } from '../lib/server-proc.js';
 import { reconnectStorm, type StormResult } from '../rigs/reconnect-storm.js';
 
 function stormFigures(xs: StormResult[]) {
@@ -24,7 +25,10 @@ export const stormScenario: Scenario = {
   async run(ctx) {
     const knobs = ctx.knobs.storm;
     const runs = await alternate(knobs.reps, async (kind, rep) => {
-      const r = await reconnectStorm(ctx.fleet, kind, knobs.rooms, { cpu: SERVER_CPU, ...knobs });
+      // --profile: the last repetition's restarted server, from its start to its stop.
+      const cpuProfDir = ctx.profiler && rep === knobs.reps - 1 ? ctx.profiler.dirFor('storm', kind) : undefined;
+      const onRestarted = (server: ServerProc) => ctx.profiler?.capture('storm', server, [0, Number.MAX_SAFE_INTEGER]);
+      const r = await reconnectStorm(ctx.fleet, kind, knobs.rooms, { cpu: SERVER_CPU, ...knobs, ...(cpuProfDir ? { cpuProfDir, onRestarted } : {}) });
       ctx.log(
         `storm ${kind} rep ${rep + 1}/${knobs.reps}: ${r.clients} clients, restart ${r.restartMs} ms, back p50 ${r.reconnectMs.p50} / p99 ${r.reconnectMs.p99} ms after the kill; acked ${r.acked}, lost ${r.lost}, duplicates ${r.duplicates}, stragglers ${r.stragglers}`,
       );
