@@ -40,6 +40,7 @@ export class SqliteStore implements Store {
   private readonly appends: GroupCommit<NewMessage, AppendResult>;
   private readonly checkpointer: BackgroundCheckpointer;
   private readonly stmt;
+  private readonly historyStatements = new Map<string, Database.Statement<unknown[], MessageRow>>();
   private readonly roomReads: SqliteRoomReads;
   private readonly searches: SqliteSearch;
 
@@ -171,10 +172,24 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')}
                  ORDER BY seq ${ascending ? 'ASC' : 'DESC'} LIMIT ?`;
-    const rows = guardSqlite(() => this.db.prepare<unknown[], MessageRow>(sql).all(...params, q.limit + 1));
+    const rows = guardSqlite(() => this.historyStatement(sql).all(...params, q.limit + 1));
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit).map(toMessage);
     return { messages: ascending ? page : page.reverse(), hasMore };
+  }
+
+  /**
+   * A history query's statement, prepared once per shape (after and/or before; four at most):
+   * every rejoin with lastSeq reads a page, and preparing it each time was a visible part of
+   * a reconnect storm's CPU (bench --only storm --profile).
+   */
+  private historyStatement(sql: string): Database.Statement<unknown[], MessageRow> {
+    let statement = this.historyStatements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], MessageRow>(sql);
+      this.historyStatements.set(sql, statement);
+    }
+    return statement;
   }
 
   async getMessage(roomId: string, seq: number): Promise<Message | null> {
