@@ -8,6 +8,7 @@ import type { RedisClient } from './redis-client.js';
 import { QUEUE_GROUP, type QueuePartition } from './queue-layout.js';
 import { parseMessage } from './redis-message-log.js';
 import { deadLetter, type QueueEntry } from './queue-dead-letter.js';
+import { ChangeWaits, ReplicasBehind, retryReason } from './queue-round-waits.js';
 
 export interface PersistConsumerOptions {
   nodeId: string;
@@ -29,12 +30,9 @@ export interface PersistConsumerOptions {
   /** Called when the store refuses an entry because its seq is taken (Redis lost data). */
   onSeqConflict?: (roomId: string) => Promise<void>;
   /**
-   * REDIS_MIN_REPLICAS_ACK: resolves once enough replicas hold every write this consumer's
-   * connection made to `key`'s master (ReplicaAcks on that connection); rejects UNAVAILABLE
-   * when they do not in time. Entries are stored only after it resolves: what the store holds
-   * must survive a failover, or the promoted master hands its seqs out again to other messages
-   * (retries of sends that were refused, whose acks would then name seqs the store gives to
-   * another message).
+   * REDIS_MIN_REPLICAS_ACK: resolves once the replicas hold what this consumer read from `key`
+   * (ReplicaAcks on its connection). Entries are stored only then: a failover must not lose
+   * what the store holds, or the promoted master hands its seqs to other messages.
    */
   replicated?: (key: string) => Promise<void>;
 }
@@ -45,27 +43,6 @@ interface Taken {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A change whose message is not stored yet (its entry is with another consumer): retried later, no attempt counted. */
-class ChangeWaits extends Error {
-  constructor(m: { roomId: string; seq: number }) {
-    super(`the change to message ${m.seq} of room ${m.roomId} waits for the message to be stored`);
-  }
-}
-
-/** The replicas REDIS_MIN_REPLICAS_ACK asks for do not hold the entries yet: retried later, no attempt counted. */
-class ReplicasBehind extends Error {
-  constructor(cause: unknown) {
-    super(`the queue entries wait for the Redis replicas: ${(cause as Error).message}`);
-  }
-}
-
-/** The `reason` label of queue_retries_total for a failed round. */
-function retryReason(err: unknown): string {
-  if (err instanceof ChangeWaits) return 'change_waits';
-  if (err instanceof ReplicasBehind) return 'replicas_behind';
-  return isUnavailable(err) ? 'store_unavailable' : 'error';
-}
 
 /**
  * The consumer side of the persistence queue. Every node reads every partition in group
@@ -81,8 +58,7 @@ function retryReason(err: unknown): string {
  *   failing (or cannot be parsed) is moved to its partition's dead-letter stream after
  *   `maxAttempts`, atomically with its acknowledgement.
  * - Entries held by a consumer that died are claimed (XAUTOCLAIM) after `claimIdleMs`.
- * - With REDIS_MIN_REPLICAS_ACK, entries are stored only once the replicas hold them (a WAIT
- *   on this connection): the store never holds a seq that a failover hands out again.
+ * - With REDIS_MIN_REPLICAS_ACK, entries are stored only once the replicas hold them (WAIT).
  * - A partition with a negative index (the single stream of earlier releases) is read until
  *   it is empty, then left alone.
  */
@@ -191,9 +167,8 @@ export class PersistConsumer {
       });
     const entries = ((reply as { messages: QueueEntry[] }[] | null)?.[0]?.messages ?? []).filter(Boolean);
     if (pending && entries.length === 0) this.readPending.delete(partition);
-    // A read of new entries ('>') is replicated as XCLAIMs, so a WAIT after it covers them; a
-    // read of our own pending ones is not (and may follow a reconnect, on a connection that
-    // never read them): claiming them to ourselves again is a write that a WAIT does cover.
+    // A read of new entries ('>') is replicated (as XCLAIMs), so a WAIT after it covers them; a
+    // re-read of our pending ones is not, maybe on a new connection: re-claiming them is.
     if (pending && entries.length > 0 && this.options.replicated) {
       await this.redis.xClaimJustId(partition.queue, QUEUE_GROUP, this.options.nodeId, 0, entries.map((e) => e.id));
     }
