@@ -1,4 +1,4 @@
-import { AppError, isUnavailable } from '../../domain/app-error.js';
+import { AppError, isOutage, isUnavailable } from '../../domain/app-error.js';
 import type { Message } from '../../protocol/models.js';
 import type { Logger } from '../../ports/logger.js';
 import type { MessageStore } from '../../ports/store.js';
@@ -31,8 +31,7 @@ export interface PersistConsumerOptions {
   onSeqConflict?: (roomId: string) => Promise<void>;
   /**
    * REDIS_MIN_REPLICAS_ACK: resolves once the replicas hold what this consumer read from `key`
-   * (ReplicaAcks on its connection). Entries are stored only then: a failover must not lose
-   * what the store holds, or the promoted master hands its seqs to other messages.
+   * (ReplicaAcks on its connection); entries are stored only then, so no failover loses them.
    */
   replicated?: (key: string) => Promise<void>;
 }
@@ -189,8 +188,9 @@ export class PersistConsumer {
     const replicated = this.options.replicated;
     if (replicated) {
       const queues = [...new Set(taken.map((t) => t.partition.queue))];
+      // Only the replicas' refusal waits quietly; a Redis failure is an error like any other.
       await Promise.all(queues.map((queue) => replicated(queue))).catch((err: unknown) => {
-        throw new ReplicasBehind(err);
+        throw isUnavailable(err) && !isOutage(err) ? new ReplicasBehind(err) : err;
       });
     }
     const parsed: (Taken & { message: Message })[] = [];
