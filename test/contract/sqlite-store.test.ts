@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { registerSearchFunction } from '../../src/infra/sqlite/sqlite-connection.js';
+import { migrate } from '../../src/infra/sqlite/sqlite-schema.js';
 import { SqliteStore } from '../../src/infra/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/test-server.js';
 import { registerStoreContract } from './store-contract.js';
@@ -99,7 +100,10 @@ describe('SqliteStore on disk', () => {
     // The search triggers call it: every connection that writes messages needs it.
     registerSearchFunction(raw);
     raw
-      .prepare('INSERT INTO messages (id, room_id, seq, sender_id, sender_name, text, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        `INSERT INTO messages (id, room_key, seq, sender_id, sender_name, text, client_msg_id, created_at)
+         VALUES (?, (SELECT msg_key FROM rooms WHERE id = ?), ?, ?, ?, ?, ?, ?)`,
+      )
       .run('foreign', 'r1', 1, 'x', 'X', 'taken', null, now);
     raw.close();
     const mk = (roomId: string, clientMsgId: string | null) => ({ id: randomUUID(), roomId, senderId: 'u', senderName: 'U', text: 't', clientMsgId, createdAt: now });
@@ -166,6 +170,55 @@ describe('SqliteStore on disk', () => {
     expect((await store.searchMessages('r1', 'news', 10)).messages.map((m) => m.id)).to.deep.equal(['m1']);
     expect(indexed()).to.deep.equal([2, 1]);
     raw.close();
+    await store.close();
+  });
+
+  it('upgrades a searched data directory to room keys in place: history, dedup, search and room deletion hold', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    // Schema v6 (rooms by id in every message row), r1 searched up to its newest message.
+    const old = schemaV1(dir);
+    registerSearchFunction(old);
+    migrate(old, 6);
+    old.prepare("INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq) VALUES (?, 'r', 0, 8, 'u', ?, 2)").run('r1', now);
+    old.prepare("INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq) VALUES (?, 'r', 0, 8, 'u', ?, 1)").run('r2', now);
+    // Row ids with gaps (as deletes leave them): the index is keyed by them.
+    const insert = old.prepare('INSERT INTO messages (rowid, room_id, seq, id, sender_id, sender_name, text, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run(10, 'r1', 1, 'm1', 'u', 'U', 'Old News here', 'c1', now);
+    insert.run(20, 'r2', 1, 'm2', 'u', 'U', 'news of the other room', 'c1', now);
+    insert.run(30, 'r1', 2, 'm3', 'u', 'U', 'nothing to see', 'c3', now);
+    old.exec(`INSERT INTO message_search (rowid, room, words) SELECT rowid, hex(room_id), search_words(text) FROM messages WHERE room_id = 'r1';
+              INSERT INTO search_progress VALUES ('r1', 2);`);
+    old.close();
+
+    const store = new SqliteStore({ dataDir: dir });
+    expect((await store.listMessages('r1', { limit: 10 })).messages.map((m) => [m.roomId, m.seq, m.id])).to.deep.equal([
+      ['r1', 1, 'm1'],
+      ['r1', 2, 'm3'],
+    ]);
+    expect(await store.findById('m2')).to.include({ roomId: 'r2', seq: 1 });
+    // The search index was kept, not rebuilt: its entries still point at the right rows.
+    const raw = new Database(join(dir, 'chat.db'), { readonly: true });
+    expect(raw.prepare('SELECT count(*) FROM message_search').pluck().get()).to.equal(2);
+    raw.close();
+    expect((await store.searchMessages('r1', 'news', 10)).messages.map((m) => m.id)).to.deep.equal(['m1']);
+    // An edit re-indexes through the new trigger.
+    await store.change({ roomId: 'r1', seq: 1, op: { kind: 'edit', text: 'fresh words' }, actor: { id: 'u', moderator: false }, at: now });
+    expect((await store.searchMessages('r1', 'news', 10)).messages).to.deep.equal([]);
+    expect((await store.searchMessages('r1', 'fresh', 10)).messages.map((m) => m.id)).to.deep.equal(['m1']);
+    // Dedup is per room, as before: the same clientMsgId is r2's stored message, and new in r1.
+    const retry = await store.append({ id: randomUUID(), roomId: 'r2', senderId: 'u', senderName: 'U', text: 'again', clientMsgId: 'c1', createdAt: now });
+    expect(retry).to.deep.include({ created: false });
+    expect(retry.message.id).to.equal('m2');
+    expect((await store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'new', clientMsgId: 'c2', createdAt: now })).message.seq).to.equal(3);
+    // The newest room's key is taken again by the next room made: nothing of the old room shows.
+    expect(await store.deleteRoom('r2')).to.equal(true);
+    await store.createRoom({ id: 'r3', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
+    expect((await store.listMessages('r3', { limit: 10 })).messages).to.deep.equal([]);
+    expect(await store.findById('m2')).to.equal(null);
+    expect((await store.searchMessages('r3', 'news', 10)).messages).to.deep.equal([]);
+    expect((await store.append({ id: randomUUID(), roomId: 'r3', senderId: 'u', senderName: 'U', text: 'x', clientMsgId: 'c1', createdAt: now })).message.seq).to.equal(1);
     await store.close();
   });
 

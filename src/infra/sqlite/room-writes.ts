@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { RoomRole } from '../../protocol/models.js';
 import type { NewRoom, RoomPatch } from '../../ports/store.js';
 import { guardSqlite } from './sqlite-connection.js';
+import { ROOM_KEY_OF } from './sqlite-rows.js';
 
 /** A write to rooms or memberships, as the request thread posts it to the writer thread. */
 export type RoomWrite =
@@ -25,8 +26,9 @@ export class RoomWrites {
   constructor(private readonly db: Database.Database) {
     this.stmt = {
       insertRoom: db.prepare(
-        `INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq, locked, lobby)
-         VALUES (@id, @name, @isPrivate, @maxParticipants, @createdBy, @createdAt, 0, @locked, @lobby)`,
+        `INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq, locked, lobby, msg_key)
+         VALUES (@id, @name, @isPrivate, @maxParticipants, @createdBy, @createdAt, 0, @locked, @lobby,
+                 (SELECT coalesce(max(msg_key), 0) + 1 FROM rooms))`,
       ),
       // A row that exists keeps its role and ban; only a name given refreshes the shown name.
       addMember: db.prepare(
@@ -45,7 +47,7 @@ export class RoomWrites {
       removeMember: db.prepare('DELETE FROM room_members WHERE room_id = ? AND user_id = ?'),
       roomExists: db.prepare<[string], number>('SELECT 1 FROM rooms WHERE id = ?').pluck(),
       deleteMembers: db.prepare('DELETE FROM room_members WHERE room_id = ?'),
-      deleteMessages: db.prepare('DELETE FROM messages WHERE room_id = ?'),
+      deleteMessages: db.prepare(`DELETE FROM messages WHERE room_key = ${ROOM_KEY_OF}`),
       deleteCursors: db.prepare('DELETE FROM member_cursors WHERE room_id = ?'),
       deleteReadMarkers: db.prepare('DELETE FROM read_markers WHERE room_id = ?'),
       deleteSearchProgress: db.prepare('DELETE FROM search_progress WHERE room_id = ?'),

@@ -76,7 +76,24 @@ export const toMessage = (r: MessageRow): Message =>
     { replyTo: r.reply_to, editedAt: r.edited_at, deletedAt: r.deleted_at, reactions: r.reactions === null ? null : JSON.parse(r.reactions), rev: r.rev },
   );
 
-/** What a read selects. */
-export const MESSAGE_COLUMNS = 'id, room_id, seq, sender_id, sender_name, text, client_msg_id, created_at, reply_to, edited_at, deleted_at, reactions, rev';
+/**
+ * The key messages file a room under (sqlite-schema.ts v7), from the room's id bound at this
+ * `?`: one primary-key read per statement. No room, no key: nothing matches.
+ */
+export const ROOM_KEY_OF = '(SELECT msg_key FROM rooms WHERE id = ?)';
+/** The same with a named parameter. */
+export const roomKeyOf = (param: string): string => `(SELECT msg_key FROM rooms WHERE id = @${param})`;
+
+/**
+ * What reads of messages select from: each with its room's row, whose id it returns. A read
+ * of one room (`rooms.id = ?`) finds the room once and walks its messages in key order.
+ */
+export const ROOM_MESSAGES = 'rooms JOIN messages ON messages.room_key = rooms.msg_key';
+/** What a read of ROOM_MESSAGES selects. */
+export const MESSAGE_COLUMNS = [
+  'messages.id',
+  'rooms.id AS room_id',
+  ...['seq', 'sender_id', 'sender_name', 'text', 'client_msg_id', 'created_at', 'reply_to', 'edited_at', 'deleted_at', 'reactions', 'rev'].map((c) => `messages.${c}`),
+].join(', ');
 /** What an insert of a new message writes (a new message has never changed). */
-export const INSERT_COLUMNS = 'id, room_id, seq, sender_id, sender_name, text, client_msg_id, created_at, reply_to';
+export const INSERT_COLUMNS = 'id, room_key, seq, sender_id, sender_name, text, client_msg_id, created_at, reply_to';

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { SearchPage } from '../../ports/store.js';
 import { searchTermsOf } from '../../protocol/search-terms.js';
 import { guardSqlite } from './sqlite-connection.js';
-import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
+import { MESSAGE_COLUMNS, roomKeyOf, toMessage, type MessageRow } from './sqlite-rows.js';
 
 /**
  * The room's entries (its id in hex, as the index keeps it) holding every term, each term an
@@ -10,10 +10,6 @@ import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
  */
 export const matchExpression = (roomId: string, terms: string[]): string =>
   `room : "${Buffer.from(roomId, 'utf8').toString('hex')}" AND words : (${terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' ')})`;
-
-const COLUMNS = MESSAGE_COLUMNS.split(', ')
-  .map((c) => `m.${c}`)
-  .join(', ');
 
 /** Ranked search over the `message_search` FTS5 index, on the request thread. */
 export class SqliteSearch {
@@ -23,17 +19,18 @@ export class SqliteSearch {
   constructor(db: Database.Database) {
     this.newestUnindexed = db
       .prepare<[{ room: string }], number>(
-        `SELECT seq FROM messages WHERE room_id = @room
+        `SELECT seq FROM messages WHERE room_key = ${roomKeyOf('room')}
            AND seq > coalesce((SELECT seq FROM search_progress WHERE room_id = @room), 0)
          ORDER BY seq DESC LIMIT 1`,
       )
       .pluck();
     // bm25() is lower for better matches; the room column weighs nothing. FTS5 narrows to the
-    // room; the room_id test on the row is the guard should the index ever be stale.
+    // room; the room test on the row is the guard should the index ever be stale.
     this.stmt = db.prepare<[string, string, number], MessageRow>(
-      `SELECT ${COLUMNS} FROM message_search s JOIN messages m ON m.rowid = s.rowid
-       WHERE message_search MATCH ? AND m.room_id = ?
-       ORDER BY bm25(message_search, 0.0, 1.0), m.seq DESC LIMIT ?`,
+      `SELECT ${MESSAGE_COLUMNS}
+       FROM message_search s JOIN messages ON messages.rowid = s.rowid JOIN rooms ON rooms.msg_key = messages.room_key
+       WHERE message_search MATCH ? AND rooms.id = ?
+       ORDER BY bm25(message_search, 0.0, 1.0), messages.seq DESC LIMIT ?`,
     );
   }
 

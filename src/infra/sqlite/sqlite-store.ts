@@ -10,7 +10,7 @@ import { guardSqlite, openDatabase } from './sqlite-connection.js';
 import { migrate } from './sqlite-schema.js';
 import { SqliteRoomReads } from './sqlite-room-reads.js';
 import { SqliteSearch } from './sqlite-search.js';
-import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
+import { MESSAGE_COLUMNS, ROOM_MESSAGES, toMessage, type MessageRow } from './sqlite-rows.js';
 import { WriterThreadClient } from './writer-thread-client.js';
 import { fromWire } from './writer-thread-wire.js';
 
@@ -55,13 +55,14 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.stmt = {
       lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
-      byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`),
-      bySeq: db.prepare<[string, number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq = ?`),
-      byId: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
+      byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${ROOM_MESSAGES} WHERE rooms.id = ? AND messages.client_msg_id = ?`),
+      bySeq: db.prepare<[string, number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${ROOM_MESSAGES} WHERE rooms.id = ? AND messages.seq = ?`),
+      byId: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${ROOM_MESSAGES} WHERE messages.id = ?`),
       lastRev: db.prepare<[string], number>('SELECT last_rev FROM rooms WHERE id = ?').pluck(),
       // `rev > 0` lets SQLite use the partial index of changed messages.
       changedSince: db.prepare<[string, number, number, number], MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND rev > 0 AND rev > ? AND seq <= ? ORDER BY rev LIMIT ?`,
+        `SELECT ${MESSAGE_COLUMNS} FROM ${ROOM_MESSAGES}
+         WHERE rooms.id = ? AND messages.rev > 0 AND messages.rev > ? AND messages.seq <= ? ORDER BY messages.rev LIMIT ?`,
       ),
       getCursor: db.prepare<[string, string], { seq: number }>('SELECT seq FROM member_cursors WHERE room_id = ? AND user_id = ?'),
       getReadMarker: db.prepare<[string, string], number>('SELECT seq FROM read_markers WHERE room_id = ? AND user_id = ?').pluck(),
@@ -160,18 +161,18 @@ export class SqliteStore implements Store {
 
   async listMessages(roomId: string, q: HistoryQuery): Promise<HistoryPage> {
     const ascending = q.after !== undefined;
-    const where = ['room_id = ?'];
+    const where = ['rooms.id = ?'];
     const params: (string | number)[] = [roomId];
     if (q.after !== undefined) {
-      where.push('seq > ?');
+      where.push('messages.seq > ?');
       params.push(q.after);
     }
     if (q.before !== undefined) {
-      where.push('seq < ?');
+      where.push('messages.seq < ?');
       params.push(q.before);
     }
-    const sql = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')}
-                 ORDER BY seq ${ascending ? 'ASC' : 'DESC'} LIMIT ?`;
+    const sql = `SELECT ${MESSAGE_COLUMNS} FROM ${ROOM_MESSAGES} WHERE ${where.join(' AND ')}
+                 ORDER BY messages.seq ${ascending ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = guardSqlite(() => this.historyStatement(sql).all(...params, q.limit + 1));
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit).map(toMessage);

@@ -4,7 +4,7 @@ import { changedFields, changedMessage, messageNotFound, type ChangeRequest, typ
 import type { Message } from '../../protocol/models.js';
 import type { NewMessage, ReadMarker } from '../../ports/store.js';
 import { guardSqlite } from './sqlite-connection.js';
-import { INSERT_COLUMNS, MESSAGE_COLUMNS, toMessage, type MessageRow } from './sqlite-rows.js';
+import { INSERT_COLUMNS, MESSAGE_COLUMNS, ROOM_MESSAGES, roomKeyOf, toMessage, type MessageRow } from './sqlite-rows.js';
 import { toWire, type AppendOutcome } from './writer-thread-wire.js';
 
 /** The fast append path met a case only the careful path answers exactly. */
@@ -24,32 +24,33 @@ export class WriteTransactions {
     this.stmt = {
       bumpSeq: db.prepare<[string], { last_seq: number }>('UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq'),
       raiseSeq: db.prepare('UPDATE rooms SET last_seq = MAX(last_seq, ?) WHERE id = ?'),
-      lastSeq: db.prepare<[string], number>('SELECT last_seq FROM rooms WHERE id = ?').pluck(),
+      // A room's counter and the key its messages are filed under (sqlite-schema.ts v7).
+      roomCounter: db.prepare<[string], { last_seq: number; msg_key: number }>('SELECT last_seq, msg_key FROM rooms WHERE id = ?'),
       setSeq: db.prepare<[number, string]>('UPDATE rooms SET last_seq = ? WHERE id = ?'),
       insertMessage: db.prepare(
         `INSERT INTO messages (${INSERT_COLUMNS})
-         VALUES (@id, @roomId, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt, @replyTo)`,
+         VALUES (@id, ${roomKeyOf('roomId')}, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt, @replyTo)`,
       ),
       // The fast append path and the queue's inserts: positional, and a taken slot is reported
       // (changes 0), not thrown. ON CONFLICT, not OR IGNORE: only "already stored" is skipped;
       // a row that breaks NOT NULL or a type rule still fails, so a bad queue entry cannot
       // vanish silently.
-      insertNew: db.prepare<[string, string, number, string, string, string, string | null, string, number | null]>(
+      insertNew: db.prepare<[string, number, number, string, string, string, string | null, string, number | null]>(
         `INSERT INTO messages (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
       // A queued message stored below its room's search progress (sqlite-schema.ts v6) is
       // indexed with it; above it, the next search of the room indexes it.
       searchProgress: db.prepare<[string], number>('SELECT seq FROM search_progress WHERE room_id = ?').pluck(),
       indexLate: db.prepare<[number | bigint, string, string]>('INSERT INTO message_search (rowid, room, words) VALUES (?, hex(?), search_words(?))'),
-      bySeq: db.prepare<[string, number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND seq = ?`),
+      bySeq: db.prepare<[string, number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${ROOM_MESSAGES} WHERE rooms.id = ? AND messages.seq = ?`),
       bumpRev: db.prepare<[string], number>('UPDATE rooms SET last_rev = last_rev + 1 WHERE id = ? RETURNING last_rev').pluck(),
       raiseRev: db.prepare<[number, string]>('UPDATE rooms SET last_rev = MAX(last_rev, ?) WHERE id = ?'),
       writeChange: db.prepare(
         `UPDATE messages SET text = @text, edited_at = @editedAt, deleted_at = @deletedAt, reactions = @reactions, rev = @rev
-         WHERE room_id = @roomId AND seq = @seq AND id = @id AND rev < @rev`,
+         WHERE room_key = ${roomKeyOf('roomId')} AND seq = @seq AND id = @id AND rev < @rev`,
       ),
-      idAt: db.prepare<[string, number], string>('SELECT id FROM messages WHERE room_id = ? AND seq = ?').pluck(),
-      byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ? AND client_msg_id = ?`),
+      idAt: db.prepare<[number, number], string>('SELECT id FROM messages WHERE room_key = ? AND seq = ?').pluck(),
+      byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${ROOM_MESSAGES} WHERE rooms.id = ? AND messages.client_msg_id = ?`),
       setCursor: db.prepare(
         `INSERT INTO member_cursors (room_id, user_id, seq) VALUES (?, ?, ?)
          ON CONFLICT (room_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
@@ -100,11 +101,12 @@ export class WriteTransactions {
   insertAssigned(messages: Message[]): number {
     const run = this.db.transaction((list: Message[]) => {
       let dropped = 0;
-      const rooms = new Map<string, { progress: number | undefined; top: number } | null>();
+      const rooms = new Map<string, { key: number; progress: number | undefined; top: number } | null>();
       for (const m of list) {
         let room = rooms.get(m.roomId);
         if (room === undefined) {
-          room = this.stmt.lastSeq.get(m.roomId) === undefined ? null : { progress: this.stmt.searchProgress.get(m.roomId), top: 0 };
+          const counter = this.stmt.roomCounter.get(m.roomId);
+          room = counter === undefined ? null : { key: counter.msg_key, progress: this.stmt.searchProgress.get(m.roomId), top: 0 };
           rooms.set(m.roomId, room);
         }
         // The room was deleted while this message waited in the queue: its history is gone.
@@ -114,10 +116,10 @@ export class WriteTransactions {
         }
         // A message's (room, seq) is fixed when its seq is assigned, so "already stored"
         // means this slot holds this id; any other id there means the seq was reused.
-        const inserted = this.stmt.insertNew.run(m.id, m.roomId, m.seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt, m.replyTo ?? null);
+        const inserted = this.stmt.insertNew.run(m.id, room.key, m.seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt, m.replyTo ?? null);
         if (inserted.changes === 0) {
           // The slot is taken by another message: the sequence was reused (Redis lost data).
-          if (this.stmt.idAt.get(m.roomId, m.seq) !== m.id) throw seqConflict(m);
+          if (this.stmt.idAt.get(room.key, m.seq) !== m.id) throw seqConflict(m);
         } else if (room.progress !== undefined && m.seq <= room.progress && m.text !== '') {
           this.stmt.indexLate.run(inserted.lastInsertRowid, m.roomId, m.text);
         }
@@ -148,7 +150,7 @@ export class WriteTransactions {
   /** A change whose rev was assigned elsewhere (cluster mode): higher rev wins. */
   applyAssigned(m: Message): 'applied' | 'stale' | 'missing' | 'dropped' {
     const run = this.db.transaction(() => {
-      if (this.stmt.lastSeq.get(m.roomId) === undefined) return 'dropped' as const;
+      if (this.stmt.roomCounter.get(m.roomId) === undefined) return 'dropped' as const;
       if (this.writeFields(m)) {
         this.stmt.raiseRev.run(m.rev ?? 0, m.roomId);
         return 'applied' as const;
@@ -165,12 +167,12 @@ export class WriteTransactions {
   }
 
   private fastAppendBatch(items: NewMessage[]): AppendOutcome[] {
-    const counters = new Map<string, { seq: number; start: number } | null>();
+    const counters = new Map<string, { key: number; seq: number; start: number } | null>();
     const outcomes = items.map((m): AppendOutcome => {
       let counter = counters.get(m.roomId);
       if (counter === undefined) {
-        const seq = this.stmt.lastSeq.get(m.roomId);
-        counter = seq === undefined ? null : { seq, start: seq };
+        const room = this.stmt.roomCounter.get(m.roomId);
+        counter = room === undefined ? null : { key: room.msg_key, seq: room.last_seq, start: room.last_seq };
         counters.set(m.roomId, counter);
       }
       if (counter === null) {
@@ -179,7 +181,7 @@ export class WriteTransactions {
         return existing ? { ok: true, existing } : { ok: false, error: toWire(roomNotFound(m.roomId)) };
       }
       const seq = counter.seq + 1;
-      const changed = this.stmt.insertNew.run(m.id, m.roomId, seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt, m.replyTo ?? null).changes;
+      const changed = this.stmt.insertNew.run(m.id, counter.key, seq, m.senderId, m.senderName, m.text, m.clientMsgId, m.createdAt, m.replyTo ?? null).changes;
       if (changed === 0) {
         const existing = this.existing(m);
         if (!existing) throw new FastPathMiss();
