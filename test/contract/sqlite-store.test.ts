@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { registerSearchFunction } from '../../src/infra/sqlite/sqlite-connection.js';
 import { migrate } from '../../src/infra/sqlite/sqlite-schema.js';
@@ -23,6 +25,13 @@ function schemaV1(dir: string): Database.Database {
            CREATE UNIQUE INDEX messages_client_msg_id ON messages (room_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
            CREATE TABLE member_cursors (room_id TEXT NOT NULL, user_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;
            PRAGMA user_version = 1;`);
+  return db;
+}
+/** A first-schema database holding room r1 with one message (m1, 'kept', clientMsgId c1). */
+function schemaV1WithOneMessage(dir: string, now: string): Database.Database {
+  const db = schemaV1(dir);
+  db.prepare("INSERT INTO rooms VALUES ('r1', 'r', 0, 8, 'u', ?, 1)").run(now);
+  db.prepare("INSERT INTO messages VALUES ('r1', 1, 'm1', 'u', 'U', 'kept', 'c1', ?)").run(now);
   return db;
 }
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -122,10 +131,7 @@ describe('SqliteStore on disk', () => {
     dirs.push(dir);
     const now = new Date().toISOString();
     // The schema as the first release wrote it (user_version 1), with one message in it.
-    const old = schemaV1(dir);
-    old.prepare("INSERT INTO rooms VALUES ('r1', 'r', 0, 8, 'u', ?, 1)").run(now);
-    old.prepare("INSERT INTO messages VALUES ('r1', 1, 'm1', 'u', 'U', 'kept', 'c1', ?)").run(now);
-    old.close();
+    schemaV1WithOneMessage(dir, now).close();
     const store = new SqliteStore({ dataDir: dir });
     expect((await store.listMessages('r1', { limit: 10 })).messages.map((m) => [m.seq, m.id, m.text])).to.deep.equal([[1, 'm1', 'kept']]);
     const retry = await store.append({ id: randomUUID(), roomId: 'r1', senderId: 'u', senderName: 'U', text: 'again', clientMsgId: 'c1', createdAt: now });
@@ -220,6 +226,36 @@ describe('SqliteStore on disk', () => {
     expect((await store.searchMessages('r3', 'news', 10)).messages).to.deep.equal([]);
     expect((await store.append({ id: randomUUID(), roomId: 'r3', senderId: 'u', senderName: 'U', text: 'x', clientMsgId: 'c1', createdAt: now })).message.seq).to.equal(1);
     await store.close();
+  });
+
+  it('starts beside a migration that holds the file longer than the busy timeout: it waits, then opens', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    const old = schemaV1WithOneMessage(dir, now);
+    // The write lock held for 1.5 s, three times the store's busy timeout, as a large migration
+    // in another process would hold it (WAL, as every file the store has opened is).
+    old.pragma('journal_mode = WAL');
+    old.exec('BEGIN IMMEDIATE');
+    const store = pathToFileURL(join(process.cwd(), 'src/infra/sqlite/sqlite-store.ts')).href;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', `const { SqliteStore } = await import(${JSON.stringify(store)});
+        const s = new SqliteStore({ dataDir: ${JSON.stringify(dir)} });
+        const page = await s.listMessages('r1', { limit: 5 });
+        await s.close();
+        console.log(JSON.stringify(page.messages.map((m) => m.text)));`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    old.exec('COMMIT');
+    old.close();
+    const code = await exited;
+    expect({ code, out: out.trim() }).to.deep.equal({ code: 0, out: '["kept"]' });
   });
 
   it('commits the writes already made before close() resolves', async () => {

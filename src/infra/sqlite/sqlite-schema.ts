@@ -169,14 +169,26 @@ const MIGRATIONS: string[] = [
    END;`,
 ];
 
+/** How long a process waits for another's migration (or any write) before it gives up starting. */
+const MIGRATION_WAIT_MS = 120_000;
+
 /** Brings the schema up to `target` (the newest unless a test wants an older one). */
 export function migrate(db: Database.Database, target = MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current >= target) return;
-  // IMMEDIATE: two processes starting together must not both run the same migration.
-  db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    for (let v = version; v < target; v++) db.exec(MIGRATIONS[v]!);
-    db.pragma(`user_version = ${Math.max(version, target)}`);
-  }).immediate();
+  // Another process sharing the file may be running this very migration, and rebuilding the
+  // messages table (v7) takes seconds on a large file, far past the busy timeout of ordinary
+  // writes: wait for it, then find nothing left to do, instead of failing to start.
+  const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma(`busy_timeout = ${Math.max(busyTimeout, MIGRATION_WAIT_MS)}`);
+  try {
+    // IMMEDIATE: two processes starting together must not both run the same migration.
+    db.transaction(() => {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      for (let v = version; v < target; v++) db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${Math.max(version, target)}`);
+    }).immediate();
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeout}`);
+  }
 }
