@@ -228,6 +228,25 @@ describe('SqliteStore on disk', () => {
     await store.close();
   });
 
+  it('gives a room made by an older process on the upgraded file its key: its messages are stored, here and from the queue', async () => {
+    const dir = tempDir('vcs-store-');
+    dirs.push(dir);
+    const now = new Date().toISOString();
+    const store = new SqliteStore({ dataDir: dir });
+    // A process of an older release still running on the file makes a room the way it did.
+    const older = new Database(join(dir, 'chat.db'));
+    older.prepare("INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq) VALUES ('old', 'r', 0, 8, 'u', ?, 0)").run(now);
+    older.close();
+    await store.createRoom({ id: 'new', name: 'r', isPrivate: false, maxParticipants: 8, createdBy: 'u', createdAt: now });
+    const sent = await store.append({ id: randomUUID(), roomId: 'old', senderId: 'u', senderName: 'U', text: 'here', clientMsgId: 'c1', createdAt: now });
+    expect(sent.message.seq).to.equal(1);
+    const queued = { id: randomUUID(), roomId: 'old', seq: 2, senderId: 'u', senderName: 'U', text: 'queued', clientMsgId: 'c2', createdAt: now };
+    expect(await store.insertAssigned([queued])).to.deep.equal({ dropped: 0 });
+    expect((await store.listMessages('old', { limit: 10 })).messages.map((m) => m.text)).to.deep.equal(['here', 'queued']);
+    expect((await store.listMessages('new', { limit: 10 })).messages).to.deep.equal([]);
+    await store.close();
+  });
+
   it('starts beside a migration that holds the file longer than the busy timeout: it waits, then opens', async () => {
     const dir = tempDir('vcs-store-');
     dirs.push(dir);

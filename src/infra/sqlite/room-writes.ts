@@ -26,9 +26,9 @@ export class RoomWrites {
   constructor(private readonly db: Database.Database) {
     this.stmt = {
       insertRoom: db.prepare(
-        `INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq, locked, lobby, msg_key)
-         VALUES (@id, @name, @isPrivate, @maxParticipants, @createdBy, @createdAt, 0, @locked, @lobby,
-                 (SELECT coalesce(max(msg_key), 0) + 1 FROM rooms))`,
+        // Its msg_key comes from a trigger (sqlite-schema.ts v7).
+        `INSERT INTO rooms (id, name, is_private, max_participants, created_by, created_at, last_seq, locked, lobby)
+         VALUES (@id, @name, @isPrivate, @maxParticipants, @createdBy, @createdAt, 0, @locked, @lobby)`,
       ),
       // A row that exists keeps its role and ban; only a name given refreshes the shown name.
       addMember: db.prepare(

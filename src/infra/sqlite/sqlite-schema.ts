@@ -127,12 +127,20 @@ const MIGRATIONS: string[] = [
   // written per commit (bench/sqlite-append.ts: about a fifth less CPU per stored message).
   // A key is max + 1 when its room is made; a room's messages go with it, so a key reused
   // after the newest room is deleted names nothing older. Row ids are kept: the search index
-  // is keyed by them. A message whose room no longer exists (none should) is not carried over.
+  // is keyed by them. A message whose room no longer exists (none should) is not carried
+  // over, nor its search entry (a later message could take its row id).
   // The search index keeps the room's id in hex, as v6 wrote it; statements and triggers that
-  // start from a room id look its key up in rooms (one primary-key read per statement).
+  // start from a room id look its key up in rooms (one primary-key read per statement). A
+  // trigger gives every new room its key, also one made by a process of an older release
+  // still running on the file (which does not know the column): without a key, a room could
+  // never hold a message.
   `ALTER TABLE rooms ADD COLUMN msg_key INTEGER;
    UPDATE rooms SET msg_key = rowid;
    CREATE UNIQUE INDEX rooms_by_msg_key ON rooms (msg_key);
+   CREATE TRIGGER rooms_msg_key AFTER INSERT ON rooms WHEN new.msg_key IS NULL BEGIN
+     UPDATE rooms SET msg_key = (SELECT coalesce(max(msg_key), 0) + 1 FROM rooms) WHERE id = new.id;
+   END;
+   DELETE FROM message_search WHERE rowid IN (SELECT rowid FROM messages WHERE room_id NOT IN (SELECT id FROM rooms));
    CREATE TABLE messages_v7 (
      room_key INTEGER NOT NULL,
      seq INTEGER NOT NULL,
