@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { RoomRole } from '../../protocol/models.js';
 import type { NewRoom, RoomPatch } from '../../ports/store.js';
 import { guardSqlite } from './sqlite-connection.js';
-import { ROOM_KEY_OF } from './sqlite-rows.js';
+import { roomKeyOf } from './sqlite-rows.js';
 
 /** A write to rooms or memberships, as the request thread posts it to the writer thread. */
 export type RoomWrite =
@@ -47,7 +47,7 @@ export class RoomWrites {
       removeMember: db.prepare('DELETE FROM room_members WHERE room_id = ? AND user_id = ?'),
       roomExists: db.prepare<[string], number>('SELECT 1 FROM rooms WHERE id = ?').pluck(),
       deleteMembers: db.prepare('DELETE FROM room_members WHERE room_id = ?'),
-      deleteMessages: db.prepare(`DELETE FROM messages WHERE room_key = ${ROOM_KEY_OF}`),
+      deleteMessages: db.prepare(`DELETE FROM messages WHERE room_key = ${roomKeyOf()}`),
       deleteCursors: db.prepare('DELETE FROM member_cursors WHERE room_id = ?'),
       deleteReadMarkers: db.prepare('DELETE FROM read_markers WHERE room_id = ?'),
       deleteSearchProgress: db.prepare('DELETE FROM search_progress WHERE room_id = ?'),

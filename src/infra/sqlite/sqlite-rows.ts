@@ -77,12 +77,11 @@ export const toMessage = (r: MessageRow): Message =>
   );
 
 /**
- * The key messages file a room under (sqlite-schema.ts v7), from the room's id bound at this
- * `?`: one primary-key read per statement. No room, no key: nothing matches.
+ * The key messages file a room under (sqlite-schema.ts v7), from the room's id bound at
+ * `param` (`?`, or a name such as `@room`): one primary-key read per statement. No room, no
+ * key: nothing matches.
  */
-export const ROOM_KEY_OF = '(SELECT msg_key FROM rooms WHERE id = ?)';
-/** The same with a named parameter. */
-export const roomKeyOf = (param: string): string => `(SELECT msg_key FROM rooms WHERE id = @${param})`;
+export const roomKeyOf = (param = '?'): string => `(SELECT msg_key FROM rooms WHERE id = ${param})`;
 
 /**
  * What reads of messages select from: each with its room's row, whose id it returns. A read

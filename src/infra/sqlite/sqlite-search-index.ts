@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { guardSqlite } from './sqlite-connection.js';
-import { ROOM_KEY_OF, roomKeyOf } from './sqlite-rows.js';
+import { roomKeyOf } from './sqlite-rows.js';
 
 /**
  * Messages indexed per transaction. Appends queued meanwhile wait behind one chunk at most,
@@ -24,12 +24,12 @@ export class SearchIndexWrites {
     const progress = db.prepare<[string], number>('SELECT seq FROM search_progress WHERE room_id = ?').pluck();
     const next = db.prepare<[string, number, number, number], { n: number; last: number | null }>(
       `SELECT count(*) AS n, max(seq) AS last FROM
-         (SELECT seq FROM messages WHERE room_key = ${ROOM_KEY_OF} AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?)`,
+         (SELECT seq FROM messages WHERE room_key = ${roomKeyOf()} AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?)`,
     );
     const index = db.prepare<[{ room: string; from: number; to: number }]>(
       `INSERT INTO message_search (rowid, room, words)
        SELECT rowid, hex(@room), search_words(text) FROM messages
-       WHERE room_key = ${roomKeyOf('room')} AND seq > @from AND seq <= @to AND text <> ''`,
+       WHERE room_key = ${roomKeyOf('@room')} AND seq > @from AND seq <= @to AND text <> ''`,
     );
     const advance = db.prepare<[string, number]>(
       'INSERT INTO search_progress (room_id, seq) VALUES (?, ?) ON CONFLICT (room_id) DO UPDATE SET seq = excluded.seq',

@@ -19,7 +19,7 @@ export class SqliteSearch {
   constructor(db: Database.Database) {
     this.newestUnindexed = db
       .prepare<[{ room: string }], number>(
-        `SELECT seq FROM messages WHERE room_key = ${roomKeyOf('room')}
+        `SELECT seq FROM messages WHERE room_key = ${roomKeyOf('@room')}
            AND seq > coalesce((SELECT seq FROM search_progress WHERE room_id = @room), 0)
          ORDER BY seq DESC LIMIT 1`,
       )

@@ -29,7 +29,7 @@ export class WriteTransactions {
       setSeq: db.prepare<[number, string]>('UPDATE rooms SET last_seq = ? WHERE id = ?'),
       insertMessage: db.prepare(
         `INSERT INTO messages (${INSERT_COLUMNS})
-         VALUES (@id, ${roomKeyOf('roomId')}, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt, @replyTo)`,
+         VALUES (@id, ${roomKeyOf('@roomId')}, @seq, @senderId, @senderName, @text, @clientMsgId, @createdAt, @replyTo)`,
       ),
       // The fast append path and the queue's inserts: positional, and a taken slot is reported
       // (changes 0), not thrown. ON CONFLICT, not OR IGNORE: only "already stored" is skipped;
@@ -47,7 +47,7 @@ export class WriteTransactions {
       raiseRev: db.prepare<[number, string]>('UPDATE rooms SET last_rev = MAX(last_rev, ?) WHERE id = ?'),
       writeChange: db.prepare(
         `UPDATE messages SET text = @text, edited_at = @editedAt, deleted_at = @deletedAt, reactions = @reactions, rev = @rev
-         WHERE room_key = ${roomKeyOf('roomId')} AND seq = @seq AND id = @id AND rev < @rev`,
+         WHERE room_key = ${roomKeyOf('@roomId')} AND seq = @seq AND id = @id AND rev < @rev`,
       ),
       idAt: db.prepare<[number, number], string>('SELECT id FROM messages WHERE room_key = ? AND seq = ?').pluck(),
       byClientMsgId: db.prepare<[string, string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${ROOM_MESSAGES} WHERE rooms.id = ? AND messages.client_msg_id = ?`),
