@@ -50,12 +50,14 @@ describe('TokenService', () => {
   });
 
   it('refuses a token it verified before once that token has expired, with the same answer', async function () {
-    this.timeout(5000);
-    const token = await tokens.issue({ id: 'u-short', name: 'Brief', guest: true }, 1);
+    this.timeout(6000);
+    // exp is in whole seconds: a ttl of 2 leaves at least one second to verify it twice, where
+    // a ttl of 1 could expire at once when issued at the end of a second.
+    const token = await tokens.issue({ id: 'u-short', name: 'Brief', guest: true }, 2);
     const first = await tokens.verify(token);
     first.user.name = 'mutated by a caller';
     expect((await tokens.verify(token)).user.name).to.equal('Brief');
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, first.expiresAt - Date.now() + 50));
     const err = await refused(tokens, token);
     expect(err.code).to.equal('UNAUTHORIZED');
     expect(err.message).to.equal('token has expired');
