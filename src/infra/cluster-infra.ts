@@ -18,6 +18,7 @@ import { PersistConsumer } from './redis/persist-consumer.js';
 import { RedisCallRegistry } from './redis/redis-call-registry.js';
 import { connectRedis, describeRedis, type RedisClient, type RedisClusterClient } from './redis/redis-client.js';
 import { RedisConnectionCounter } from './redis/redis-connection-counter.js';
+import { OptimisticConnectionCounter } from './redis/optimistic-connection-counter.js';
 import { RedisDeadLetters } from './redis/redis-dead-letters.js';
 import { RedisWebhookOutbox } from './redis/redis-webhook-outbox.js';
 import { RedisMessageLog } from './redis/redis-message-log.js';
@@ -109,7 +110,7 @@ export async function clusterInfra(
   const [rawPresence, rawCalls] = [new RedisPresence(main, nodeId), new RedisCallRegistry(main, nodeId)];
   const [presence, calls] = [redisGuarded(rawPresence), redisGuarded(rawCalls)];
   const rawConnections = new RedisConnectionCounter(main, nodeId, limits.connectionsPerUser, limits.connectionsPerIp, 5000);
-  const connections = redisGuarded(rawConnections);
+  const connections = new OptimisticConnectionCounter(redisGuarded(rawConnections), { perUser: limits.connectionsPerUser, perIp: limits.connectionsPerIp }, logger);
   const consumer = new PersistConsumer(consumerClient, store, logger, metrics.queue, partitions, {
     nodeId,
     maxAttempts: config.queueMaxAttempts,

@@ -4,30 +4,38 @@ import type { RedisClient } from './redis-client.js';
 import { keys } from './redis-keys.js';
 
 /**
- * Takes a slot in one set of "<nodeId>|<connId>" members capped at `ARGV[2]`, after removing
- * the members of `ARGV[3…]` (nodes found dead). Returns 1 when it took the slot, 2 when the
- * member already held one, else (full) the nodes whose members fill the set.
+ * Takes a slot in one set of "<nodeId>|<connId>" members capped at `ARGV[2]` (whatever the
+ * cap when `ARGV[3]` is 1: a connection already admitted), after removing the members of
+ * `ARGV[4…]` (nodes found dead). Returns {1, size} when it took the slot, {2, size} when the
+ * member already held one, else (full) {0, size, the nodes whose members fill the set…}.
  */
 const TAKE = new LuaScript(`
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     if string.sub(m, 1, #ARGV[i] + 1) == ARGV[i] .. '|' then redis.call('SREM', KEYS[1], m) end
   end
 end
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 2 end
-if redis.call('SCARD', KEYS[1]) < tonumber(ARGV[2]) then
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return {2, redis.call('SCARD', KEYS[1])} end
+local size = redis.call('SCARD', KEYS[1])
+if ARGV[3] == '1' or size < tonumber(ARGV[2]) then
   redis.call('SADD', KEYS[1], ARGV[1])
-  return 1
+  return {1, size + 1}
 end
-local seen, nodes = {}, {}
+local seen, found = {}, {0, size}
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local node = string.match(m, '^(.-)|')
-  if node and not seen[node] then seen[node] = true; table.insert(nodes, node) end
+  if node and not seen[node] then seen[node] = true; table.insert(found, node) end
 end
-return nodes
+return found
 `);
 
-type Taken = 'new' | 'held' | null;
+type Taken = { slot: 'new' | 'held' | null; size: number };
+
+/** An answer with the sizes of both sets right after it (slots held cluster-wide). */
+export interface CountedAnswer {
+  answer: 'ok' | 'user' | 'ip';
+  held: { user: number; ip: number };
+}
 
 /**
  * Connection slots per user and per address, cluster-wide: one set per user and one per
@@ -58,19 +66,30 @@ export class RedisConnectionCounter implements ConnectionCounter {
   ) {}
 
   async acquire(userId: string, ip: string, connId: string): Promise<'ok' | 'user' | 'ip'> {
+    return (await this.take(userId, ip, connId, false)).answer;
+  }
+
+  /**
+   * `acquire`, answering with how many slots each set holds after it. `admitted`: the
+   * connection is in already (admitted ahead of this step, see OptimisticConnectionCounter),
+   * so its slots are taken whatever the caps: the sets then count it, and the next
+   * connection is refused until enough of them go.
+   */
+  async take(userId: string, ip: string, connId: string, admitted: boolean): Promise<CountedAnswer> {
     const member = this.member(connId);
     const [userKey, ipKey] = [keys.userConnections(userId), keys.ipConnections(ip)];
     const index = keys.nodeConnections(this.nodeId);
     // Indexed first (same pipeline): a slot is never held without its node knowing.
     const [, user, addr] = await Promise.all([
       this.redis.hSet(index, connId, JSON.stringify([userKey, ipKey])),
-      this.take(userKey, member, this.maxPerUser),
-      this.take(ipKey, member, this.maxPerIp),
+      this.takeOne(userKey, member, this.maxPerUser, admitted),
+      this.takeOne(ipKey, member, this.maxPerIp, admitted),
     ]);
-    if (user && addr) return 'ok';
-    await Promise.all([user === 'new' && this.redis.sRem(userKey, member), addr === 'new' && this.redis.sRem(ipKey, member)]);
-    if (user !== 'held' && addr !== 'held') await this.redis.hDel(index, connId);
-    return user ? 'ip' : 'user';
+    if (user.slot && addr.slot) return { answer: 'ok', held: { user: user.size, ip: addr.size } };
+    await Promise.all([user.slot === 'new' && this.redis.sRem(userKey, member), addr.slot === 'new' && this.redis.sRem(ipKey, member)]);
+    if (user.slot !== 'held' && addr.slot !== 'held') await this.redis.hDel(index, connId);
+    const held = { user: user.size - (user.slot === 'new' ? 1 : 0), ip: addr.size - (addr.slot === 'new' ? 1 : 0) };
+    return { answer: user.slot ? 'ip' : 'user', held };
   }
 
   async release(userId: string, ip: string, connId: string): Promise<void> {
@@ -98,14 +117,16 @@ export class RedisConnectionCounter implements ConnectionCounter {
     return `${this.nodeId}|${connId}`;
   }
 
-  private async take(key: string, member: string, max: number): Promise<Taken> {
-    let reply = await TAKE.run(this.redis, [key], [member, max]);
-    if (Array.isArray(reply)) {
-      const dead = await this.deadAmong(reply.map(String));
-      if (dead.length) reply = await TAKE.run(this.redis, [key], [member, max, ...dead]);
+  private async takeOne(key: string, member: string, max: number, admitted: boolean): Promise<Taken> {
+    const args = [member, max, admitted ? 1 : 0];
+    let reply = (await TAKE.run(this.redis, [key], args)) as unknown[];
+    if (Number(reply[0]) === 0) {
+      const dead = await this.deadAmong(reply.slice(2).map(String));
+      if (dead.length) reply = (await TAKE.run(this.redis, [key], [...args, ...dead])) as unknown[];
     }
-    if (Array.isArray(reply)) return null;
-    return Number(reply) === 1 ? 'new' : 'held';
+    const size = Number(reply[1]);
+    const status = Number(reply[0]);
+    return { slot: status === 1 ? 'new' : status === 2 ? 'held' : null, size };
   }
 
   /** Nodes without a heartbeat within the timeout (never this one: it is running this). */
