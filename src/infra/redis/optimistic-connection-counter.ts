@@ -91,7 +91,10 @@ export class OptimisticConnectionCounter implements ConnectionCounter {
         applyAnswer(user, userStep, counted.held.user);
         applyAnswer(addr, addrStep, counted.held.ip);
         if (counted.answer === 'ok') {
-          holder.counted = this.holders.get(connId) === holder || !ahead;
+          // Counted unless it was admitted ahead and has closed already: that release took
+          // nothing off the view, and this answer's size still includes its slot (too high
+          // by one until the next answer, which errs towards asking Redis).
+          holder.counted = !ahead || this.holders.get(connId) === holder;
           if (!ahead) this.hold(connId, holder);
         }
         return counted.answer;

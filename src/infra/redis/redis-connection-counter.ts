@@ -41,9 +41,11 @@ export interface CountedAnswer {
  * Connection slots per user and per address, cluster-wide: one set per user and one per
  * address, each changed only by a script of its own (one slot per step). Both are taken at
  * once (one round trip); when one refuses, the slot the other took is given back before the
- * answer. Each set's check and take is atomic, so a cap is never overshot; two racing
- * connections may both be refused where one would have fitted, while the slot one of them
- * gives back is still held.
+ * answer. Each set's check and take is atomic, so `acquire` never overshoots a cap; two
+ * racing connections may both be refused where one would have fitted, while the slot one of
+ * them gives back is still held. `take(…, admitted)` records a connection a node admitted
+ * ahead of the check (OptimisticConnectionCounter), past the cap if need be, so that the
+ * sets count every open connection.
  *
  * A full set may hold slots of nodes that died without releasing them: only then are the
  * nodes' heartbeats read (the registry's sorted set) and a dead node's members removed.
